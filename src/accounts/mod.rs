@@ -1,0 +1,92 @@
+//! Accounts: sign-up and sign-in rules, shared by the pages, the password
+//! grant and the CLI.
+
+pub mod password;
+
+use crate::clock::UnixTime;
+use crate::domain::user::{AccountFieldError, Email, Login, Password, User};
+use crate::store::{NewUser, Store, StoreError};
+
+pub use password::{Argon2Settings, HashError, PasswordHasher};
+
+/// Why an account could not be created or signed in to.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// A field failed its rule; the message is for the user.
+    #[error(transparent)]
+    Field(#[from] AccountFieldError),
+    /// The email belongs to another account.
+    #[error("An account with this email already exists")]
+    EmailTaken,
+    /// The login belongs to another account.
+    #[error("This username is taken")]
+    LoginTaken,
+    /// Unknown email or wrong password: deliberately one answer for both.
+    #[error("Incorrect email or password")]
+    InvalidCredentials,
+    /// Hashing failed.
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for AccountError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Conflict {
+                constraint: "users_email_key",
+            } => AccountError::EmailTaken,
+            StoreError::Conflict {
+                constraint: "users_login_key",
+            } => AccountError::LoginTaken,
+            other => AccountError::Store(other),
+        }
+    }
+}
+
+/// Creates an account from what a person typed.
+pub async fn sign_up(
+    store: &dyn Store,
+    hasher: &PasswordHasher,
+    email: &str,
+    login: &str,
+    password: &str,
+    now: UnixTime,
+) -> Result<User, AccountError> {
+    let email = Email::parse(email)?;
+    let login = Login::parse(login)?;
+    let password = Password::parse_new(password)?;
+    let password_hash = hasher.hash(password).await?;
+    let new_user = NewUser {
+        login: login.as_str().to_owned(),
+        name: login.as_str().to_owned(),
+        email: email.as_str().to_owned(),
+        password_hash,
+    };
+    Ok(store.insert_user(&new_user, now).await?)
+}
+
+/// Checks an email and password. Unknown email and wrong password take the
+/// same time and give the same error.
+pub async fn authenticate(
+    store: &dyn Store,
+    hasher: &PasswordHasher,
+    email: &str,
+    password: &str,
+) -> Result<User, AccountError> {
+    let credentials = match Email::parse(email) {
+        Ok(email) => store.find_user_credentials(email.as_str()).await?,
+        Err(_) => None,
+    };
+    let (user, hash) = match credentials {
+        Some(c) => (Some(c.user), Some(c.password_hash)),
+        None => (None, None),
+    };
+    let matched = hasher.verify(Password::presented(password), hash).await;
+    match user {
+        Some(user) if matched => Ok(user),
+        _ => Err(AccountError::InvalidCredentials),
+    }
+}

@@ -1,0 +1,188 @@
+//! Developer applications: the registration rules shared by the CLI and the
+//! settings pages (SPEC §1.8).
+
+use crate::clock::UnixTime;
+use crate::domain::client::{Client, NewClient};
+use crate::domain::redirect_uri::{self, RedirectUriError};
+use crate::domain::scope::{ScopeError, ScopeSet};
+use crate::domain::token::{PlainSecret, SecretKind, generate_client_id};
+use crate::store::{Store, StoreError};
+
+/// Most callback URLs one application may register.
+pub const MAX_REDIRECT_URIS: usize = 10;
+/// Longest application name, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+/// Longest description, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 1000;
+
+/// An application as a developer describes it.
+#[derive(Debug, Clone, Default)]
+pub struct ApplicationForm {
+    /// Display name.
+    pub name: String,
+    /// Homepage URL; empty for none.
+    pub homepage: String,
+    /// Free text.
+    pub description: String,
+    /// One or more callback URLs.
+    pub redirect_uris: Vec<String>,
+    /// The scopes it may request, as typed (`"user_info projects"`).
+    pub scopes: String,
+    /// A public client (native or browser app): no secret, PKCE required.
+    pub public: bool,
+}
+
+/// Why an application could not be registered; messages are for the developer.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplicationError {
+    /// Empty or too long.
+    #[error("Application name must be 1 to {MAX_NAME_CHARS} characters")]
+    Name,
+    /// Too long.
+    #[error("Description must be at most {MAX_DESCRIPTION_CHARS} characters")]
+    Description,
+    /// Not an http(s) URL.
+    #[error("Homepage URL must be an http or https URL")]
+    Homepage,
+    /// None or too many.
+    #[error("Give 1 to {MAX_REDIRECT_URIS} callback URLs")]
+    RedirectUriCount,
+    /// One callback URL is refused.
+    #[error("{0}")]
+    RedirectUri(#[from] RedirectUriError),
+    /// An unknown scope.
+    #[error("{0}")]
+    Scope(#[from] ScopeError),
+    /// No scope at all.
+    #[error("Choose at least one scope")]
+    NoScopes,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A registered application and, for a confidential one, its secret in the
+/// clear: shown once, never stored.
+#[derive(Debug)]
+pub struct Registered {
+    /// The stored application.
+    pub client: Client,
+    /// The secret, for a confidential client.
+    pub secret: Option<PlainSecret>,
+}
+
+/// Validates a form and registers the application for `owner_id`.
+pub async fn register(
+    store: &dyn Store,
+    owner_id: i64,
+    form: &ApplicationForm,
+    allow_http_callbacks: bool,
+    now: UnixTime,
+) -> Result<Registered, ApplicationError> {
+    let new = validate(form, allow_http_callbacks)?;
+    let secret = (!form.public).then(|| PlainSecret::generate(SecretKind::ClientSecret));
+    let client = NewClient {
+        client_id: generate_client_id(),
+        secret_hash: secret.as_ref().map(PlainSecret::hash),
+        secret_hint: secret.as_ref().map(PlainSecret::hint),
+        owner_id,
+        ..new
+    };
+    let client = store.insert_client(&client, now).await?;
+    Ok(Registered { client, secret })
+}
+
+/// Checks every field; the id, secret and owner are left blank for the caller.
+fn validate(
+    form: &ApplicationForm,
+    allow_http_callbacks: bool,
+) -> Result<NewClient, ApplicationError> {
+    let name = form.name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Err(ApplicationError::Name);
+    }
+    if form.description.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(ApplicationError::Description);
+    }
+    let homepage = form.homepage.trim();
+    if !homepage.is_empty() && !is_web_url(homepage) {
+        return Err(ApplicationError::Homepage);
+    }
+    let uris: Vec<&str> = form
+        .redirect_uris
+        .iter()
+        .map(|u| u.trim())
+        .filter(|u| !u.is_empty())
+        .collect();
+    if uris.is_empty() || uris.len() > MAX_REDIRECT_URIS {
+        return Err(ApplicationError::RedirectUriCount);
+    }
+    let redirect_uris = uris
+        .into_iter()
+        .map(|u| redirect_uri::validate_for_registration(u, allow_http_callbacks))
+        .collect::<Result<Vec<_>, _>>()?;
+    let scopes = ScopeSet::parse(&form.scopes)?;
+    if scopes.is_empty() {
+        return Err(ApplicationError::NoScopes);
+    }
+    Ok(NewClient {
+        client_id: String::new(),
+        secret_hash: None,
+        secret_hint: None,
+        owner_id: 0,
+        name: name.to_owned(),
+        homepage: homepage.to_owned(),
+        description: form.description.clone(),
+        redirect_uris,
+        scopes,
+    })
+}
+
+fn is_web_url(raw: &str) -> bool {
+    raw.len() <= redirect_uri::MAX_LEN
+        && url::Url::parse(raw)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form() -> ApplicationForm {
+        ApplicationForm {
+            name: "My App".into(),
+            homepage: "https://app.example.com".into(),
+            description: "<b>hi</b>".into(),
+            redirect_uris: vec!["https://app.example.com/cb".into()],
+            scopes: "user_info projects".into(),
+            public: false,
+        }
+    }
+
+    #[test]
+    fn a_good_form_validates_and_keeps_text_as_typed() {
+        let client = validate(&form(), false).unwrap();
+        assert_eq!(client.description, "<b>hi</b>");
+        assert_eq!(client.scopes.to_string(), "user_info projects");
+    }
+
+    #[test]
+    fn bad_fields_are_named() {
+        let cases: [(fn(&mut ApplicationForm), &str); 5] = [
+            (|f| f.name = " ".into(), "Application name"),
+            (|f| f.homepage = "javascript:alert(1)".into(), "Homepage"),
+            (|f| f.redirect_uris.clear(), "callback URLs"),
+            (
+                |f| f.redirect_uris = vec!["data:text/html,x".into()],
+                "scheme `data`",
+            ),
+            (|f| f.scopes = "admin".into(), "unknown scope"),
+        ];
+        for (change, message) in cases {
+            let mut f = form();
+            change(&mut f);
+            let error = validate(&f, false).unwrap_err().to_string();
+            assert!(error.contains(message), "{error}");
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! `gatehouse app create`.
+
+use anyhow::{Context as _, bail};
+
+use crate::apps::{self, ApplicationForm};
+use crate::clock::{Clock as _, SystemClock};
+use crate::config::Settings;
+use crate::domain::user::Email;
+
+/// Application subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum AppCommand {
+    /// Register an application and print its client id and secret.
+    Create(CreateApp),
+}
+
+/// `app create` arguments.
+#[derive(Debug, clap::Args)]
+pub struct CreateApp {
+    /// Email of the owning user.
+    #[arg(long, value_name = "EMAIL")]
+    owner: String,
+    /// Application name.
+    #[arg(long)]
+    name: String,
+    /// Callback URL; repeat for several.
+    #[arg(long = "redirect-uri", value_name = "URI", required = true)]
+    redirect_uris: Vec<String>,
+    /// Scopes the application may request, space-separated.
+    #[arg(long, default_value = "user_info")]
+    scopes: String,
+    /// Homepage URL.
+    #[arg(long, default_value = "")]
+    homepage: String,
+    /// Description.
+    #[arg(long, default_value = "")]
+    description: String,
+    /// A public client (native or browser app): no secret, must use PKCE.
+    #[arg(long)]
+    public: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub(super) async fn run(settings: Settings, command: AppCommand) -> anyhow::Result<()> {
+    let AppCommand::Create(args) = command;
+    let store = super::open_store(&settings).await?;
+    let email = Email::parse(&args.owner)
+        .map_err(|_| anyhow::anyhow!("--owner is not an email address"))?;
+    let Some(owner) = store
+        .find_user_credentials(email.as_str())
+        .await?
+        .map(|c| c.user)
+    else {
+        bail!("no user has the email {}", email.as_str());
+    };
+    let form = ApplicationForm {
+        name: args.name,
+        homepage: args.homepage,
+        description: args.description,
+        redirect_uris: args.redirect_uris,
+        scopes: args.scopes,
+        public: args.public,
+    };
+    let registered = apps::register(
+        &*store,
+        owner.id,
+        &form,
+        settings.allow_http_callbacks,
+        SystemClock.now(),
+    )
+    .await
+    .context("cannot create application")?;
+    let client = &registered.client;
+    let secret = registered.secret.as_ref().map(|s| s.expose().to_owned());
+    if args.json {
+        let out = serde_json::json!({
+            "client_id": client.client_id,
+            "client_secret": secret,
+            "name": client.name,
+            "redirect_uris": client.redirect_uris,
+            "scopes": client.scopes.to_string(),
+            "public": client.is_public(),
+        });
+        println!("{out}");
+    } else {
+        println!("created application {}", client.name);
+        println!("client_id:     {}", client.client_id);
+        match secret {
+            Some(secret) => println!("client_secret: {secret}  (shown once: store it now)"),
+            None => println!("client_secret: none (public client: use PKCE)"),
+        }
+    }
+    Ok(())
+}

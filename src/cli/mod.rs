@@ -1,0 +1,74 @@
+//! The `gatehouse` command line (SPEC §2): one file per subcommand.
+
+mod app;
+mod serve;
+mod user;
+
+use anyhow::Context as _;
+
+use crate::config::{Settings, SettingsArgs};
+
+/// Gatehouse: OAuth 2 authorization server and account service.
+///
+/// Settings come from defaults, then the --config TOML file, then GATEHOUSE_*
+/// environment variables, then flags.
+#[derive(Debug, clap::Parser)]
+#[command(name = "gatehouse", version, about, long_about)]
+pub struct Cli {
+    /// Settings shared by every command.
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Run the server (creates and migrates the database on first start).
+    Serve,
+    /// Create or update the database schema, then exit.
+    Migrate,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Manage developer applications (OAuth clients).
+    #[command(subcommand)]
+    App(app::AppCommand),
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(&cli.settings)?;
+    match cli.command {
+        Command::Serve => serve::run(settings).await,
+        Command::Migrate => {
+            crate::store::connect(&settings.database_url, true)
+                .await
+                .with_context(|| format!("cannot migrate {}", settings.database_url))?;
+            println!("database {} is up to date", settings.database_url);
+            Ok(())
+        }
+        Command::User(command) => user::run(settings, command).await,
+        Command::App(command) => app::run(settings, command).await,
+    }
+}
+
+async fn open_store(
+    settings: &Settings,
+) -> anyhow::Result<std::sync::Arc<dyn crate::store::Store>> {
+    crate::store::connect(&settings.database_url, true)
+        .await
+        .with_context(|| format!("cannot open database {}", settings.database_url))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,338 @@
+//! Settings: defaults, then an optional TOML file, then `GATEHOUSE_*`
+//! environment variables, then flags (each overrides the one before).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::accounts::Argon2Settings;
+use crate::oauth::Policy;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Every setting as a flag with its environment variable. `--help` lists them.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SettingsArgs {
+    /// TOML configuration file (see config/gatehouse.example.toml).
+    #[arg(long, env = "GATEHOUSE_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Database: sqlite://PATH [default: sqlite://gatehouse.db].
+    #[arg(
+        long,
+        env = "GATEHOUSE_DATABASE_URL",
+        global = true,
+        value_name = "URL"
+    )]
+    pub database_url: Option<String>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "GATEHOUSE_LISTEN", global = true, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Public base URL, as clients reach it [default: http://LISTEN].
+    #[arg(long, env = "GATEHOUSE_ISSUER", global = true, value_name = "URL")]
+    pub issuer: Option<url::Url>,
+    /// Answer token requests without a User-Agent with 403, as the platform does [default: true].
+    #[arg(
+        long,
+        env = "GATEHOUSE_REQUIRE_USER_AGENT",
+        global = true,
+        value_name = "BOOL"
+    )]
+    pub require_user_agent: Option<bool>,
+    /// Allow the password grant (the seed's "cipher mode") [default: true].
+    #[arg(
+        long,
+        env = "GATEHOUSE_PASSWORD_GRANT",
+        global = true,
+        value_name = "BOOL"
+    )]
+    pub password_grant: Option<bool>,
+    /// Allow plain-http callback URLs on hosts other than loopback [default: false].
+    #[arg(
+        long,
+        env = "GATEHOUSE_ALLOW_HTTP_CALLBACKS",
+        global = true,
+        value_name = "BOOL"
+    )]
+    pub allow_http_callbacks: Option<bool>,
+    /// Refresh token lifetime in days [default: 30].
+    #[arg(
+        long,
+        env = "GATEHOUSE_REFRESH_TOKEN_TTL_DAYS",
+        global = true,
+        value_name = "DAYS"
+    )]
+    pub refresh_token_ttl_days: Option<i64>,
+    /// Largest request body in bytes [default: 65536].
+    #[arg(
+        long,
+        env = "GATEHOUSE_MAX_BODY_BYTES",
+        global = true,
+        value_name = "BYTES"
+    )]
+    pub max_body_bytes: Option<usize>,
+    /// Argon2id memory cost in KiB [default: 19456].
+    #[arg(
+        long,
+        env = "GATEHOUSE_ARGON2_MEMORY_KIB",
+        global = true,
+        value_name = "KIB"
+    )]
+    pub argon2_memory_kib: Option<u32>,
+    /// Argon2id passes [default: 2].
+    #[arg(
+        long,
+        env = "GATEHOUSE_ARGON2_ITERATIONS",
+        global = true,
+        value_name = "N"
+    )]
+    pub argon2_iterations: Option<u32>,
+    /// Argon2id lanes [default: 1].
+    #[arg(
+        long,
+        env = "GATEHOUSE_ARGON2_PARALLELISM",
+        global = true,
+        value_name = "N"
+    )]
+    pub argon2_parallelism: Option<u32>,
+    /// Log format [default: text]. Log levels come from RUST_LOG (default: info).
+    #[arg(
+        long,
+        env = "GATEHOUSE_LOG_FORMAT",
+        global = true,
+        value_name = "FORMAT"
+    )]
+    pub log_format: Option<LogFormat>,
+}
+
+/// The TOML file: the same keys as the flags, with underscores.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    database_url: Option<String>,
+    listen: Option<SocketAddr>,
+    issuer: Option<url::Url>,
+    require_user_agent: Option<bool>,
+    password_grant: Option<bool>,
+    allow_http_callbacks: Option<bool>,
+    refresh_token_ttl_days: Option<i64>,
+    max_body_bytes: Option<usize>,
+    log_format: Option<LogFormat>,
+    argon2: Option<Argon2File>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Argon2File {
+    memory_kib: Option<u32>,
+    iterations: Option<u32>,
+    parallelism: Option<u32>,
+}
+
+/// Why settings could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for these settings.
+    #[error("invalid configuration in {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value is out of range.
+    #[error("invalid setting: {0}")]
+    Invalid(String),
+}
+
+/// The resolved settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Database URL.
+    pub database_url: String,
+    /// Public base URL without a trailing slash.
+    pub issuer: String,
+    /// Whether token requests need a User-Agent.
+    pub require_user_agent: bool,
+    /// Whether plain-http callbacks are allowed beyond loopback.
+    pub allow_http_callbacks: bool,
+    /// Protocol lifetimes and switches.
+    pub policy: Policy,
+    /// Password hashing cost.
+    pub argon2: Argon2Settings,
+    /// Largest request body in bytes.
+    pub max_body_bytes: usize,
+    /// Log format.
+    pub log_format: LogFormat,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let listen = SocketAddr::from(([127, 0, 0, 1], 8080));
+        Settings {
+            listen,
+            database_url: "sqlite://gatehouse.db".to_owned(),
+            issuer: format!("http://{listen}"),
+            require_user_agent: true,
+            allow_http_callbacks: false,
+            policy: Policy::default(),
+            argon2: Argon2Settings::default(),
+            max_body_bytes: 64 * 1024,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+impl Settings {
+    /// Resolves defaults, file, environment and flags (clap has already put
+    /// flags over environment in `args`).
+    pub fn load(args: &SettingsArgs) -> Result<Settings, ConfigError> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None => FileSettings::default(),
+        };
+        let argon2_file = file.argon2.unwrap_or_default();
+        let defaults = Settings::default();
+        let listen = args.listen.or(file.listen).unwrap_or(defaults.listen);
+        let issuer = args.issuer.clone().or(file.issuer).map_or_else(
+            || format!("http://{listen}"),
+            |u| u.as_str().trim_end_matches('/').to_owned(),
+        );
+        let refresh_days = args
+            .refresh_token_ttl_days
+            .or(file.refresh_token_ttl_days)
+            .unwrap_or(30);
+        if !(1..=3650).contains(&refresh_days) {
+            return Err(ConfigError::Invalid(
+                "refresh_token_ttl_days must be 1 to 3650".into(),
+            ));
+        }
+        let settings = Settings {
+            listen,
+            database_url: args
+                .database_url
+                .clone()
+                .or(file.database_url)
+                .unwrap_or(defaults.database_url),
+            issuer,
+            require_user_agent: args
+                .require_user_agent
+                .or(file.require_user_agent)
+                .unwrap_or(true),
+            allow_http_callbacks: args
+                .allow_http_callbacks
+                .or(file.allow_http_callbacks)
+                .unwrap_or(false),
+            policy: Policy {
+                password_grant: args.password_grant.or(file.password_grant).unwrap_or(true),
+                refresh_token_ttl: refresh_days * 86_400,
+                ..Policy::default()
+            },
+            argon2: Argon2Settings {
+                memory_kib: args
+                    .argon2_memory_kib
+                    .or(argon2_file.memory_kib)
+                    .unwrap_or(defaults.argon2.memory_kib),
+                iterations: args
+                    .argon2_iterations
+                    .or(argon2_file.iterations)
+                    .unwrap_or(defaults.argon2.iterations),
+                parallelism: args
+                    .argon2_parallelism
+                    .or(argon2_file.parallelism)
+                    .unwrap_or(defaults.argon2.parallelism),
+            },
+            max_body_bytes: args
+                .max_body_bytes
+                .or(file.max_body_bytes)
+                .unwrap_or(defaults.max_body_bytes),
+            log_format: args.log_format.or(file.log_format).unwrap_or_default(),
+        };
+        if !(1024..=16 * 1024 * 1024).contains(&settings.max_body_bytes) {
+            return Err(ConfigError::Invalid(
+                "max_body_bytes must be 1 KiB to 16 MiB".into(),
+            ));
+        }
+        Ok(settings)
+    }
+
+    /// Whether the issuer is https (then cookies are `Secure`).
+    pub fn is_https(&self) -> bool {
+        self.issuer.starts_with("https://")
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_file_which_overrides_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9000\"\npassword_grant = false\n[argon2]\nmemory_kib = 8192\n",
+        )
+        .unwrap();
+        let args = SettingsArgs {
+            config: Some(path),
+            listen: Some("127.0.0.1:9100".parse().unwrap()),
+            ..SettingsArgs::default()
+        };
+
+        let settings = Settings::load(&args).unwrap();
+
+        assert_eq!(settings.listen.port(), 9100);
+        assert_eq!(settings.issuer, "http://127.0.0.1:9100");
+        assert!(!settings.policy.password_grant);
+        assert_eq!(settings.argon2.memory_kib, 8192);
+        assert_eq!(settings.argon2.iterations, 2);
+        assert_eq!(settings.database_url, "sqlite://gatehouse.db");
+    }
+
+    #[test]
+    fn unknown_file_keys_are_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.toml");
+        std::fs::write(&path, "lisen = \"x\"\n").unwrap();
+        let args = SettingsArgs {
+            config: Some(path),
+            ..SettingsArgs::default()
+        };
+        assert!(matches!(
+            Settings::load(&args),
+            Err(ConfigError::Parse { .. })
+        ));
+    }
+}

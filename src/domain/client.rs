@@ -1,0 +1,71 @@
+//! Registered applications (OAuth clients, RFC 6749 §2).
+
+use crate::clock::UnixTime;
+use crate::domain::redirect_uri;
+use crate::domain::scope::ScopeSet;
+use crate::domain::token::SecretHash;
+
+/// An application as stored.
+#[derive(Debug, Clone)]
+pub struct Client {
+    /// Internal row id.
+    pub id: i64,
+    /// The public `client_id`.
+    pub client_id: String,
+    /// SHA-256 of the client secret; `None` for a public client.
+    pub secret_hash: Option<SecretHash>,
+    /// The last characters of the secret, to recognise it on a page.
+    pub secret_hint: Option<String>,
+    /// The user who registered it.
+    pub owner_id: i64,
+    /// Display name, as typed.
+    pub name: String,
+    /// Homepage URL (`http` or `https`).
+    pub homepage: String,
+    /// Free text, as typed.
+    pub description: String,
+    /// Registered callback URLs, compared exactly.
+    pub redirect_uris: Vec<String>,
+    /// The scopes it may request; also the default when a request names none.
+    pub scopes: ScopeSet,
+    /// When it was registered.
+    pub created_at: UnixTime,
+}
+
+impl Client {
+    /// A public client (RFC 6749 §2.1) has no secret and must use PKCE.
+    pub fn is_public(&self) -> bool {
+        self.secret_hash.is_none()
+    }
+
+    /// The registered callback that `presented` matches, if any.
+    pub fn find_redirect_uri(&self, presented: &str) -> Option<&str> {
+        self.redirect_uris
+            .iter()
+            .find(|registered| redirect_uri::matches(registered, presented))
+            .map(String::as_str)
+    }
+}
+
+/// What is needed to register an application.
+#[derive(Debug, Clone)]
+pub struct NewClient {
+    /// The public `client_id`.
+    pub client_id: String,
+    /// SHA-256 of the secret; `None` for a public client.
+    pub secret_hash: Option<SecretHash>,
+    /// The last characters of the secret.
+    pub secret_hint: Option<String>,
+    /// The registering user.
+    pub owner_id: i64,
+    /// Display name.
+    pub name: String,
+    /// Homepage URL.
+    pub homepage: String,
+    /// Free text.
+    pub description: String,
+    /// Validated callback URLs.
+    pub redirect_uris: Vec<String>,
+    /// Scopes it may request.
+    pub scopes: ScopeSet,
+}

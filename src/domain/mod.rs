@@ -1,0 +1,8 @@
+//! Pure types of the domain: parsed once at the edge, no IO, no axum, no sqlx.
+
+pub mod client;
+pub mod pkce;
+pub mod redirect_uri;
+pub mod scope;
+pub mod token;
+pub mod user;

@@ -1,0 +1,177 @@
+//! Bearer secrets (access and refresh tokens, codes, client secrets, session
+//! ids): 256 bits from the OS random source, a short kind prefix so secret
+//! scanners can find leaked ones, and only their SHA-256 hash is ever stored.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::TryRngCore as _;
+use rand::rngs::OsRng;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// The kinds of secret Gatehouse hands out, each with its own prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretKind {
+    /// An access token: `gha_`… is GitHub's, so ours is `gat_`.
+    AccessToken,
+    /// A refresh token: `grt_`.
+    RefreshToken,
+    /// An authorization code: `gac_`.
+    AuthorizationCode,
+    /// A client secret: `gcs_`.
+    ClientSecret,
+    /// A browser session id: `gss_`.
+    Session,
+    /// A pending consent id: `gcn_`.
+    Consent,
+}
+
+impl SecretKind {
+    /// The prefix that starts every secret of this kind.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            SecretKind::AccessToken => "gat_",
+            SecretKind::RefreshToken => "grt_",
+            SecretKind::AuthorizationCode => "gac_",
+            SecretKind::ClientSecret => "gcs_",
+            SecretKind::Session => "gss_",
+            SecretKind::Consent => "gcn_",
+        }
+    }
+}
+
+/// A secret in the clear, as handed to its holder once. `Debug` is redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PlainSecret(String);
+
+impl PlainSecret {
+    /// A fresh secret of `kind`: its prefix and 32 random bytes, base64url.
+    pub fn generate(kind: SecretKind) -> PlainSecret {
+        let bytes = random_bytes::<32>();
+        PlainSecret(format!(
+            "{}{}",
+            kind.prefix(),
+            URL_SAFE_NO_PAD.encode(bytes)
+        ))
+    }
+
+    /// Wraps a secret a client presented.
+    pub fn from_presented(value: impl Into<String>) -> PlainSecret {
+        PlainSecret(value.into())
+    }
+
+    /// The clear text, to put in a response.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The SHA-256 hash under which the secret is stored.
+    pub fn hash(&self) -> SecretHash {
+        SecretHash(Sha256::digest(self.0.as_bytes()).into())
+    }
+
+    /// The last characters, which a page may show to identify the secret.
+    pub fn hint(&self) -> String {
+        let chars: Vec<char> = self.0.chars().collect();
+        let start = chars.len().saturating_sub(6);
+        chars
+            .get(start..)
+            .map(|c| c.iter().collect())
+            .unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for PlainSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PlainSecret(<redacted>)")
+    }
+}
+
+/// The SHA-256 of a secret: what the database holds and is searched by.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SecretHash(pub [u8; 32]);
+
+impl SecretHash {
+    /// Compares in constant time, for checking a presented client secret.
+    pub fn ct_eq(&self, other: &SecretHash) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+
+    /// Rebuilds a hash read from storage; `None` unless it is 32 bytes.
+    pub fn from_slice(bytes: &[u8]) -> Option<SecretHash> {
+        bytes.try_into().ok().map(SecretHash)
+    }
+}
+
+impl fmt::Debug for SecretHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "SecretHash({}…)",
+            hex::encode(self.0.get(..4).unwrap_or_default())
+        )
+    }
+}
+
+/// A new public client id: 64 hex characters, the platform's format.
+pub fn generate_client_id() -> String {
+    hex::encode(random_bytes::<32>())
+}
+
+/// A random value that is not a credential (CSRF tokens, family ids), base64url.
+pub fn random_token() -> String {
+    URL_SAFE_NO_PAD.encode(random_bytes::<32>())
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    // The OS random source failing is not recoverable; fall back to the
+    // thread-local CSPRNG (itself seeded from the OS) rather than panic.
+    if OsRng.try_fill_bytes(&mut bytes).is_err() {
+        rand::fill(&mut bytes);
+    }
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_secrets_carry_prefix_and_256_bits() {
+        let token = PlainSecret::generate(SecretKind::AccessToken);
+        assert!(token.expose().starts_with("gat_"));
+        assert_eq!(token.expose().len(), 4 + 43);
+        assert_ne!(token, PlainSecret::generate(SecretKind::AccessToken));
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let token = PlainSecret::generate(SecretKind::RefreshToken);
+        assert!(!format!("{token:?}").contains(token.expose()));
+    }
+
+    #[test]
+    fn hash_is_stable_and_compares() {
+        let token = PlainSecret::from_presented("abc");
+        assert!(
+            token
+                .hash()
+                .ct_eq(&PlainSecret::from_presented("abc").hash())
+        );
+        assert!(
+            !token
+                .hash()
+                .ct_eq(&PlainSecret::from_presented("abd").hash())
+        );
+    }
+
+    #[test]
+    fn client_id_is_64_hex() {
+        let id = generate_client_id();
+        assert_eq!(id.len(), 64);
+        assert!(id.chars().all(|c| c.is_ascii_hexdigit()));
+    }
+}

@@ -1,0 +1,14 @@
+//! Gatehouse: an OAuth 2 authorization server and account service for the
+//! Code Cloud platform. See ARCHITECTURE.md for the map.
+
+pub mod accounts; // sign-up and sign-in rules, Argon2id hashing
+pub mod apps; // developer applications: registration rules
+pub mod cli; // the `gatehouse` command line
+pub mod clock; // the only reader of the wall clock
+pub mod config; // settings from defaults, TOML, environment and flags
+pub mod domain; // pure types: scopes, tokens, callbacks, PKCE, users, clients
+pub mod oauth; // protocol rules: authorize, grants, bearer, revoke, introspect
+pub mod startup; // bind, serve, shut down
+pub mod state; // what handlers share
+pub mod store; // the Store trait and its SQLite backend
+pub mod web; // HTTP: routes, pages, error mapping (the only axum user)

@@ -1,0 +1,249 @@
+//! Protocol errors, one enum per RFC error family. Each variant's doc quotes
+//! the RFC, and `code()` gives the wire string.
+
+use crate::domain::scope::Scope;
+use crate::store::StoreError;
+
+/// Error codes sent to the client's callback (RFC 6749 §4.1.2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthorizeErrorCode {
+    /// "The request is missing a required parameter, includes an invalid
+    /// parameter value, includes a parameter more than once, or is otherwise malformed."
+    InvalidRequest,
+    /// "The client is not authorized to request an authorization code using this method."
+    UnauthorizedClient,
+    /// "The resource owner or authorization server denied the request."
+    AccessDenied,
+    /// "The authorization server does not support obtaining an authorization
+    /// code using this method."
+    UnsupportedResponseType,
+    /// "The requested scope is invalid, unknown, or malformed."
+    InvalidScope,
+    /// "The authorization server encountered an unexpected condition that
+    /// prevented it from fulfilling the request."
+    ServerError,
+}
+
+impl AuthorizeErrorCode {
+    /// The wire string.
+    pub fn code(self) -> &'static str {
+        match self {
+            AuthorizeErrorCode::InvalidRequest => "invalid_request",
+            AuthorizeErrorCode::UnauthorizedClient => "unauthorized_client",
+            AuthorizeErrorCode::AccessDenied => "access_denied",
+            AuthorizeErrorCode::UnsupportedResponseType => "unsupported_response_type",
+            AuthorizeErrorCode::InvalidScope => "invalid_scope",
+            AuthorizeErrorCode::ServerError => "server_error",
+        }
+    }
+}
+
+/// An error redirected to a verified callback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedirectError {
+    /// The verified callback.
+    pub redirect_uri: String,
+    /// The client's `state`, echoed.
+    pub state: Option<String>,
+    /// What went wrong.
+    pub code: AuthorizeErrorCode,
+    /// A human-readable explanation (`error_description`).
+    pub description: String,
+}
+
+impl RedirectError {
+    /// The callback URL with `error`, `error_description` and `state`.
+    pub fn location(&self) -> String {
+        let mut params = vec![
+            ("error", self.code.code()),
+            ("error_description", self.description.as_str()),
+        ];
+        if let Some(state) = &self.state {
+            params.push(("state", state));
+        }
+        append_query(&self.redirect_uri, &params)
+    }
+}
+
+/// Adds parameters to a callback URL, keeping any query it already has
+/// (RFC 6749 §3.1.2: "MUST retain the query component").
+pub fn append_query(base: &str, params: &[(&str, &str)]) -> String {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish();
+    let separator = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{separator}{query}")
+}
+
+/// What can fail at the authorization endpoint (RFC 6749 §4.1.2.1).
+#[derive(Debug, thiserror::Error)]
+pub enum AuthorizeError {
+    /// "If the request fails due to a missing, invalid, or mismatching
+    /// redirection URI, or if the client identifier is missing or invalid, the
+    /// authorization server SHOULD inform the resource owner of the error and
+    /// MUST NOT automatically redirect the user-agent to the invalid redirection URI."
+    #[error("{0}")]
+    NotRedirectable(String),
+    /// Everything else goes back to the client's verified callback.
+    #[error("{}", .0.description)]
+    Redirect(RedirectError),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Token endpoint errors (RFC 6749 §5.2), also used by revocation and introspection.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// "The request is missing a required parameter, includes an unsupported
+    /// parameter value (other than grant type), repeats a parameter, includes
+    /// multiple credentials, … or is otherwise malformed."
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// "Client authentication failed (e.g., unknown client, no client
+    /// authentication included, or unsupported authentication method)."
+    #[error("{description}")]
+    InvalidClient {
+        /// Why.
+        description: String,
+        /// The client tried HTTP Basic: answer 401 with `WWW-Authenticate`.
+        basic: bool,
+    },
+    /// "The provided authorization grant … or refresh token is invalid,
+    /// expired, revoked, does not match the redirection URI used in the
+    /// authorization request, or was issued to another client."
+    #[error("{0}")]
+    InvalidGrant(String),
+    /// "The authenticated client is not authorized to use this authorization grant type."
+    #[error("{0}")]
+    UnauthorizedClient(String),
+    /// "The authorization grant type is not supported by the authorization server."
+    #[error("grant_type is not supported")]
+    UnsupportedGrantType,
+    /// "The requested scope is invalid, unknown, malformed, or exceeds the
+    /// scope granted by the resource owner."
+    #[error("{0}")]
+    InvalidScope(String),
+    /// Storage or hashing failed; the client sees `server_error` only.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl TokenError {
+    /// The wire string.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TokenError::InvalidRequest(_) => "invalid_request",
+            TokenError::InvalidClient { .. } => "invalid_client",
+            TokenError::InvalidGrant(_) => "invalid_grant",
+            TokenError::UnauthorizedClient(_) => "unauthorized_client",
+            TokenError::UnsupportedGrantType => "unsupported_grant_type",
+            TokenError::InvalidScope(_) => "invalid_scope",
+            TokenError::Internal(_) => "server_error",
+        }
+    }
+
+    /// Shorthand for a failed client authentication.
+    pub fn invalid_client(description: &str, basic: bool) -> TokenError {
+        TokenError::InvalidClient {
+            description: description.to_owned(),
+            basic,
+        }
+    }
+}
+
+impl From<StoreError> for TokenError {
+    fn from(error: StoreError) -> Self {
+        TokenError::Internal(Box::new(error))
+    }
+}
+
+/// Errors of a bearer-protected resource (RFC 6750 §3.1).
+#[derive(Debug, thiserror::Error)]
+pub enum BearerError {
+    /// "If the request lacks any authentication information …, the resource
+    /// server SHOULD NOT include an error code or other error information."
+    #[error("an access token is required")]
+    Missing,
+    /// "The access token provided is expired, revoked, malformed, or invalid
+    /// for other reasons."
+    #[error("the access token is invalid, expired or revoked")]
+    InvalidToken,
+    /// "The request requires higher privileges than provided by the access token."
+    #[error("the access token lacks the `{0}` scope")]
+    InsufficientScope(Scope),
+    /// The token is valid but was issued to a client, not on behalf of a user.
+    #[error("the access token does not act for a user")]
+    NoUser,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl BearerError {
+    /// The `error` attribute of `WWW-Authenticate`, if any.
+    pub fn code(&self) -> Option<&'static str> {
+        match self {
+            BearerError::Missing | BearerError::Store(_) => None,
+            BearerError::InvalidToken => Some("invalid_token"),
+            BearerError::InsufficientScope(_) | BearerError::NoUser => Some("insufficient_scope"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_codes_match_rfc_6749() {
+        assert_eq!(
+            TokenError::InvalidRequest(String::new()).code(),
+            "invalid_request"
+        );
+        assert_eq!(
+            TokenError::invalid_client("x", false).code(),
+            "invalid_client"
+        );
+        assert_eq!(
+            TokenError::InvalidGrant(String::new()).code(),
+            "invalid_grant"
+        );
+        assert_eq!(
+            TokenError::UnauthorizedClient(String::new()).code(),
+            "unauthorized_client"
+        );
+        assert_eq!(
+            TokenError::UnsupportedGrantType.code(),
+            "unsupported_grant_type"
+        );
+        assert_eq!(
+            TokenError::InvalidScope(String::new()).code(),
+            "invalid_scope"
+        );
+        assert_eq!(
+            AuthorizeErrorCode::UnsupportedResponseType.code(),
+            "unsupported_response_type"
+        );
+        assert_eq!(AuthorizeErrorCode::AccessDenied.code(), "access_denied");
+        assert_eq!(
+            BearerError::InsufficientScope(Scope::Emails).code(),
+            Some("insufficient_scope")
+        );
+        assert_eq!(BearerError::Missing.code(), None);
+    }
+
+    #[test]
+    fn error_redirect_keeps_the_callback_query_and_state() {
+        let error = RedirectError {
+            redirect_uri: "https://app.example.com/cb?x=1".into(),
+            state: Some("s t".into()),
+            code: AuthorizeErrorCode::AccessDenied,
+            description: "denied".into(),
+        };
+        assert_eq!(
+            error.location(),
+            "https://app.example.com/cb?x=1&error=access_denied&error_description=denied&state=s+t"
+        );
+    }
+}

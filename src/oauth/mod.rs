@@ -1,0 +1,38 @@
+//! The OAuth 2 protocol rules: authorization, grants, bearer checks,
+//! revocation and introspection. Sees only `domain`, `accounts` and the
+//! `Store` trait; knows nothing of HTTP.
+
+pub mod authorize;
+pub mod bearer;
+pub mod client_auth;
+pub mod error;
+pub mod introspect;
+pub mod revoke;
+pub mod token;
+
+/// Lifetimes and switches of the protocol, set by the operator.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Access token lifetime in seconds: one day, as the seed documents.
+    pub access_token_ttl: i64,
+    /// Refresh token lifetime in seconds (each rotation starts it anew).
+    pub refresh_token_ttl: i64,
+    /// Authorization code lifetime in seconds (RFC 6749 §4.1.2: at most 10 minutes).
+    pub code_ttl: i64,
+    /// How long a consent page stays valid.
+    pub consent_ttl: i64,
+    /// Whether the password grant (seed: "cipher mode") is on.
+    pub password_grant: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            access_token_ttl: 86_400,
+            refresh_token_ttl: 30 * 86_400,
+            code_ttl: 600,
+            consent_ttl: 600,
+            password_grant: true,
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! The token endpoint (RFC 6749 §3.2, §5): one file per `grant_type`, and the
+//! issuance they share.
+
+mod authorization_code;
+mod client_credentials;
+mod password;
+mod refresh_token;
+
+use crate::accounts::PasswordHasher;
+use crate::clock::UnixTime;
+use crate::domain::scope::ScopeSet;
+use crate::domain::token::{PlainSecret, SecretKind};
+use crate::oauth::Policy;
+use crate::oauth::client_auth::{self, ClientCredentials};
+use crate::oauth::error::TokenError;
+use crate::store::{NewTokens, Store};
+
+/// A token request, tagged by `grant_type`.
+#[derive(Debug, Clone)]
+pub enum GrantRequest {
+    /// `authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.5).
+    AuthorizationCode {
+        /// `code`
+        code: String,
+        /// `redirect_uri`
+        redirect_uri: Option<String>,
+        /// `code_verifier`
+        code_verifier: Option<String>,
+    },
+    /// `refresh_token` (RFC 6749 §6).
+    RefreshToken {
+        /// `refresh_token`
+        refresh_token: String,
+        /// `scope`: may narrow the original grant.
+        scope: Option<String>,
+    },
+    /// `password` (RFC 6749 §4.3), the seed's "cipher mode": `username` is the email.
+    Password {
+        /// `username`
+        username: String,
+        /// `password`
+        password: String,
+        /// `scope`
+        scope: Option<String>,
+    },
+    /// `client_credentials` (RFC 6749 §4.4).
+    ClientCredentials {
+        /// `scope`
+        scope: Option<String>,
+    },
+}
+
+/// A token request: the grant and the client's credentials.
+#[derive(Debug, Clone)]
+pub struct TokenRequest {
+    /// What is exchanged.
+    pub grant: GrantRequest,
+    /// Who asks.
+    pub credentials: ClientCredentials,
+}
+
+/// What the token endpoint hands out (RFC 6749 §5.1).
+#[derive(Debug, Clone)]
+pub struct IssuedTokens {
+    /// The access token.
+    pub access_token: PlainSecret,
+    /// The refresh token, except for `client_credentials`.
+    pub refresh_token: Option<PlainSecret>,
+    /// Granted scopes.
+    pub scopes: ScopeSet,
+    /// Access token lifetime in seconds.
+    pub expires_in: i64,
+    /// Issue time (the platform's `created_at`).
+    pub created_at: UnixTime,
+}
+
+/// What the grants need besides the request.
+#[derive(Clone, Copy)]
+pub struct TokenContext<'a> {
+    /// Storage.
+    pub store: &'a dyn Store,
+    /// For the password grant.
+    pub hasher: &'a PasswordHasher,
+    /// Lifetimes and switches.
+    pub policy: &'a Policy,
+    /// The time of the request.
+    pub now: UnixTime,
+}
+
+/// Runs a token request.
+pub async fn exchange(
+    ctx: TokenContext<'_>,
+    request: TokenRequest,
+) -> Result<IssuedTokens, TokenError> {
+    let client = client_auth::identify(ctx.store, &request.credentials).await?;
+    match request.grant {
+        GrantRequest::AuthorizationCode {
+            code,
+            redirect_uri,
+            code_verifier,
+        } => {
+            let client = client_auth::require(client, true)?;
+            authorization_code::exchange(
+                ctx,
+                &client,
+                &code,
+                redirect_uri.as_deref(),
+                code_verifier.as_deref(),
+            )
+            .await
+        }
+        GrantRequest::RefreshToken {
+            refresh_token,
+            scope,
+        } => refresh_token::exchange(ctx, client, &refresh_token, scope.as_deref()).await,
+        GrantRequest::Password {
+            username,
+            password,
+            scope,
+        } => {
+            let client = client_auth::require(client, true)?;
+            password::exchange(ctx, &client, &username, &password, scope.as_deref()).await
+        }
+        GrantRequest::ClientCredentials { scope } => {
+            let client = client_auth::require(client, false)?;
+            client_credentials::exchange(ctx, &client, scope.as_deref()).await
+        }
+    }
+}
+
+/// The scopes a request gets: those it names, which must all be `allowed`,
+/// or all of `allowed` when it names none (SPEC §1.7).
+fn resolve_scopes(requested: Option<&str>, allowed: &ScopeSet) -> Result<ScopeSet, TokenError> {
+    let requested = match requested.filter(|s| !s.trim().is_empty()) {
+        None => return Ok(allowed.clone()),
+        Some(raw) => ScopeSet::parse(raw).map_err(|e| TokenError::InvalidScope(e.to_string()))?,
+    };
+    if requested.is_subset(allowed) {
+        Ok(requested)
+    } else {
+        Err(TokenError::InvalidScope(
+            "a requested scope exceeds what this grant allows".to_owned(),
+        ))
+    }
+}
+
+/// New tokens for one grant, ready to store and to hand out.
+struct Minted {
+    stored: NewTokens,
+    issued: IssuedTokens,
+}
+
+fn mint(
+    ctx: TokenContext<'_>,
+    client_pk: i64,
+    user_id: Option<i64>,
+    scopes: ScopeSet,
+    family_id: String,
+    with_refresh: bool,
+) -> Minted {
+    let access_token = PlainSecret::generate(SecretKind::AccessToken);
+    let refresh_token = with_refresh.then(|| PlainSecret::generate(SecretKind::RefreshToken));
+    let stored = NewTokens {
+        access_hash: access_token.hash(),
+        refresh_hash: refresh_token.as_ref().map(PlainSecret::hash),
+        client_pk,
+        user_id,
+        scopes: scopes.clone(),
+        family_id,
+        created_at: ctx.now,
+        access_expires_at: ctx.now + ctx.policy.access_token_ttl,
+        refresh_expires_at: ctx.now + ctx.policy.refresh_token_ttl,
+    };
+    let issued = IssuedTokens {
+        access_token,
+        refresh_token,
+        scopes,
+        expires_in: ctx.policy.access_token_ttl,
+        created_at: ctx.now,
+    };
+    Minted { stored, issued }
+}
+
+fn new_family() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

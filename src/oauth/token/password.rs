@@ -1,0 +1,33 @@
+//! `grant_type=password` (RFC 6749 §4.3): the seed's "cipher mode", with
+//! `username` = the user's email. On by default because the platform documents
+//! it; an operator can switch it off, and should consider doing so: RFC 9700
+//! §2.4 says it "MUST NOT be used", since the client sees the password and
+//! the flow cannot carry a second factor.
+
+use super::{IssuedTokens, TokenContext, mint, new_family, resolve_scopes};
+use crate::accounts::{self, AccountError};
+use crate::domain::client::Client;
+use crate::oauth::error::TokenError;
+
+pub(super) async fn exchange(
+    ctx: TokenContext<'_>,
+    client: &Client,
+    username: &str,
+    password: &str,
+    scope: Option<&str>,
+) -> Result<IssuedTokens, TokenError> {
+    if !ctx.policy.password_grant {
+        return Err(TokenError::UnsupportedGrantType);
+    }
+    let scopes = resolve_scopes(scope, &client.scopes)?;
+    let user = accounts::authenticate(ctx.store, ctx.hasher, username, password)
+        .await
+        .map_err(|e| match e {
+            AccountError::Store(e) => TokenError::from(e),
+            AccountError::Hash(e) => TokenError::Internal(Box::new(e)),
+            _ => TokenError::InvalidGrant("incorrect email or password".to_owned()),
+        })?;
+    let minted = mint(ctx, client.id, Some(user.id), scopes, new_family(), true);
+    ctx.store.insert_tokens(&minted.stored).await?;
+    Ok(minted.issued)
+}

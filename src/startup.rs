@@ -1,0 +1,125 @@
+//! Building and running the server: bind first (so tests can read the port),
+//! then serve until the shutdown future resolves, finishing in-flight requests.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::accounts::{HashError, PasswordHasher};
+use crate::clock::{Clock, SystemClock};
+use crate::config::Settings;
+use crate::state::AppState;
+use crate::store::{self, Store, StoreError};
+use crate::web;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The database could not be opened or migrated.
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+    /// The Argon2 parameters are invalid.
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// A bound, ready server.
+pub struct App {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl App {
+    /// Opens the store (migrating it) and binds the listener, on the real clock.
+    pub async fn build(settings: Settings) -> Result<App, StartupError> {
+        App::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// Like [`App::build`], with a given clock (tests fix time with it).
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<App, StartupError> {
+        let store = store::connect(&settings.database_url, true).await?;
+        let hasher = Arc::new(PasswordHasher::new(settings.argon2)?);
+        let listener =
+            TcpListener::bind(settings.listen)
+                .await
+                .map_err(|source| StartupError::Bind {
+                    addr: settings.listen,
+                    source,
+                })?;
+        let state = AppState {
+            store,
+            clock,
+            hasher,
+            settings: Arc::new(settings),
+        };
+        Ok(App { listener, state })
+    }
+
+    /// The bound port (useful when listening on port 0).
+    pub fn port(&self) -> u16 {
+        self.listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
+    }
+
+    /// The store the server uses.
+    pub fn store(&self) -> Arc<dyn Store> {
+        Arc::clone(&self.state.store)
+    }
+
+    /// The shared state (store, clock, hasher, settings).
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let router = web::router(self.state);
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}

@@ -1,0 +1,21 @@
+//! What every request handler shares; cheap to clone.
+
+use std::sync::Arc;
+
+use crate::accounts::PasswordHasher;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::store::Store;
+
+/// Shared application state.
+#[derive(Clone)]
+pub struct AppState {
+    /// Storage.
+    pub store: Arc<dyn Store>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Password hashing.
+    pub hasher: Arc<PasswordHasher>,
+    /// Settings.
+    pub settings: Arc<Settings>,
+}

@@ -1,0 +1,294 @@
+//! Storage: the `Store` trait that the protocol code sees, the records it
+//! moves, and one implementation per database. Only this module imports sqlx.
+
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::clock::UnixTime;
+use crate::domain::client::{Client, NewClient};
+use crate::domain::pkce::CodeChallenge;
+use crate::domain::scope::ScopeSet;
+use crate::domain::token::SecretHash;
+use crate::domain::user::User;
+
+pub use sqlite::SqliteStore;
+
+/// What can go wrong in storage, mapped from the driver's errors once, here.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint refused the write; `constraint` names the index
+    /// (`users_email_key`, `users_login_key`, …), part of the schema contract.
+    #[error("conflict on {constraint}")]
+    Conflict {
+        /// The unique index that refused the write.
+        constraint: &'static str,
+    },
+    /// The database URL names no backend this build has.
+    #[error("unsupported database URL (expected sqlite://…)")]
+    UnsupportedUrl,
+    /// Anything else: the database is unreachable, a query failed, …
+    #[error("storage failure")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Shorthand for storage results.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A user row with the password hash, for sign-in only.
+#[derive(Debug, Clone)]
+pub struct UserCredentials {
+    /// The user.
+    pub user: User,
+    /// The Argon2id PHC string.
+    pub password_hash: String,
+}
+
+/// A new account.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// Login, already parsed.
+    pub login: String,
+    /// Display name.
+    pub name: String,
+    /// Email, lower-cased.
+    pub email: String,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+}
+
+/// An authorization request validated and bound to a user: what a consent
+/// form stands for, and what a code remembers.
+#[derive(Debug, Clone)]
+pub struct BoundRequest {
+    /// The client's internal id.
+    pub client_pk: i64,
+    /// The signed-in user.
+    pub user_id: i64,
+    /// The callback the code will be sent to.
+    pub redirect_uri: String,
+    /// Whether the client named `redirect_uri` (then the token request must repeat it).
+    pub redirect_uri_given: bool,
+    /// Scopes to grant.
+    pub scopes: ScopeSet,
+    /// The client's `state`, echoed back.
+    pub state: Option<String>,
+    /// PKCE challenge, if the client sent one.
+    pub challenge: Option<CodeChallenge>,
+}
+
+/// An authorization code as stored.
+#[derive(Debug, Clone)]
+pub struct CodeRecord {
+    /// What the code was issued for.
+    pub request: BoundRequest,
+    /// Ties the code to the tokens it issues.
+    pub family_id: String,
+    /// Ten minutes after issue.
+    pub expires_at: UnixTime,
+    /// Set on first redemption.
+    pub used: bool,
+}
+
+/// Access or refresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// Opens the API.
+    Access,
+    /// Buys a new access token, once.
+    Refresh,
+}
+
+impl TokenKind {
+    /// The stored and RFC 7009 `token_type_hint` name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Access => "access_token",
+            TokenKind::Refresh => "refresh_token",
+        }
+    }
+}
+
+/// A token as stored, with its client's public id.
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    /// Access or refresh.
+    pub kind: TokenKind,
+    /// The client's internal id.
+    pub client_pk: i64,
+    /// The client's public `client_id`.
+    pub client_id: String,
+    /// The user; `None` for `client_credentials` tokens.
+    pub user_id: Option<i64>,
+    /// The granted scopes.
+    pub scopes: ScopeSet,
+    /// Every token from one grant shares it.
+    pub family_id: String,
+    /// Issue time.
+    pub created_at: UnixTime,
+    /// Expiry.
+    pub expires_at: UnixTime,
+    /// A refresh token's first use.
+    pub used: bool,
+    /// Set on revocation.
+    pub revoked: bool,
+}
+
+impl TokenRecord {
+    /// Whether the token still works at `now` (not expired, revoked or used).
+    pub fn is_active(&self, now: UnixTime) -> bool {
+        !self.revoked && !self.used && now < self.expires_at
+    }
+}
+
+/// Tokens to write in one go.
+#[derive(Debug, Clone)]
+pub struct NewTokens {
+    /// Hash of the access token.
+    pub access_hash: SecretHash,
+    /// Hash of the refresh token, when one is issued.
+    pub refresh_hash: Option<SecretHash>,
+    /// The client's internal id.
+    pub client_pk: i64,
+    /// The user; `None` for `client_credentials`.
+    pub user_id: Option<i64>,
+    /// Granted scopes.
+    pub scopes: ScopeSet,
+    /// The grant they descend from.
+    pub family_id: String,
+    /// Issue time.
+    pub created_at: UnixTime,
+    /// Access token expiry.
+    pub access_expires_at: UnixTime,
+    /// Refresh token expiry.
+    pub refresh_expires_at: UnixTime,
+}
+
+/// The outcome of spending a single-use credential (code or refresh token).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Redemption {
+    /// It was unused: it is now spent and the new tokens are written.
+    Issued,
+    /// It was already spent: a replay. Its family has been revoked.
+    Replayed,
+}
+
+/// A browser session.
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    /// The signed-in user.
+    pub user_id: i64,
+    /// The CSRF token of this session's forms.
+    pub csrf_token: String,
+}
+
+/// Everything Gatehouse keeps, named by use case. Implemented once per database.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Whether the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// Creates an account; `Conflict` on a taken email or login.
+    async fn insert_user(&self, user: &NewUser, now: UnixTime) -> StoreResult<User>;
+    /// A user by id.
+    async fn find_user(&self, id: i64) -> StoreResult<Option<User>>;
+    /// A user and password hash by (lower-cased) email, for sign-in.
+    async fn find_user_credentials(&self, email: &str) -> StoreResult<Option<UserCredentials>>;
+
+    /// Registers an application.
+    async fn insert_client(&self, client: &NewClient, now: UnixTime) -> StoreResult<Client>;
+    /// An application by public `client_id`.
+    async fn find_client(&self, client_id: &str) -> StoreResult<Option<Client>>;
+    /// An application by internal id.
+    async fn find_client_by_pk(&self, id: i64) -> StoreResult<Option<Client>>;
+
+    /// The scope set the user last approved for the client.
+    async fn find_grant(&self, user_id: i64, client_pk: i64) -> StoreResult<Option<ScopeSet>>;
+    /// Remembers an approval (replacing the previous set).
+    async fn save_grant(
+        &self,
+        user_id: i64,
+        client_pk: i64,
+        scopes: &ScopeSet,
+        now: UnixTime,
+    ) -> StoreResult<()>;
+
+    /// Parks a request on the consent page under the hash of its id.
+    async fn insert_consent_request(
+        &self,
+        id: &SecretHash,
+        request: &BoundRequest,
+        expires_at: UnixTime,
+    ) -> StoreResult<()>;
+    /// Removes and returns a parked request, if it exists and has not expired.
+    async fn take_consent_request(
+        &self,
+        id: &SecretHash,
+        now: UnixTime,
+    ) -> StoreResult<Option<BoundRequest>>;
+
+    /// Stores a new authorization code.
+    async fn insert_authorization_code(
+        &self,
+        code: &SecretHash,
+        request: &BoundRequest,
+        family_id: &str,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> StoreResult<()>;
+    /// Reads a code without spending it.
+    async fn find_authorization_code(&self, code: &SecretHash) -> StoreResult<Option<CodeRecord>>;
+    /// Spends the code and writes `tokens` atomically, or, if it was already
+    /// spent, revokes its family instead.
+    async fn redeem_authorization_code(
+        &self,
+        code: &SecretHash,
+        tokens: &NewTokens,
+        now: UnixTime,
+    ) -> StoreResult<Redemption>;
+
+    /// Writes tokens that spend nothing (password and client credentials grants).
+    async fn insert_tokens(&self, tokens: &NewTokens) -> StoreResult<()>;
+    /// A token of either kind by hash.
+    async fn find_token(&self, token: &SecretHash) -> StoreResult<Option<TokenRecord>>;
+    /// Spends a refresh token and writes its successors atomically, or, if it
+    /// was already spent, revokes its family instead.
+    async fn rotate_refresh_token(
+        &self,
+        refresh: &SecretHash,
+        tokens: &NewTokens,
+        now: UnixTime,
+    ) -> StoreResult<Redemption>;
+    /// Revokes one token.
+    async fn revoke_token(&self, token: &SecretHash, now: UnixTime) -> StoreResult<()>;
+    /// Revokes every token descended from one grant.
+    async fn revoke_family(&self, family_id: &str, now: UnixTime) -> StoreResult<()>;
+
+    /// Starts a browser session.
+    async fn insert_session(
+        &self,
+        id: &SecretHash,
+        session: &SessionRecord,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> StoreResult<()>;
+    /// A live session by the hash of its id.
+    async fn find_session(
+        &self,
+        id: &SecretHash,
+        now: UnixTime,
+    ) -> StoreResult<Option<SessionRecord>>;
+    /// Ends a session.
+    async fn delete_session(&self, id: &SecretHash) -> StoreResult<()>;
+}
+
+/// Opens (creating and migrating if asked) the store a database URL names.
+pub async fn connect(database_url: &str, migrate: bool) -> StoreResult<Arc<dyn Store>> {
+    if database_url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(database_url, migrate).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl)
+    }
+}

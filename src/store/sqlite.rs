@@ -1,0 +1,664 @@
+//! The SQLite backend: the embedded default. One file in WAL mode; writers
+//! queue on SQLite's lock (`busy_timeout`), readers never block.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{FromRow, Sqlite, Transaction};
+
+use super::{
+    BoundRequest, CodeRecord, NewTokens, NewUser, Redemption, SessionRecord, Store, StoreError,
+    StoreResult, TokenKind, TokenRecord, UserCredentials,
+};
+use crate::clock::UnixTime;
+use crate::domain::client::{Client, NewClient};
+use crate::domain::pkce::{ChallengeMethod, CodeChallenge};
+use crate::domain::scope::ScopeSet;
+use crate::domain::token::SecretHash;
+use crate::domain::user::User;
+
+/// The SQLite store.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens `sqlite://path` (creating the file) and applies migrations if asked.
+    pub async fn connect(url: &str, migrate: bool) -> StoreResult<SqliteStore> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(internal)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a token handed to a client survives a power cut.
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .map_err(internal)?;
+        if migrate {
+            sqlx::migrate!("./migrations/sqlite")
+                .run(&pool)
+                .await
+                .map_err(internal)?;
+        }
+        Ok(SqliteStore { pool })
+    }
+}
+
+fn internal(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Internal(Box::new(error))
+}
+
+/// Maps a driver error once: unique violations become `Conflict` with the
+/// index name (SQLite reports the columns, so they are translated here).
+fn map_err(error: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &error {
+        if db.is_unique_violation() {
+            let message = db.message();
+            let constraint = if message.contains("users.email") {
+                "users_email_key"
+            } else if message.contains("users.login") || message.contains("lower(login)") {
+                "users_login_key"
+            } else if message.contains("clients.client_id") {
+                "clients_client_id_key"
+            } else {
+                "unknown"
+            };
+            return StoreError::Conflict { constraint };
+        }
+    }
+    internal(error)
+}
+
+#[derive(FromRow)]
+struct UserRow {
+    id: i64,
+    login: String,
+    name: String,
+    email: String,
+    password_hash: String,
+    bio: String,
+    blog: String,
+    weibo: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl UserRow {
+    fn into_credentials(self) -> UserCredentials {
+        let password_hash = self.password_hash.clone();
+        UserCredentials {
+            user: self.into_user(),
+            password_hash,
+        }
+    }
+
+    fn into_user(self) -> User {
+        User {
+            id: self.id,
+            login: self.login,
+            name: self.name,
+            email: self.email,
+            bio: self.bio,
+            blog: self.blog,
+            weibo: self.weibo,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct ClientRow {
+    id: i64,
+    client_id: String,
+    secret_hash: Option<Vec<u8>>,
+    secret_hint: Option<String>,
+    owner_id: i64,
+    name: String,
+    homepage: String,
+    description: String,
+    redirect_uris: String,
+    scopes: String,
+    created_at: i64,
+}
+
+impl ClientRow {
+    fn into_client(self) -> Client {
+        Client {
+            id: self.id,
+            client_id: self.client_id,
+            secret_hash: self.secret_hash.as_deref().and_then(SecretHash::from_slice),
+            secret_hint: self.secret_hint,
+            owner_id: self.owner_id,
+            name: self.name,
+            homepage: self.homepage,
+            description: self.description,
+            redirect_uris: self.redirect_uris.lines().map(str::to_owned).collect(),
+            scopes: parse_scopes(&self.scopes),
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// Scopes are written canonically by us; anything unreadable is treated as
+/// granting nothing rather than failing the request.
+fn parse_scopes(stored: &str) -> ScopeSet {
+    ScopeSet::parse(stored).unwrap_or_default()
+}
+
+#[derive(FromRow)]
+struct RequestRow {
+    client_id: i64,
+    user_id: i64,
+    redirect_uri: String,
+    redirect_uri_given: bool,
+    scopes: String,
+    code_challenge: Option<String>,
+    code_challenge_method: Option<String>,
+}
+
+impl RequestRow {
+    fn into_request(self, state: Option<String>) -> BoundRequest {
+        let challenge = match (self.code_challenge, self.code_challenge_method) {
+            (Some(challenge), method) => ChallengeMethod::parse(method.as_deref())
+                .map(|method| CodeChallenge { challenge, method }),
+            (None, _) => None,
+        };
+        BoundRequest {
+            client_pk: self.client_id,
+            user_id: self.user_id,
+            redirect_uri: self.redirect_uri,
+            redirect_uri_given: self.redirect_uri_given,
+            scopes: parse_scopes(&self.scopes),
+            state,
+            challenge,
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct ConsentRow {
+    #[sqlx(flatten)]
+    request: RequestRow,
+    state: Option<String>,
+    expires_at: i64,
+}
+
+#[derive(FromRow)]
+struct CodeRow {
+    #[sqlx(flatten)]
+    request: RequestRow,
+    family_id: String,
+    expires_at: i64,
+    used_at: Option<i64>,
+}
+
+#[derive(FromRow)]
+struct TokenRow {
+    kind: String,
+    client_pk: i64,
+    client_id: String,
+    user_id: Option<i64>,
+    scopes: String,
+    family_id: String,
+    created_at: i64,
+    expires_at: i64,
+    used_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+impl TokenRow {
+    fn into_record(self) -> TokenRecord {
+        TokenRecord {
+            kind: if self.kind == "refresh" {
+                TokenKind::Refresh
+            } else {
+                TokenKind::Access
+            },
+            client_pk: self.client_pk,
+            client_id: self.client_id,
+            user_id: self.user_id,
+            scopes: parse_scopes(&self.scopes),
+            family_id: self.family_id,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            used: self.used_at.is_some(),
+            revoked: self.revoked_at.is_some(),
+        }
+    }
+}
+
+const USER_COLUMNS: &str =
+    "id, login, name, email, password_hash, bio, blog, weibo, created_at, updated_at";
+const CLIENT_COLUMNS: &str = "id, client_id, secret_hash, secret_hint, owner_id, name, homepage, description, \
+                              redirect_uris, scopes, created_at";
+
+async fn write_tokens(
+    tx: &mut Transaction<'_, Sqlite>,
+    tokens: &NewTokens,
+) -> Result<(), sqlx::Error> {
+    let rows = [
+        (Some(tokens.access_hash), "access", tokens.access_expires_at),
+        (tokens.refresh_hash, "refresh", tokens.refresh_expires_at),
+    ];
+    for (hash, kind, expires_at) in rows {
+        let Some(hash) = hash else { continue };
+        sqlx::query(
+            "INSERT INTO tokens (token_hash, kind, client_id, user_id, scopes, family_id, created_at, expires_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(hash.0.as_slice())
+        .bind(kind)
+        .bind(tokens.client_pk)
+        .bind(tokens.user_id)
+        .bind(tokens.scopes.to_string())
+        .bind(&tokens.family_id)
+        .bind(tokens.created_at)
+        .bind(expires_at)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn revoke_family_in(
+    tx: &mut Transaction<'_, Sqlite>,
+    family_id: &str,
+    now: UnixTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL")
+        .bind(now)
+        .bind(family_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Spends a single-use credential with `spend_sql` (an UPDATE binding
+    /// `now` and the hash, returning the family id only if it was unused) and
+    /// writes `tokens`; on a replay, revokes the family `family_sql` finds.
+    /// One transaction, so two redemptions can never both succeed.
+    async fn spend_and_issue(
+        &self,
+        spend_sql: &'static str,
+        family_sql: &'static str,
+        hash: &SecretHash,
+        tokens: &NewTokens,
+        now: UnixTime,
+    ) -> StoreResult<Redemption> {
+        // The first statement is a write, so the transaction takes SQLite's
+        // write lock at once and concurrent redemptions queue behind it.
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let spent: Option<String> = sqlx::query_scalar(spend_sql)
+            .bind(now)
+            .bind(hash.0.as_slice())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let outcome = if spent.is_some() {
+            write_tokens(&mut tx, tokens).await.map_err(map_err)?;
+            Redemption::Issued
+        } else {
+            let family: Option<String> = sqlx::query_scalar(family_sql)
+                .bind(hash.0.as_slice())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            if let Some(family_id) = family {
+                revoke_family_in(&mut tx, &family_id, now)
+                    .await
+                    .map_err(map_err)?;
+            }
+            Redemption::Replayed
+        };
+        tx.commit().await.map_err(map_err)?;
+        Ok(outcome)
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn insert_user(&self, user: &NewUser, now: UnixTime) -> StoreResult<User> {
+        let sql = format!(
+            "INSERT INTO users (login, name, email, password_hash, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING {USER_COLUMNS}"
+        );
+        let row: UserRow = sqlx::query_as(&sql)
+            .bind(&user.login)
+            .bind(&user.name)
+            .bind(&user.email)
+            .bind(&user.password_hash)
+            .bind(now)
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(row.into_user())
+    }
+
+    async fn find_user(&self, id: i64) -> StoreResult<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?");
+        let row: Option<UserRow> = sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(row.map(UserRow::into_user))
+    }
+
+    async fn find_user_credentials(&self, email: &str) -> StoreResult<Option<UserCredentials>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = ?");
+        let row: Option<UserRow> = sqlx::query_as(&sql)
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(row.map(UserRow::into_credentials))
+    }
+
+    async fn insert_client(&self, client: &NewClient, now: UnixTime) -> StoreResult<Client> {
+        let sql = format!(
+            "INSERT INTO clients (client_id, secret_hash, secret_hint, owner_id, name, homepage, description, \
+             redirect_uris, scopes, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             RETURNING {CLIENT_COLUMNS}"
+        );
+        let row: ClientRow = sqlx::query_as(&sql)
+            .bind(&client.client_id)
+            .bind(client.secret_hash.map(|h| h.0.to_vec()))
+            .bind(&client.secret_hint)
+            .bind(client.owner_id)
+            .bind(&client.name)
+            .bind(&client.homepage)
+            .bind(&client.description)
+            .bind(client.redirect_uris.join("\n"))
+            .bind(client.scopes.to_string())
+            .bind(now)
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(row.into_client())
+    }
+
+    async fn find_client(&self, client_id: &str) -> StoreResult<Option<Client>> {
+        let sql = format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE client_id = ?");
+        let row: Option<ClientRow> = sqlx::query_as(&sql)
+            .bind(client_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(row.map(ClientRow::into_client))
+    }
+
+    async fn find_client_by_pk(&self, id: i64) -> StoreResult<Option<Client>> {
+        let sql = format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE id = ?");
+        let row: Option<ClientRow> = sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(row.map(ClientRow::into_client))
+    }
+
+    async fn find_grant(&self, user_id: i64, client_pk: i64) -> StoreResult<Option<ScopeSet>> {
+        let scopes: Option<String> =
+            sqlx::query_scalar("SELECT scopes FROM grants WHERE user_id = ? AND client_id = ?")
+                .bind(user_id)
+                .bind(client_pk)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+        Ok(scopes.as_deref().map(parse_scopes))
+    }
+
+    async fn save_grant(
+        &self,
+        user_id: i64,
+        client_pk: i64,
+        scopes: &ScopeSet,
+        now: UnixTime,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO grants (user_id, client_id, scopes, created_at, updated_at) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes, updated_at = excluded.updated_at",
+        )
+        .bind(user_id)
+        .bind(client_pk)
+        .bind(scopes.to_string())
+        .bind(now)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn insert_consent_request(
+        &self,
+        id: &SecretHash,
+        request: &BoundRequest,
+        expires_at: UnixTime,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO consent_requests (id_hash, user_id, client_id, redirect_uri, redirect_uri_given, scopes, \
+             state, code_challenge, code_challenge_method, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id.0.as_slice())
+        .bind(request.user_id)
+        .bind(request.client_pk)
+        .bind(&request.redirect_uri)
+        .bind(request.redirect_uri_given)
+        .bind(request.scopes.to_string())
+        .bind(&request.state)
+        .bind(request.challenge.as_ref().map(|c| c.challenge.clone()))
+        .bind(request.challenge.as_ref().map(|c| c.method.as_str()))
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn take_consent_request(
+        &self,
+        id: &SecretHash,
+        now: UnixTime,
+    ) -> StoreResult<Option<BoundRequest>> {
+        let row: Option<ConsentRow> = sqlx::query_as(
+            "DELETE FROM consent_requests WHERE id_hash = ? RETURNING client_id, user_id, redirect_uri, \
+             redirect_uri_given, scopes, state, code_challenge, code_challenge_method, expires_at",
+        )
+        .bind(id.0.as_slice())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
+        // Expiry is checked after the delete so an expired request is gone too.
+        Ok(row
+            .filter(|r| r.expires_at > now)
+            .map(|r| r.request.into_request(r.state)))
+    }
+
+    async fn insert_authorization_code(
+        &self,
+        code: &SecretHash,
+        request: &BoundRequest,
+        family_id: &str,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, redirect_uri_given, \
+             scopes, code_challenge, code_challenge_method, family_id, created_at, expires_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(code.0.as_slice())
+        .bind(request.client_pk)
+        .bind(request.user_id)
+        .bind(&request.redirect_uri)
+        .bind(request.redirect_uri_given)
+        .bind(request.scopes.to_string())
+        .bind(request.challenge.as_ref().map(|c| c.challenge.clone()))
+        .bind(request.challenge.as_ref().map(|c| c.method.as_str()))
+        .bind(family_id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn find_authorization_code(&self, code: &SecretHash) -> StoreResult<Option<CodeRecord>> {
+        let row: Option<CodeRow> = sqlx::query_as(
+            "SELECT client_id, user_id, redirect_uri, redirect_uri_given, scopes, code_challenge, \
+             code_challenge_method, family_id, expires_at, used_at FROM authorization_codes WHERE code_hash = ?",
+        )
+        .bind(code.0.as_slice())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(row.map(|r| CodeRecord {
+            request: r.request.into_request(None),
+            family_id: r.family_id,
+            expires_at: r.expires_at,
+            used: r.used_at.is_some(),
+        }))
+    }
+
+    async fn redeem_authorization_code(
+        &self,
+        code: &SecretHash,
+        tokens: &NewTokens,
+        now: UnixTime,
+    ) -> StoreResult<Redemption> {
+        self.spend_and_issue(
+            "UPDATE authorization_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL RETURNING family_id",
+            "SELECT family_id FROM authorization_codes WHERE code_hash = ?",
+            code,
+            tokens,
+            now,
+        )
+        .await
+    }
+
+    async fn insert_tokens(&self, tokens: &NewTokens) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        write_tokens(&mut tx, tokens).await.map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn find_token(&self, token: &SecretHash) -> StoreResult<Option<TokenRecord>> {
+        let row: Option<TokenRow> = sqlx::query_as(
+            "SELECT t.kind, t.client_id AS client_pk, c.client_id, t.user_id, t.scopes, t.family_id, t.created_at, \
+             t.expires_at, t.used_at, t.revoked_at FROM tokens t JOIN clients c ON c.id = t.client_id \
+             WHERE t.token_hash = ?",
+        )
+        .bind(token.0.as_slice())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(row.map(TokenRow::into_record))
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        refresh: &SecretHash,
+        tokens: &NewTokens,
+        now: UnixTime,
+    ) -> StoreResult<Redemption> {
+        self.spend_and_issue(
+            "UPDATE tokens SET used_at = ? WHERE token_hash = ? AND kind = 'refresh' AND used_at IS NULL \
+             AND revoked_at IS NULL RETURNING family_id",
+            "SELECT family_id FROM tokens WHERE token_hash = ? AND used_at IS NOT NULL",
+            refresh,
+            tokens,
+            now,
+        )
+        .await
+    }
+
+    async fn revoke_token(&self, token: &SecretHash, now: UnixTime) -> StoreResult<()> {
+        sqlx::query("UPDATE tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL")
+            .bind(now)
+            .bind(token.0.as_slice())
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn revoke_family(&self, family_id: &str, now: UnixTime) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        revoke_family_in(&mut tx, family_id, now)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn insert_session(
+        &self,
+        id: &SecretHash,
+        session: &SessionRecord,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> StoreResult<()> {
+        sqlx::query("INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(id.0.as_slice())
+            .bind(session.user_id)
+            .bind(&session.csrf_token)
+            .bind(now)
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn find_session(
+        &self,
+        id: &SecretHash,
+        now: UnixTime,
+    ) -> StoreResult<Option<SessionRecord>> {
+        let row: Option<(i64, String)> = sqlx::query_as(
+            "SELECT user_id, csrf_token FROM sessions WHERE id_hash = ? AND expires_at > ?",
+        )
+        .bind(id.0.as_slice())
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(row.map(|(user_id, csrf_token)| SessionRecord {
+            user_id,
+            csrf_token,
+        }))
+    }
+
+    async fn delete_session(&self, id: &SecretHash) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
+            .bind(id.0.as_slice())
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+}

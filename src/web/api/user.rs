@@ -1,0 +1,133 @@
+//! `GET /api/v5/user` and `GET /api/v5/emails`, with the platform's field names.
+
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::domain::scope::Scope;
+use crate::domain::user::User;
+use crate::oauth::error::BearerError;
+use crate::state::AppState;
+use crate::web::api::bearer::Authenticated;
+use crate::web::paths;
+
+/// The platform's `User` model, as far as it applies to Gatehouse.
+#[derive(Debug, Serialize)]
+pub struct UserResponse {
+    id: i64,
+    login: String,
+    name: String,
+    avatar_url: String,
+    url: String,
+    html_url: String,
+    remark: String,
+    followers_url: String,
+    following_url: String,
+    gists_url: String,
+    starred_url: String,
+    subscriptions_url: String,
+    organizations_url: String,
+    repos_url: String,
+    events_url: String,
+    received_events_url: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    blog: String,
+    weibo: String,
+    bio: String,
+    public_repos: u32,
+    public_gists: u32,
+    followers: u32,
+    following: u32,
+    stared: u32,
+    watched: u32,
+    created_at: String,
+    updated_at: String,
+    email: String,
+}
+
+impl UserResponse {
+    fn new(user: User, issuer: &str) -> UserResponse {
+        let api = format!("{issuer}/api/v5/users/{}", user.login);
+        UserResponse {
+            id: user.id,
+            avatar_url: format!("{issuer}{}", paths::AVATAR),
+            html_url: format!("{issuer}/{}", user.login),
+            remark: String::new(),
+            followers_url: format!("{api}/followers"),
+            following_url: format!("{api}/following_url{{/other_user}}"),
+            gists_url: format!("{api}/gists{{/gist_id}}"),
+            starred_url: format!("{api}/starred{{/owner}}{{/repo}}"),
+            subscriptions_url: format!("{api}/subscriptions"),
+            organizations_url: format!("{api}/orgs"),
+            repos_url: format!("{api}/repos"),
+            events_url: format!("{api}/events{{/privacy}}"),
+            received_events_url: format!("{api}/received_events"),
+            url: api,
+            kind: "User",
+            public_repos: 0,
+            public_gists: 0,
+            followers: 0,
+            following: 0,
+            stared: 0,
+            watched: 0,
+            created_at: rfc3339(user.created_at),
+            updated_at: rfc3339(user.updated_at),
+            login: user.login,
+            name: user.name,
+            blog: user.blog,
+            weibo: user.weibo,
+            bio: user.bio,
+            email: user.email,
+        }
+    }
+}
+
+fn rfc3339(unix: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+/// One entry of `GET /api/v5/emails`.
+#[derive(Debug, Serialize)]
+pub struct EmailResponse {
+    email: String,
+    state: &'static str,
+    scope: [&'static str; 2],
+}
+
+async fn load_user(state: &AppState, user_id: i64) -> Result<User, BearerError> {
+    // A token outliving its user is impossible (tokens cascade), but answer
+    // as for a revoked token rather than fail.
+    state
+        .store
+        .find_user(user_id)
+        .await?
+        .ok_or(BearerError::InvalidToken)
+}
+
+/// `GET /api/v5/user` (scope `user_info`).
+pub async fn user_get(
+    State(state): State<AppState>,
+    Authenticated(access): Authenticated,
+) -> Result<Json<UserResponse>, BearerError> {
+    let user = load_user(&state, access.user_with(Scope::UserInfo)?).await?;
+    Ok(Json(UserResponse::new(user, &state.settings.issuer)))
+}
+
+/// `GET /api/v5/emails` (scope `emails`).
+pub async fn emails_get(
+    State(state): State<AppState>,
+    Authenticated(access): Authenticated,
+) -> Result<Json<Vec<EmailResponse>>, BearerError> {
+    let user = load_user(&state, access.user_with(Scope::Emails)?).await?;
+    Ok(Json(vec![EmailResponse {
+        email: user.email,
+        state: "confirmed",
+        scope: ["primary", "commit"],
+    }]))
+}

@@ -1,0 +1,129 @@
+//! HTTP: the router with every path listed once, the layers every response
+//! passes through, and the handlers. The only module that imports axum or askama.
+
+mod api;
+mod error;
+mod health;
+mod oauth;
+mod pages;
+mod params;
+mod redirect;
+mod session;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::routing::{get, post};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::state::AppState;
+
+/// Every path Gatehouse serves (SPEC §2).
+pub mod paths {
+    /// Start of the code flow, and the consent form's target.
+    pub const AUTHORIZE: &str = "/oauth/authorize";
+    /// The token endpoint.
+    pub const TOKEN: &str = "/oauth/token";
+    /// RFC 7009 revocation.
+    pub const REVOKE: &str = "/oauth/revoke";
+    /// RFC 7662 introspection.
+    pub const INTROSPECT: &str = "/oauth/introspect";
+    /// RFC 8414 metadata.
+    pub const METADATA: &str = "/.well-known/oauth-authorization-server";
+    /// The user's profile.
+    pub const API_USER: &str = "/api/v5/user";
+    /// The user's email addresses.
+    pub const API_EMAILS: &str = "/api/v5/emails";
+    /// Sign in.
+    pub const LOGIN: &str = "/login";
+    /// Sign out.
+    pub const LOGOUT: &str = "/logout";
+    /// Sign up.
+    pub const SIGNUP: &str = "/signup";
+    /// Liveness and database reachability.
+    pub const HEALTH: &str = "/healthz";
+    /// The home page.
+    pub const HOME: &str = "/";
+    /// The stylesheet.
+    pub const STYLESHEET: &str = "/static/gatehouse.css";
+    /// The default avatar.
+    pub const AVATAR: &str = "/static/avatar.svg";
+}
+
+/// How long one request may take before it is answered 408.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The content security policy of every response: nothing from elsewhere,
+/// never inside a frame (clickjacking on the consent page).
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; \
+                   frame-ancestors 'none'; base-uri 'none'";
+
+/// Builds the application.
+pub fn router(state: AppState) -> Router {
+    let max_body = state.settings.max_body_bytes;
+    let router = Router::new()
+        .route(paths::HOME, get(pages::home::home_get))
+        .route(paths::HEALTH, get(health::health_get))
+        .route(paths::STYLESHEET, get(pages::assets::stylesheet_get))
+        .route(paths::AVATAR, get(pages::assets::avatar_get))
+        .route(
+            paths::LOGIN,
+            get(pages::login::login_get).post(pages::login::login_post),
+        )
+        .route(paths::LOGOUT, post(pages::login::logout_post))
+        .route(
+            paths::SIGNUP,
+            get(pages::signup::signup_get).post(pages::signup::signup_post),
+        )
+        .merge(oauth::routes())
+        .nest("/api/v5", api::routes())
+        .fallback(pages::not_found)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(max_body));
+    with_security_headers(router)
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(CatchPanicLayer::new())
+        .layer(access_log())
+}
+
+/// Headers on every response unless a handler set its own: no framing, no
+/// outside content, no referrer (authorize URLs carry `state`), no caching.
+fn with_security_headers(router: Router) -> Router {
+    const HEADERS: [(HeaderName, &str); 5] = [
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    HEADERS.into_iter().fold(router, |router, (name, value)| {
+        router.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ))
+    })
+}
+
+/// One log line per request with method, path and status. The query string
+/// is never logged: the seed's clients put codes and secrets there.
+fn access_log() -> TraceLayer<
+    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
+    fn(&Request) -> tracing::Span,
+> {
+    TraceLayer::new_for_http()
+        .make_span_with(request_span as fn(&Request) -> tracing::Span)
+        .on_response(DefaultOnResponse::new().level(Level::INFO))
+}
+
+fn request_span(request: &Request) -> tracing::Span {
+    tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+}

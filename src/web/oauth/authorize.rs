@@ -1,0 +1,137 @@
+//! `GET /oauth/authorize` (start of the code flow) and `POST /oauth/authorize`
+//! (the consent form).
+
+use axum::extract::{OriginalUri, State};
+use axum::response::{IntoResponse, Response};
+
+use crate::domain::token::PlainSecret;
+use crate::oauth::authorize::{self, AuthorizeRequest, Decision};
+use crate::oauth::error::AuthorizeError;
+use crate::state::AppState;
+use crate::web::error::PageError;
+use crate::web::pages::consent::{ConsentView, consent_page};
+use crate::web::params::{Params, ParamsError};
+use crate::web::paths;
+use crate::web::redirect;
+use crate::web::session::MaybeSession;
+
+/// `GET /oauth/authorize`: validate; send a signed-out user to sign in and
+/// back; then skip consent for a remembered scope set or show the consent page.
+pub async fn authorize_get(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    OriginalUri(uri): OriginalUri,
+    params: Result<Params, ParamsError>,
+) -> Result<Response, Response> {
+    let mut params = params.map_err(|e| PageError::from(e).into_response())?;
+    let request = AuthorizeRequest {
+        client_id: params.take("client_id"),
+        redirect_uri: params.take("redirect_uri"),
+        response_type: params.take("response_type"),
+        scope: params.take("scope"),
+        state: params.take("state"),
+        code_challenge: params.take("code_challenge"),
+        code_challenge_method: params.take("code_challenge_method"),
+    };
+    let validated = authorize::validate(&*state.store, request)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let Some(session) = session else {
+        let here = uri
+            .path_and_query()
+            .map_or(paths::AUTHORIZE, |p| p.as_str());
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("return_to", here)
+            .finish();
+        return Ok(redirect::found(&format!("{}?{query}", paths::LOGIN)));
+    };
+    let now = state.clock.now();
+    let decision = authorize::decide(
+        &*state.store,
+        &state.settings.policy,
+        &validated,
+        session.user_id,
+        now,
+    )
+    .await
+    .map_err(IntoResponse::into_response)?;
+    match decision {
+        Decision::Approved { location } => {
+            tracing::info!(user_id = session.user_id, client = %validated.client.client_id, "consent remembered; code issued");
+            Ok(redirect::found(&location))
+        }
+        Decision::NeedsConsent { consent_id } => {
+            let store_error = |e: crate::store::StoreError| PageError::from(e).into_response();
+            let owner = state
+                .store
+                .find_user(validated.client.owner_id)
+                .await
+                .map_err(store_error)?;
+            let user = state
+                .store
+                .find_user(session.user_id)
+                .await
+                .map_err(store_error)?;
+            let view = ConsentView {
+                request: &validated,
+                owner: owner.as_ref().map_or("", |u| u.login.as_str()),
+                user_login: user.as_ref().map_or("", |u| u.login.as_str()),
+                consent_id: consent_id.expose(),
+                csrf_token: &session.csrf_token,
+            };
+            Ok(consent_page(&view))
+        }
+    }
+}
+
+/// `POST /oauth/authorize`: the consent form's decision. Answers 303 so the
+/// browser does not re-post the form to the client (RFC 9700 §4.12).
+pub async fn authorize_post(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    params: Result<Params, ParamsError>,
+) -> Result<Response, PageError> {
+    let params = params?;
+    let Some(session) = session else {
+        return Err(PageError::Forbidden(
+            "Your session has ended. Sign in and start again from the application.".into(),
+        ));
+    };
+    session.check_csrf(params.get("csrf_token"))?;
+    let consent_id = params
+        .get("consent_id")
+        .ok_or_else(|| PageError::BadRequest("The form has no consent_id.".into()))?;
+    let now = state.clock.now();
+    let request = state
+        .store
+        .take_consent_request(&PlainSecret::from_presented(consent_id).hash(), now)
+        .await?
+        .filter(|r| r.user_id == session.user_id)
+        .ok_or_else(|| {
+            PageError::BadRequest(
+                "This authorization request has expired. Start again from the application.".into(),
+            )
+        })?;
+    let location = match params.get("decision") {
+        Some("authorize") => {
+            let location = authorize::approve(&*state.store, &state.settings.policy, &request, now)
+                .await
+                .map_err(|e| match e {
+                    AuthorizeError::Store(e) => PageError::from(e),
+                    other => PageError::BadRequest(other.to_string()),
+                })?;
+            tracing::info!(user_id = session.user_id, client_pk = request.client_pk, scopes = %request.scopes, "access granted");
+            location
+        }
+        Some("deny") => {
+            tracing::info!(
+                user_id = session.user_id,
+                client_pk = request.client_pk,
+                "access denied by user"
+            );
+            authorize::deny(&request)
+        }
+        _ => return Err(PageError::BadRequest("Choose Authorize or Deny.".into())),
+    };
+    Ok(redirect::see_other(&location))
+}

@@ -1,0 +1,163 @@
+//! `POST /oauth/token`, `/oauth/revoke` and `/oauth/introspect`. Parameters
+//! are parsed here, once, into the protocol's request types.
+
+use axum::Json;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::oauth::error::TokenError;
+use crate::oauth::token::{self, GrantRequest, IssuedTokens, TokenContext, TokenRequest};
+use crate::oauth::{introspect, revoke};
+use crate::state::AppState;
+use crate::web::error::{NO_STORE, user_agent_required};
+use crate::web::oauth::client_credentials::take_credentials;
+use crate::web::params::{Params, ParamsError};
+
+/// The token response (SPEC §2), with the platform's `created_at`.
+#[derive(Debug, Serialize)]
+struct TokenResponse<'a> {
+    access_token: &'a str,
+    token_type: &'static str,
+    expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<&'a str>,
+    scope: String,
+    created_at: i64,
+}
+
+impl IntoResponse for IssuedTokens {
+    fn into_response(self) -> Response {
+        let body = TokenResponse {
+            access_token: self.access_token.expose(),
+            token_type: "bearer",
+            expires_in: self.expires_in,
+            refresh_token: self.refresh_token.as_ref().map(|t| t.expose()),
+            scope: self.scopes.to_string(),
+            created_at: self.created_at,
+        };
+        (StatusCode::OK, NO_STORE, Json(body)).into_response()
+    }
+}
+
+/// `POST /oauth/token`
+pub async fn token_post(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    params: Result<Params, ParamsError>,
+) -> Response {
+    if state.settings.require_user_agent && !headers.contains_key(header::USER_AGENT) {
+        return user_agent_required();
+    }
+    let result = async {
+        let mut params = params?;
+        let credentials = take_credentials(&headers, &mut params)?;
+        let grant = grant_request(&mut params)?;
+        let ctx = TokenContext {
+            store: &*state.store,
+            hasher: &state.hasher,
+            policy: &state.settings.policy,
+            now: state.clock.now(),
+        };
+        token::exchange(ctx, TokenRequest { grant, credentials }).await
+    }
+    .await;
+    match result {
+        Ok(issued) => {
+            tracing::info!(client_addr = %peer.ip(), scopes = %issued.scopes, "token issued");
+            issued.into_response()
+        }
+        Err(error) => {
+            tracing::info!(client_addr = %peer.ip(), error = error.code(), "token request refused");
+            error.into_response()
+        }
+    }
+}
+
+/// Parses the grant, tagged by `grant_type`.
+fn grant_request(params: &mut Params) -> Result<GrantRequest, TokenError> {
+    fn required(params: &mut Params, name: &str) -> Result<String, TokenError> {
+        params
+            .take(name)
+            .ok_or_else(|| TokenError::InvalidRequest(format!("{name} is required")))
+    }
+    let grant_type = required(params, "grant_type")?;
+    Ok(match grant_type.as_str() {
+        "authorization_code" => GrantRequest::AuthorizationCode {
+            code: required(params, "code")?,
+            redirect_uri: params.take("redirect_uri"),
+            code_verifier: params.take("code_verifier"),
+        },
+        "refresh_token" => GrantRequest::RefreshToken {
+            refresh_token: required(params, "refresh_token")?,
+            scope: params.take("scope"),
+        },
+        "password" => GrantRequest::Password {
+            username: required(params, "username")?,
+            password: required(params, "password")?,
+            scope: params.take("scope"),
+        },
+        "client_credentials" => GrantRequest::ClientCredentials {
+            scope: params.take("scope"),
+        },
+        _ => return Err(TokenError::UnsupportedGrantType),
+    })
+}
+
+/// `POST /oauth/revoke` (RFC 7009): 200 with an empty body, also for unknown tokens.
+pub async fn revoke_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Result<Params, ParamsError>,
+) -> Response {
+    let result = async {
+        let mut params = params?;
+        let credentials = take_credentials(&headers, &mut params)?;
+        let token = params
+            .take("token")
+            .ok_or_else(|| TokenError::InvalidRequest("token is required".into()))?;
+        revoke::revoke(&*state.store, &credentials, &token, state.clock.now()).await
+    }
+    .await;
+    match result {
+        Ok(()) => {
+            tracing::info!("token revoked");
+            (StatusCode::OK, NO_STORE).into_response()
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+/// `POST /oauth/introspect` (RFC 7662).
+pub async fn introspect_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Result<Params, ParamsError>,
+) -> Response {
+    let result = async {
+        let mut params = params?;
+        let credentials = take_credentials(&headers, &mut params)?;
+        let token = params
+            .take("token")
+            .ok_or_else(|| TokenError::InvalidRequest("token is required".into()))?;
+        introspect::introspect(&*state.store, &credentials, &token, state.clock.now()).await
+    }
+    .await;
+    match result {
+        Ok(answer) => (StatusCode::OK, NO_STORE, Json(answer)).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+/// Any method but POST at the token endpoints.
+pub async fn method_not_allowed() -> Response {
+    let body = serde_json::json!({ "error": "invalid_request", "error_description": "use POST" });
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        [(header::ALLOW, "POST")],
+        Json(body),
+    )
+        .into_response()
+}

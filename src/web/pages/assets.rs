@@ -1,0 +1,30 @@
+//! Static assets, compiled into the binary (the machine has no CDN).
+
+use axum::http::header;
+use axum::response::IntoResponse;
+
+const STYLESHEET: &str = include_str!("../../../static/gatehouse.css");
+const AVATAR: &str = include_str!("../../../static/avatar.svg");
+const CACHE: &str = "public, max-age=3600";
+
+/// `GET /static/gatehouse.css`
+pub async fn stylesheet_get() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, CACHE),
+        ],
+        STYLESHEET,
+    )
+}
+
+/// `GET /static/avatar.svg`: the default avatar of every profile.
+pub async fn avatar_get() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, CACHE),
+        ],
+        AVATAR,
+    )
+}

@@ -1,0 +1,57 @@
+//! The consent page (SPEC §2): the application's name, homepage and owner,
+//! every requested scope with a description, Authorize and Deny.
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use crate::oauth::authorize::ValidatedRequest;
+use crate::web::pages::render;
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+struct ConsentPage<'a> {
+    app_name: &'a str,
+    homepage: &'a str,
+    owner: &'a str,
+    user_login: &'a str,
+    redirect_uri: &'a str,
+    scopes: Vec<(&'static str, &'static str)>,
+    consent_id: &'a str,
+    csrf_token: &'a str,
+}
+
+/// Who is asked, and the form's hidden values.
+pub struct ConsentView<'a> {
+    /// The validated request.
+    pub request: &'a ValidatedRequest,
+    /// The application owner's login.
+    pub owner: &'a str,
+    /// The signed-in user's login.
+    pub user_login: &'a str,
+    /// The parked request's id.
+    pub consent_id: &'a str,
+    /// The session's CSRF token.
+    pub csrf_token: &'a str,
+}
+
+/// Renders the consent page.
+pub fn consent_page(view: &ConsentView<'_>) -> Response {
+    let client = &view.request.client;
+    let page = ConsentPage {
+        app_name: &client.name,
+        homepage: &client.homepage,
+        owner: view.owner,
+        user_login: view.user_login,
+        redirect_uri: &view.request.redirect_uri,
+        scopes: view
+            .request
+            .scopes
+            .iter()
+            .map(|s| (s.as_str(), s.description()))
+            .collect(),
+        consent_id: view.consent_id,
+        csrf_token: view.csrf_token,
+    };
+    render(StatusCode::OK, &page)
+}

@@ -1,0 +1,151 @@
+//! Browser sessions and CSRF tokens. The session cookie holds a random id;
+//! the database holds only its hash, the user and the session's CSRF token.
+//! Forms shown before sign-in carry a token tied to a separate cookie
+//! (double submit), since there is no session yet.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use subtle::ConstantTimeEq;
+
+use crate::domain::token::{PlainSecret, SecretHash, SecretKind, random_token};
+use crate::state::AppState;
+use crate::store::SessionRecord;
+use crate::web::error::PageError;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "gatehouse_session";
+/// The pre-sign-in CSRF cookie's name.
+pub const CSRF_COOKIE: &str = "gatehouse_csrf";
+/// How long a session lasts.
+const SESSION_TTL: i64 = 14 * 86_400;
+
+/// A signed-in browser.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// Hash of the session id.
+    pub id_hash: SecretHash,
+    /// The user.
+    pub user_id: i64,
+    /// The token this session's forms must carry.
+    pub csrf_token: String,
+}
+
+impl Session {
+    /// Checks a form's CSRF token against the session's, in constant time.
+    pub fn check_csrf(&self, presented: Option<&str>) -> Result<(), PageError> {
+        check_token(Some(&self.csrf_token), presented)
+    }
+}
+
+/// The session, if the browser has a live one.
+#[derive(Debug, Clone)]
+pub struct MaybeSession(pub Option<Session>);
+
+impl FromRequestParts<AppState> for MaybeSession {
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let Some(cookie) = jar.get(SESSION_COOKIE) else {
+            return Ok(MaybeSession(None));
+        };
+        let id_hash = PlainSecret::from_presented(cookie.value()).hash();
+        let record = state
+            .store
+            .find_session(&id_hash, state.clock.now())
+            .await?;
+        Ok(MaybeSession(record.map(|r| Session {
+            id_hash,
+            user_id: r.user_id,
+            csrf_token: r.csrf_token,
+        })))
+    }
+}
+
+/// Starts a session for `user_id` with a new id (never one the browser had
+/// before: a planted cookie cannot become a signed-in session), ending any
+/// previous one. Returns the jar with the new cookie.
+pub async fn sign_in(
+    state: &AppState,
+    jar: CookieJar,
+    previous: Option<&Session>,
+    user_id: i64,
+) -> Result<CookieJar, PageError> {
+    if let Some(previous) = previous {
+        state.store.delete_session(&previous.id_hash).await?;
+    }
+    let id = PlainSecret::generate(SecretKind::Session);
+    let now = state.clock.now();
+    let record = SessionRecord {
+        user_id,
+        csrf_token: random_token(),
+    };
+    state
+        .store
+        .insert_session(&id.hash(), &record, now, now + SESSION_TTL)
+        .await?;
+    let cookie = base_cookie(
+        state,
+        SESSION_COOKIE,
+        id.expose().to_owned(),
+        Some(SESSION_TTL),
+    );
+    Ok(jar.add(cookie))
+}
+
+/// Ends the session on the server and clears the cookie.
+pub async fn sign_out(
+    state: &AppState,
+    jar: CookieJar,
+    session: &Session,
+) -> Result<CookieJar, PageError> {
+    state.store.delete_session(&session.id_hash).await?;
+    Ok(jar.remove(Cookie::build(SESSION_COOKIE).path("/")))
+}
+
+/// The pre-sign-in CSRF token, creating its cookie if the browser has none.
+pub fn anonymous_csrf(state: &AppState, jar: CookieJar) -> (CookieJar, String) {
+    if let Some(existing) = jar.get(CSRF_COOKIE).map(|c| c.value().to_owned()) {
+        return (jar, existing);
+    }
+    let token = random_token();
+    let cookie = base_cookie(state, CSRF_COOKIE, token.clone(), None);
+    (jar.add(cookie), token)
+}
+
+/// Checks a pre-sign-in form's token against its cookie.
+pub fn check_anonymous_csrf(jar: &CookieJar, presented: Option<&str>) -> Result<(), PageError> {
+    check_token(jar.get(CSRF_COOKIE).map(Cookie::value), presented)
+}
+
+fn check_token(expected: Option<&str>, presented: Option<&str>) -> Result<(), PageError> {
+    match (expected, presented) {
+        (Some(expected), Some(presented)) if bool::from(expected.as_bytes().ct_eq(presented.as_bytes())) => Ok(()),
+        _ => Err(PageError::Forbidden(
+            "This form has expired or did not come from this site. Go back, reload the page and try again.".to_owned(),
+        )),
+    }
+}
+
+/// `HttpOnly; SameSite=Lax; Path=/`, and `Secure` when the issuer is https.
+fn base_cookie(
+    state: &AppState,
+    name: &'static str,
+    value: String,
+    max_age: Option<i64>,
+) -> Cookie<'static> {
+    let mut cookie = Cookie::build((name, value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.settings.is_https())
+        .build();
+    if let Some(seconds) = max_age {
+        cookie.set_max_age(time::Duration::seconds(seconds));
+    }
+    cookie
+}
