@@ -21,18 +21,14 @@ pub enum LogFormat {
 }
 
 /// Every setting as a flag with its environment variable. `--help` lists them.
+#[expect(clippy::doc_markdown, reason = "these doc comments are clap's --help text, not markdown")]
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct SettingsArgs {
     /// TOML configuration file (see config/gatehouse.example.toml).
     #[arg(long, env = "GATEHOUSE_CONFIG", global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Database: sqlite://PATH [default: sqlite://gatehouse.db].
-    #[arg(
-        long,
-        env = "GATEHOUSE_DATABASE_URL",
-        global = true,
-        value_name = "URL"
-    )]
+    #[arg(long, env = "GATEHOUSE_DATABASE_URL", global = true, value_name = "URL")]
     pub database_url: Option<String>,
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, env = "GATEHOUSE_LISTEN", global = true, value_name = "ADDR")]
@@ -41,76 +37,31 @@ pub struct SettingsArgs {
     #[arg(long, env = "GATEHOUSE_ISSUER", global = true, value_name = "URL")]
     pub issuer: Option<url::Url>,
     /// Answer token requests without a User-Agent with 403, as the platform does [default: true].
-    #[arg(
-        long,
-        env = "GATEHOUSE_REQUIRE_USER_AGENT",
-        global = true,
-        value_name = "BOOL"
-    )]
+    #[arg(long, env = "GATEHOUSE_REQUIRE_USER_AGENT", global = true, value_name = "BOOL")]
     pub require_user_agent: Option<bool>,
     /// Allow the password grant (the seed's "cipher mode") [default: true].
-    #[arg(
-        long,
-        env = "GATEHOUSE_PASSWORD_GRANT",
-        global = true,
-        value_name = "BOOL"
-    )]
+    #[arg(long, env = "GATEHOUSE_PASSWORD_GRANT", global = true, value_name = "BOOL")]
     pub password_grant: Option<bool>,
     /// Allow plain-http callback URLs on hosts other than loopback [default: false].
-    #[arg(
-        long,
-        env = "GATEHOUSE_ALLOW_HTTP_CALLBACKS",
-        global = true,
-        value_name = "BOOL"
-    )]
+    #[arg(long, env = "GATEHOUSE_ALLOW_HTTP_CALLBACKS", global = true, value_name = "BOOL")]
     pub allow_http_callbacks: Option<bool>,
     /// Refresh token lifetime in days [default: 30].
-    #[arg(
-        long,
-        env = "GATEHOUSE_REFRESH_TOKEN_TTL_DAYS",
-        global = true,
-        value_name = "DAYS"
-    )]
+    #[arg(long, env = "GATEHOUSE_REFRESH_TOKEN_TTL_DAYS", global = true, value_name = "DAYS")]
     pub refresh_token_ttl_days: Option<i64>,
     /// Largest request body in bytes [default: 65536].
-    #[arg(
-        long,
-        env = "GATEHOUSE_MAX_BODY_BYTES",
-        global = true,
-        value_name = "BYTES"
-    )]
+    #[arg(long, env = "GATEHOUSE_MAX_BODY_BYTES", global = true, value_name = "BYTES")]
     pub max_body_bytes: Option<usize>,
     /// Argon2id memory cost in KiB [default: 19456].
-    #[arg(
-        long,
-        env = "GATEHOUSE_ARGON2_MEMORY_KIB",
-        global = true,
-        value_name = "KIB"
-    )]
+    #[arg(long, env = "GATEHOUSE_ARGON2_MEMORY_KIB", global = true, value_name = "KIB")]
     pub argon2_memory_kib: Option<u32>,
     /// Argon2id passes [default: 2].
-    #[arg(
-        long,
-        env = "GATEHOUSE_ARGON2_ITERATIONS",
-        global = true,
-        value_name = "N"
-    )]
+    #[arg(long, env = "GATEHOUSE_ARGON2_ITERATIONS", global = true, value_name = "N")]
     pub argon2_iterations: Option<u32>,
     /// Argon2id lanes [default: 1].
-    #[arg(
-        long,
-        env = "GATEHOUSE_ARGON2_PARALLELISM",
-        global = true,
-        value_name = "N"
-    )]
+    #[arg(long, env = "GATEHOUSE_ARGON2_PARALLELISM", global = true, value_name = "N")]
     pub argon2_parallelism: Option<u32>,
     /// Log format [default: text]. Log levels come from RUST_LOG (default: info).
-    #[arg(
-        long,
-        env = "GATEHOUSE_LOG_FORMAT",
-        global = true,
-        value_name = "FORMAT"
-    )]
+    #[arg(long, env = "GATEHOUSE_LOG_FORMAT", global = true, value_name = "FORMAT")]
     pub log_format: Option<LogFormat>,
 }
 
@@ -169,8 +120,9 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// Database URL.
     pub database_url: String,
-    /// Public base URL without a trailing slash.
-    pub issuer: String,
+    /// Public base URL without a trailing slash; `None` until the server has
+    /// bound its address, then `http://ADDRESS` unless set.
+    pub issuer: Option<String>,
     /// Whether token requests need a User-Agent.
     pub require_user_agent: bool,
     /// Whether plain-http callbacks are allowed beyond loopback.
@@ -191,7 +143,7 @@ impl Default for Settings {
         Settings {
             listen,
             database_url: "sqlite://gatehouse.db".to_owned(),
-            issuer: format!("http://{listen}"),
+            issuer: None,
             require_user_agent: true,
             allow_http_callbacks: false,
             policy: Policy::default(),
@@ -213,83 +165,50 @@ impl Settings {
         let argon2_file = file.argon2.unwrap_or_default();
         let defaults = Settings::default();
         let listen = args.listen.or(file.listen).unwrap_or(defaults.listen);
-        let issuer = args.issuer.clone().or(file.issuer).map_or_else(
-            || format!("http://{listen}"),
-            |u| u.as_str().trim_end_matches('/').to_owned(),
-        );
-        let refresh_days = args
-            .refresh_token_ttl_days
-            .or(file.refresh_token_ttl_days)
-            .unwrap_or(30);
+        let issuer = args.issuer.clone().or(file.issuer).map(|u| u.as_str().trim_end_matches('/').to_owned());
+        let refresh_days = args.refresh_token_ttl_days.or(file.refresh_token_ttl_days).unwrap_or(30);
         if !(1..=3650).contains(&refresh_days) {
-            return Err(ConfigError::Invalid(
-                "refresh_token_ttl_days must be 1 to 3650".into(),
-            ));
+            return Err(ConfigError::Invalid("refresh_token_ttl_days must be 1 to 3650".into()));
         }
         let settings = Settings {
             listen,
-            database_url: args
-                .database_url
-                .clone()
-                .or(file.database_url)
-                .unwrap_or(defaults.database_url),
+            database_url: args.database_url.clone().or(file.database_url).unwrap_or(defaults.database_url),
             issuer,
-            require_user_agent: args
-                .require_user_agent
-                .or(file.require_user_agent)
-                .unwrap_or(true),
-            allow_http_callbacks: args
-                .allow_http_callbacks
-                .or(file.allow_http_callbacks)
-                .unwrap_or(false),
+            require_user_agent: args.require_user_agent.or(file.require_user_agent).unwrap_or(true),
+            allow_http_callbacks: args.allow_http_callbacks.or(file.allow_http_callbacks).unwrap_or(false),
             policy: Policy {
                 password_grant: args.password_grant.or(file.password_grant).unwrap_or(true),
                 refresh_token_ttl: refresh_days * 86_400,
                 ..Policy::default()
             },
             argon2: Argon2Settings {
-                memory_kib: args
-                    .argon2_memory_kib
-                    .or(argon2_file.memory_kib)
-                    .unwrap_or(defaults.argon2.memory_kib),
-                iterations: args
-                    .argon2_iterations
-                    .or(argon2_file.iterations)
-                    .unwrap_or(defaults.argon2.iterations),
-                parallelism: args
-                    .argon2_parallelism
-                    .or(argon2_file.parallelism)
-                    .unwrap_or(defaults.argon2.parallelism),
+                memory_kib: args.argon2_memory_kib.or(argon2_file.memory_kib).unwrap_or(defaults.argon2.memory_kib),
+                iterations: args.argon2_iterations.or(argon2_file.iterations).unwrap_or(defaults.argon2.iterations),
+                parallelism: args.argon2_parallelism.or(argon2_file.parallelism).unwrap_or(defaults.argon2.parallelism),
             },
-            max_body_bytes: args
-                .max_body_bytes
-                .or(file.max_body_bytes)
-                .unwrap_or(defaults.max_body_bytes),
+            max_body_bytes: args.max_body_bytes.or(file.max_body_bytes).unwrap_or(defaults.max_body_bytes),
             log_format: args.log_format.or(file.log_format).unwrap_or_default(),
         };
         if !(1024..=16 * 1024 * 1024).contains(&settings.max_body_bytes) {
-            return Err(ConfigError::Invalid(
-                "max_body_bytes must be 1 KiB to 16 MiB".into(),
-            ));
+            return Err(ConfigError::Invalid("max_body_bytes must be 1 KiB to 16 MiB".into()));
         }
         Ok(settings)
     }
 
+    /// The public base URL (set by the server once it is bound).
+    pub fn issuer(&self) -> &str {
+        self.issuer.as_deref().unwrap_or_default()
+    }
+
     /// Whether the issuer is https (then cookies are `Secure`).
     pub fn is_https(&self) -> bool {
-        self.issuer.starts_with("https://")
+        self.issuer().starts_with("https://")
     }
 }
 
 fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
-    toml::from_str(&text).map_err(|e| ConfigError::Parse {
-        path: path.to_owned(),
-        message: e.to_string(),
-    })
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })
 }
 
 #[cfg(test)]
@@ -300,11 +219,8 @@ mod tests {
     fn flags_override_file_which_overrides_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("g.toml");
-        std::fs::write(
-            &path,
-            "listen = \"127.0.0.1:9000\"\npassword_grant = false\n[argon2]\nmemory_kib = 8192\n",
-        )
-        .unwrap();
+        std::fs::write(&path, "listen = \"127.0.0.1:9000\"\npassword_grant = false\n[argon2]\nmemory_kib = 8192\n")
+            .unwrap();
         let args = SettingsArgs {
             config: Some(path),
             listen: Some("127.0.0.1:9100".parse().unwrap()),
@@ -314,7 +230,7 @@ mod tests {
         let settings = Settings::load(&args).unwrap();
 
         assert_eq!(settings.listen.port(), 9100);
-        assert_eq!(settings.issuer, "http://127.0.0.1:9100");
+        assert_eq!(settings.issuer, None);
         assert!(!settings.policy.password_grant);
         assert_eq!(settings.argon2.memory_kib, 8192);
         assert_eq!(settings.argon2.iterations, 2);
@@ -326,13 +242,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("g.toml");
         std::fs::write(&path, "lisen = \"x\"\n").unwrap();
-        let args = SettingsArgs {
-            config: Some(path),
-            ..SettingsArgs::default()
-        };
-        assert!(matches!(
-            Settings::load(&args),
-            Err(ConfigError::Parse { .. })
-        ));
+        let args = SettingsArgs { config: Some(path), ..SettingsArgs::default() };
+        assert!(matches!(Settings::load(&args), Err(ConfigError::Parse { .. })));
     }
 }

@@ -46,34 +46,23 @@ impl App {
     }
 
     /// Like [`App::build`], with a given clock (tests fix time with it).
-    pub async fn build_with_clock(
-        settings: Settings,
-        clock: Arc<dyn Clock>,
-    ) -> Result<App, StartupError> {
+    pub async fn build_with_clock(mut settings: Settings, clock: Arc<dyn Clock>) -> Result<App, StartupError> {
         let store = store::connect(&settings.database_url, true).await?;
         let hasher = Arc::new(PasswordHasher::new(settings.argon2)?);
-        let listener =
-            TcpListener::bind(settings.listen)
-                .await
-                .map_err(|source| StartupError::Bind {
-                    addr: settings.listen,
-                    source,
-                })?;
-        let state = AppState {
-            store,
-            clock,
-            hasher,
-            settings: Arc::new(settings),
-        };
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .map_err(|source| StartupError::Bind { addr: settings.listen, source })?;
+        if settings.issuer.is_none() {
+            let bound = listener.local_addr().unwrap_or(settings.listen);
+            settings.issuer = Some(format!("http://{bound}"));
+        }
+        let state = AppState { store, clock, hasher, settings: Arc::new(settings) };
         Ok(App { listener, state })
     }
 
     /// The bound port (useful when listening on port 0).
     pub fn port(&self) -> u16 {
-        self.listener
-            .local_addr()
-            .map(|a| a.port())
-            .unwrap_or_default()
+        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
     }
 
     /// The store the server uses.
@@ -87,17 +76,11 @@ impl App {
     }
 
     /// Serves until `shutdown` resolves, then lets in-flight requests finish.
-    pub async fn run(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let router = web::router(self.state);
-        axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
+        axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
     }
 }
 

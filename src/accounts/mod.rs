@@ -35,12 +35,8 @@ pub enum AccountError {
 impl From<StoreError> for AccountError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Conflict {
-                constraint: "users_email_key",
-            } => AccountError::EmailTaken,
-            StoreError::Conflict {
-                constraint: "users_login_key",
-            } => AccountError::LoginTaken,
+            StoreError::Conflict { constraint: "users_email_key" } => AccountError::EmailTaken,
+            StoreError::Conflict { constraint: "users_login_key" } => AccountError::LoginTaken,
             other => AccountError::Store(other),
         }
     }

@@ -21,11 +21,7 @@ pub struct Argon2Settings {
 
 impl Default for Argon2Settings {
     fn default() -> Self {
-        Argon2Settings {
-            memory_kib: 19_456,
-            iterations: 2,
-            parallelism: 1,
-        }
+        Argon2Settings { memory_kib: 19_456, iterations: 2, parallelism: 1 }
     }
 }
 
@@ -44,13 +40,8 @@ pub struct PasswordHasher {
 impl PasswordHasher {
     /// A hasher with the given cost.
     pub fn new(settings: Argon2Settings) -> Result<PasswordHasher, HashError> {
-        let params = Params::new(
-            settings.memory_kib,
-            settings.iterations,
-            settings.parallelism,
-            None,
-        )
-        .map_err(|e| HashError(e.to_string()))?;
+        let params = Params::new(settings.memory_kib, settings.iterations, settings.parallelism, None)
+            .map_err(|e| HashError(e.to_string()))?;
         let dummy_hash = hash_with(&params, "gatehouse dummy password")?;
         Ok(PasswordHasher { params, dummy_hash })
     }
@@ -71,11 +62,7 @@ impl PasswordHasher {
         let params = self.params.clone();
         let matched = tokio::task::spawn_blocking(move || {
             PasswordHash::new(&hash)
-                .map(|parsed| {
-                    argon2(&params)
-                        .verify_password(password.expose().as_bytes(), &parsed)
-                        .is_ok()
-                })
+                .map(|parsed| argon2(&params).verify_password(password.expose().as_bytes(), &parsed).is_ok())
                 .unwrap_or(false)
         })
         .await
@@ -103,26 +90,11 @@ mod tests {
     #[tokio::test]
     async fn verifies_the_right_password_only() {
         let hasher = PasswordHasher::new(Argon2Settings::default()).unwrap();
-        let hash = hasher
-            .hash(Password::presented("correct horse"))
-            .await
-            .unwrap();
+        let hash = hasher.hash(Password::presented("correct horse")).await.unwrap();
 
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(
-            hasher
-                .verify(Password::presented("correct horse"), Some(hash.clone()))
-                .await
-        );
-        assert!(
-            !hasher
-                .verify(Password::presented("wrong horse"), Some(hash))
-                .await
-        );
-        assert!(
-            !hasher
-                .verify(Password::presented("gatehouse dummy password"), None)
-                .await
-        );
+        assert!(hasher.verify(Password::presented("correct horse"), Some(hash.clone())).await);
+        assert!(!hasher.verify(Password::presented("wrong horse"), Some(hash)).await);
+        assert!(!hasher.verify(Password::presented("gatehouse dummy password"), None).await);
     }
 }

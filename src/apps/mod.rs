@@ -93,10 +93,7 @@ pub async fn register(
 }
 
 /// Checks every field; the id, secret and owner are left blank for the caller.
-fn validate(
-    form: &ApplicationForm,
-    allow_http_callbacks: bool,
-) -> Result<NewClient, ApplicationError> {
+fn validate(form: &ApplicationForm, allow_http_callbacks: bool) -> Result<NewClient, ApplicationError> {
     let name = form.name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
         return Err(ApplicationError::Name);
@@ -108,12 +105,7 @@ fn validate(
     if !homepage.is_empty() && !is_web_url(homepage) {
         return Err(ApplicationError::Homepage);
     }
-    let uris: Vec<&str> = form
-        .redirect_uris
-        .iter()
-        .map(|u| u.trim())
-        .filter(|u| !u.is_empty())
-        .collect();
+    let uris: Vec<&str> = form.redirect_uris.iter().map(|u| u.trim()).filter(|u| !u.is_empty()).collect();
     if uris.is_empty() || uris.len() > MAX_REDIRECT_URIS {
         return Err(ApplicationError::RedirectUriCount);
     }
@@ -140,8 +132,7 @@ fn validate(
 
 fn is_web_url(raw: &str) -> bool {
     raw.len() <= redirect_uri::MAX_LEN
-        && url::Url::parse(raw)
-            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        && url::Url::parse(raw).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
 }
 
 #[cfg(test)]
@@ -168,14 +159,12 @@ mod tests {
 
     #[test]
     fn bad_fields_are_named() {
-        let cases: [(fn(&mut ApplicationForm), &str); 5] = [
+        type Change = fn(&mut ApplicationForm);
+        let cases: [(Change, &str); 5] = [
             (|f| f.name = " ".into(), "Application name"),
             (|f| f.homepage = "javascript:alert(1)".into(), "Homepage"),
             (|f| f.redirect_uris.clear(), "callback URLs"),
-            (
-                |f| f.redirect_uris = vec!["data:text/html,x".into()],
-                "scheme `data`",
-            ),
+            (|f| f.redirect_uris = vec!["data:text/html,x".into()], "scheme `data`"),
             (|f| f.scopes = "admin".into(), "unknown scope"),
         ];
         for (change, message) in cases {

@@ -46,13 +46,8 @@ pub struct CreateApp {
 pub(super) async fn run(settings: Settings, command: AppCommand) -> anyhow::Result<()> {
     let AppCommand::Create(args) = command;
     let store = super::open_store(&settings).await?;
-    let email = Email::parse(&args.owner)
-        .map_err(|_| anyhow::anyhow!("--owner is not an email address"))?;
-    let Some(owner) = store
-        .find_user_credentials(email.as_str())
-        .await?
-        .map(|c| c.user)
-    else {
+    let email = Email::parse(&args.owner).map_err(|_| anyhow::anyhow!("--owner is not an email address"))?;
+    let Some(owner) = store.find_user_credentials(email.as_str()).await?.map(|c| c.user) else {
         bail!("no user has the email {}", email.as_str());
     };
     let form = ApplicationForm {
@@ -63,15 +58,9 @@ pub(super) async fn run(settings: Settings, command: AppCommand) -> anyhow::Resu
         scopes: args.scopes,
         public: args.public,
     };
-    let registered = apps::register(
-        &*store,
-        owner.id,
-        &form,
-        settings.allow_http_callbacks,
-        SystemClock.now(),
-    )
-    .await
-    .context("cannot create application")?;
+    let registered = apps::register(&*store, owner.id, &form, settings.allow_http_callbacks, SystemClock.now())
+        .await
+        .context("cannot create application")?;
     let client = &registered.client;
     let secret = registered.secret.as_ref().map(|s| s.expose().to_owned());
     if args.json {

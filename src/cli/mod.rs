@@ -55,9 +55,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn open_store(
-    settings: &Settings,
-) -> anyhow::Result<std::sync::Arc<dyn crate::store::Store>> {
+async fn open_store(settings: &Settings) -> anyhow::Result<std::sync::Arc<dyn crate::store::Store>> {
     crate::store::connect(&settings.database_url, true)
         .await
         .with_context(|| format!("cannot open database {}", settings.database_url))

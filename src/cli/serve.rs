@@ -9,8 +9,8 @@ use crate::startup::{App, shutdown_signal};
 pub(super) async fn run(settings: Settings) -> anyhow::Result<()> {
     init_logging(settings.log_format);
     let database = settings.database_url.clone();
-    let issuer = settings.issuer.clone();
     let app = App::build(settings).await.context("cannot start")?;
+    let issuer = app.state().settings.issuer().to_owned();
     tracing::info!(port = app.port(), %issuer, %database, "gatehouse is listening");
     app.run(shutdown_signal()).await.context("server failed")?;
     tracing::info!("gatehouse stopped");
@@ -19,9 +19,7 @@ pub(super) async fn run(settings: Settings) -> anyhow::Result<()> {
 
 fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),

@@ -45,28 +45,17 @@ pub(super) async fn run(settings: Settings, command: UserCommand) -> anyhow::Res
     };
     let store = super::open_store(&settings).await?;
     let hasher = PasswordHasher::new(settings.argon2)?;
-    let user = accounts::sign_up(
-        &*store,
-        &hasher,
-        &args.email,
-        &args.name,
-        &password,
-        SystemClock.now(),
-    )
-    .await
-    .context("cannot create user")?;
+    let user = accounts::sign_up(&*store, &hasher, &args.email, &args.name, &password, SystemClock.now())
+        .await
+        .context("cannot create user")?;
     if args.json {
-        let mut out =
-            serde_json::json!({ "id": user.id, "login": user.login, "email": user.email });
-        if generated {
-            out["password"] = serde_json::Value::String(password);
+        let mut out = serde_json::json!({ "id": user.id, "login": user.login, "email": user.email });
+        if let (true, Some(object)) = (generated, out.as_object_mut()) {
+            object.insert("password".to_owned(), serde_json::Value::String(password));
         }
         println!("{out}");
     } else {
-        println!(
-            "created user {} (id {}, email {})",
-            user.login, user.id, user.email
-        );
+        println!("created user {} (id {}, email {})", user.login, user.id, user.email);
         if generated {
             println!("password: {password}");
         }
@@ -76,10 +65,7 @@ pub(super) async fn run(settings: Settings, command: UserCommand) -> anyhow::Res
 
 fn read_stdin_password() -> anyhow::Result<String> {
     let mut input = String::new();
-    std::io::stdin()
-        .take(4096)
-        .read_to_string(&mut input)
-        .context("cannot read the password from stdin")?;
+    std::io::stdin().take(4096).read_to_string(&mut input).context("cannot read the password from stdin")?;
     let password = input.trim_end_matches(['\r', '\n']).to_owned();
     if password.is_empty() {
         bail!("no password on standard input");

@@ -40,10 +40,7 @@ impl Client {
 
     /// The registered callback that `presented` matches, if any.
     pub fn find_redirect_uri(&self, presented: &str) -> Option<&str> {
-        self.redirect_uris
-            .iter()
-            .find(|registered| redirect_uri::matches(registered, presented))
-            .map(String::as_str)
+        self.redirect_uris.iter().find(|registered| redirect_uri::matches(registered, presented)).map(String::as_str)
     }
 }
 

@@ -46,9 +46,7 @@ pub struct CodeChallenge {
 /// challenge: 43 to 128 characters of `[A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~"`.
 pub fn is_well_formed(value: &str) -> bool {
     (43..=128).contains(&value.len())
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
 impl CodeChallenge {
@@ -82,10 +80,7 @@ mod tests {
     #[test]
     fn plain_compares_verbatim() {
         let v = "a".repeat(43);
-        let challenge = CodeChallenge {
-            challenge: v.clone(),
-            method: ChallengeMethod::Plain,
-        };
+        let challenge = CodeChallenge { challenge: v.clone(), method: ChallengeMethod::Plain };
         assert!(challenge.verify(&v));
         assert!(!challenge.verify(&"b".repeat(43)));
     }

@@ -7,15 +7,7 @@ use url::Url;
 pub const MAX_LEN: usize = 2000;
 
 /// Schemes that would run code or read local data if a browser followed them.
-const FORBIDDEN_SCHEMES: [&str; 7] = [
-    "javascript",
-    "data",
-    "file",
-    "vbscript",
-    "blob",
-    "about",
-    "ftp",
-];
+const FORBIDDEN_SCHEMES: [&str; 7] = ["javascript", "data", "file", "vbscript", "blob", "about", "ftp"];
 
 /// Loopback origins whose port may vary at authorization time (RFC 8252 §7.3).
 const PORTLESS_LOOPBACK: [&str; 2] = ["http://127.0.0.1", "http://[::1]"];
@@ -97,17 +89,12 @@ fn matches_on_any_port(registered: &str, presented: &str) -> bool {
         if !(registered_rest.is_empty() || registered_rest.starts_with('/')) {
             return false;
         }
-        let Some(after_colon) = presented
-            .strip_prefix(origin)
-            .and_then(|r| r.strip_prefix(':'))
-        else {
+        let Some(after_colon) = presented.strip_prefix(origin).and_then(|r| r.strip_prefix(':')) else {
             return false;
         };
         let digits = after_colon.bytes().take_while(u8::is_ascii_digit).count();
         let (port, rest) = after_colon.split_at(digits);
-        (1..=5).contains(&digits)
-            && port.parse::<u16>().is_ok_and(|p| p != 0)
-            && rest == registered_rest
+        (1..=5).contains(&digits) && port.parse::<u16>().is_ok_and(|p| p != 0) && rest == registered_rest
     })
 }
 
@@ -124,25 +111,15 @@ mod tests {
             "http://localhost:3000/cb",
             "com.example.app:/oauth2redirect",
         ] {
-            assert_eq!(
-                validate_for_registration(ok, false).as_deref(),
-                Ok(ok),
-                "{ok}"
-            );
+            assert_eq!(validate_for_registration(ok, false).as_deref(), Ok(ok), "{ok}");
         }
     }
 
     #[test]
     fn registration_refuses_dangerous_urls() {
         for (bad, err) in [
-            (
-                "javascript:alert(1)",
-                RedirectUriError::ForbiddenScheme("javascript".into()),
-            ),
-            (
-                "data:text/html,hi",
-                RedirectUriError::ForbiddenScheme("data".into()),
-            ),
+            ("javascript:alert(1)", RedirectUriError::ForbiddenScheme("javascript".into())),
+            ("data:text/html,hi", RedirectUriError::ForbiddenScheme("data".into())),
             ("http://example.com/cb", RedirectUriError::InsecureHttp),
             ("https://example.com/cb#frag", RedirectUriError::Fragment),
             ("https://user:pw@example.com/cb", RedirectUriError::UserInfo),
@@ -185,9 +162,6 @@ mod tests {
         ] {
             assert!(!matches(reg, other), "{other}");
         }
-        assert!(!matches(
-            "http://127.0.0.1:9000/cb",
-            "http://127.0.0.1:9001/cb"
-        ));
+        assert!(!matches("http://127.0.0.1:9000/cb", "http://127.0.0.1:9001/cb"));
     }
 }

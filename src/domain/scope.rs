@@ -113,9 +113,8 @@ impl ScopeSet {
     pub fn parse(raw: &str) -> Result<ScopeSet, ScopeError> {
         let normalized = raw.replace("%20", " ");
         let mut set = BTreeSet::new();
-        for name in normalized
-            .split(|c: char| c.is_ascii_whitespace() || c == '+' || c == ',')
-            .filter(|n| !n.is_empty())
+        for name in
+            normalized.split(|c: char| c.is_ascii_whitespace() || c == '+' || c == ',').filter(|n| !n.is_empty())
         {
             let scope = Scope::parse(name).ok_or_else(|| ScopeError::Unknown(truncate(name)))?;
             set.insert(scope);
@@ -197,10 +196,7 @@ mod tests {
 
     #[test]
     fn unknown_scope_is_refused() {
-        assert_eq!(
-            ScopeSet::parse("user_info admin"),
-            Err(ScopeError::Unknown("admin".into()))
-        );
+        assert_eq!(ScopeSet::parse("user_info admin"), Err(ScopeError::Unknown("admin".into())));
     }
 
     #[test]

@@ -50,11 +50,7 @@ impl PlainSecret {
     /// A fresh secret of `kind`: its prefix and 32 random bytes, base64url.
     pub fn generate(kind: SecretKind) -> PlainSecret {
         let bytes = random_bytes::<32>();
-        PlainSecret(format!(
-            "{}{}",
-            kind.prefix(),
-            URL_SAFE_NO_PAD.encode(bytes)
-        ))
+        PlainSecret(format!("{}{}", kind.prefix(), URL_SAFE_NO_PAD.encode(bytes)))
     }
 
     /// Wraps a secret a client presented.
@@ -76,10 +72,7 @@ impl PlainSecret {
     pub fn hint(&self) -> String {
         let chars: Vec<char> = self.0.chars().collect();
         let start = chars.len().saturating_sub(6);
-        chars
-            .get(start..)
-            .map(|c| c.iter().collect())
-            .unwrap_or_default()
+        chars.get(start..).map(|c| c.iter().collect()).unwrap_or_default()
     }
 }
 
@@ -107,11 +100,7 @@ impl SecretHash {
 
 impl fmt::Debug for SecretHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "SecretHash({}…)",
-            hex::encode(self.0.get(..4).unwrap_or_default())
-        )
+        write!(f, "SecretHash({}…)", hex::encode(self.0.get(..4).unwrap_or_default()))
     }
 }
 
@@ -156,16 +145,8 @@ mod tests {
     #[test]
     fn hash_is_stable_and_compares() {
         let token = PlainSecret::from_presented("abc");
-        assert!(
-            token
-                .hash()
-                .ct_eq(&PlainSecret::from_presented("abc").hash())
-        );
-        assert!(
-            !token
-                .hash()
-                .ct_eq(&PlainSecret::from_presented("abd").hash())
-        );
+        assert!(token.hash().ct_eq(&PlainSecret::from_presented("abc").hash()));
+        assert!(!token.hash().ct_eq(&PlainSecret::from_presented("abd").hash()));
     }
 
     #[test]

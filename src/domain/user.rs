@@ -32,9 +32,7 @@ pub enum AccountFieldError {
     #[error("Enter a valid email address")]
     Email,
     /// Outside the login alphabet or length.
-    #[error(
-        "Username must be 2 to 40 characters: letters, digits, '-', '_' or '.', starting with a letter or digit"
-    )]
+    #[error("Username must be 2 to 40 characters: letters, digits, '-', '_' or '.', starting with a letter or digit")]
     Login,
     /// Shorter than the minimum or absurdly long.
     #[error("Password must be 8 to 128 characters")]
@@ -54,11 +52,7 @@ impl Email {
             && matches!(email.split_once('@'), Some((local, domain))
                 if !local.is_empty() && domain.contains('.') && !domain.contains('@')
                     && !domain.starts_with('.') && !domain.ends_with('.'));
-        if valid {
-            Ok(Email(email))
-        } else {
-            Err(AccountFieldError::Email)
-        }
+        if valid { Ok(Email(email)) } else { Err(AccountFieldError::Email) }
     }
 
     /// The address.
@@ -77,14 +71,8 @@ impl Login {
         let login = raw.trim();
         let valid = (2..=40).contains(&login.len())
             && login.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && login
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-        if valid {
-            Ok(Login(login.to_owned()))
-        } else {
-            Err(AccountFieldError::Login)
-        }
+            && login.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if valid { Ok(Login(login.to_owned())) } else { Err(AccountFieldError::Login) }
     }
 
     /// The login.
@@ -130,10 +118,7 @@ mod tests {
 
     #[test]
     fn email_is_normalised_and_checked() {
-        assert_eq!(
-            Email::parse(" Ann@Example.COM ").unwrap().as_str(),
-            "ann@example.com"
-        );
+        assert_eq!(Email::parse(" Ann@Example.COM ").unwrap().as_str(), "ann@example.com");
         for bad in ["", "ann", "ann@", "@x.com", "a b@x.com", "a@x", "a@@x.com"] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
@@ -152,9 +137,6 @@ mod tests {
         assert!(Password::parse_new("short").is_err());
         assert!(Password::parse_new("long enough").is_ok());
         assert!(Password::parse_new(&"x".repeat(129)).is_err());
-        assert_eq!(
-            format!("{:?}", Password::presented("secret")),
-            "Password(<redacted>)"
-        );
+        assert_eq!(format!("{:?}", Password::presented("secret")), "Password(<redacted>)");
     }
 }

@@ -95,26 +95,16 @@ pub enum Decision {
 
 /// Validates in the order RFC 6749 §4.1.2.1 requires: client and callback
 /// first (never redirected), then the rest (redirected).
-pub async fn validate(
-    store: &dyn Store,
-    request: AuthorizeRequest,
-) -> Result<ValidatedRequest, AuthorizeError> {
+pub async fn validate(store: &dyn Store, request: AuthorizeRequest) -> Result<ValidatedRequest, AuthorizeError> {
     let not_redirectable = |m: &str| AuthorizeError::NotRedirectable(m.to_owned());
-    let client_id = request
-        .client_id
-        .as_deref()
-        .ok_or_else(|| not_redirectable("The request has no client_id."))?;
-    let client = store
-        .find_client(client_id)
-        .await?
-        .ok_or_else(|| not_redirectable("No application has this client_id."))?;
+    let client_id = request.client_id.as_deref().ok_or_else(|| not_redirectable("The request has no client_id."))?;
+    let client =
+        store.find_client(client_id).await?.ok_or_else(|| not_redirectable("No application has this client_id."))?;
     let (redirect_uri, redirect_uri_given) = match request.redirect_uri.as_deref() {
         Some(presented) => match client.find_redirect_uri(presented) {
             Some(_) => (presented.to_owned(), true),
             None => {
-                return Err(not_redirectable(
-                    "The redirect_uri is not registered for this application.",
-                ));
+                return Err(not_redirectable("The redirect_uri is not registered for this application."));
             }
         },
         None => match client.redirect_uris.as_slice() {
@@ -136,16 +126,9 @@ pub async fn validate(
     Ok(validated)
 }
 
-fn check_rest(
-    validated: &mut ValidatedRequest,
-    request: &AuthorizeRequest,
-) -> Result<(), AuthorizeError> {
+fn check_rest(validated: &mut ValidatedRequest, request: &AuthorizeRequest) -> Result<(), AuthorizeError> {
     use AuthorizeErrorCode::{InvalidRequest, InvalidScope, UnsupportedResponseType};
-    if validated
-        .state
-        .as_ref()
-        .is_some_and(|s| s.len() > MAX_STATE_LEN)
-    {
+    if validated.state.as_ref().is_some_and(|s| s.len() > MAX_STATE_LEN) {
         validated.state = None;
         return Err(validated.error(InvalidRequest, "state is too long"));
     }
@@ -153,49 +136,30 @@ fn check_rest(
         Some("code") => {}
         None => return Err(validated.error(InvalidRequest, "response_type is required")),
         Some(_) => {
-            return Err(validated.error(
-                UnsupportedResponseType,
-                "only response_type=code is supported",
-            ));
+            return Err(validated.error(UnsupportedResponseType, "only response_type=code is supported"));
         }
     }
     let scope = request.scope.as_deref().filter(|s| !s.trim().is_empty());
     validated.scope_given = scope.is_some();
     validated.scopes = match scope {
         None => validated.client.scopes.clone(),
-        Some(raw) => {
-            ScopeSet::parse(raw).map_err(|e| validated.error(InvalidScope, &e.to_string()))?
-        }
+        Some(raw) => ScopeSet::parse(raw).map_err(|e| validated.error(InvalidScope, &e.to_string()))?,
     };
     if !validated.scopes.is_subset(&validated.client.scopes) {
-        return Err(validated.error(
-            InvalidScope,
-            "a requested scope is not registered for this application",
-        ));
+        return Err(validated.error(InvalidScope, "a requested scope is not registered for this application"));
     }
     validated.challenge = match request.code_challenge.as_deref() {
         None if validated.client.is_public() => {
-            return Err(validated.error(
-                InvalidRequest,
-                "public clients must use PKCE (code_challenge)",
-            ));
+            return Err(validated.error(InvalidRequest, "public clients must use PKCE (code_challenge)"));
         }
         None => None,
         Some(challenge) => {
             let method = ChallengeMethod::parse(request.code_challenge_method.as_deref())
-                .ok_or_else(|| {
-                    validated.error(
-                        InvalidRequest,
-                        "code_challenge_method must be S256 or plain",
-                    )
-                })?;
+                .ok_or_else(|| validated.error(InvalidRequest, "code_challenge_method must be S256 or plain"))?;
             if !pkce::is_well_formed(challenge) {
                 return Err(validated.error(InvalidRequest, "code_challenge is malformed"));
             }
-            Some(CodeChallenge {
-                challenge: challenge.to_owned(),
-                method,
-            })
+            Some(CodeChallenge { challenge: challenge.to_owned(), method })
         }
     };
     Ok(())
@@ -219,9 +183,7 @@ pub async fn decide(
         }
     }
     let consent_id = PlainSecret::generate(SecretKind::Consent);
-    store
-        .insert_consent_request(&consent_id.hash(), &bound, now + policy.consent_ttl)
-        .await?;
+    store.insert_consent_request(&consent_id.hash(), &bound, now + policy.consent_ttl).await?;
     Ok(Decision::NeedsConsent { consent_id })
 }
 
@@ -232,9 +194,7 @@ pub async fn approve(
     request: &BoundRequest,
     now: UnixTime,
 ) -> Result<String, AuthorizeError> {
-    store
-        .save_grant(request.user_id, request.client_pk, &request.scopes, now)
-        .await?;
+    store.save_grant(request.user_id, request.client_pk, &request.scopes, now).await?;
     issue_code(store, policy, request, now).await
 }
 
@@ -257,15 +217,7 @@ async fn issue_code(
 ) -> Result<String, AuthorizeError> {
     let code = PlainSecret::generate(SecretKind::AuthorizationCode);
     let family_id = uuid::Uuid::now_v7().to_string();
-    store
-        .insert_authorization_code(
-            &code.hash(),
-            request,
-            &family_id,
-            now,
-            now + policy.code_ttl,
-        )
-        .await?;
+    store.insert_authorization_code(&code.hash(), request, &family_id, now, now + policy.code_ttl).await?;
     let mut params = vec![("code", code.expose())];
     if let Some(state) = &request.state {
         params.push(("state", state));

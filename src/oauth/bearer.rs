@@ -28,19 +28,11 @@ impl AccessContext {
 }
 
 /// Looks an access token up by its hash: one indexed read.
-pub async fn authenticate(
-    store: &dyn Store,
-    token: &str,
-    now: UnixTime,
-) -> Result<AccessContext, BearerError> {
+pub async fn authenticate(store: &dyn Store, token: &str, now: UnixTime) -> Result<AccessContext, BearerError> {
     let record = store
         .find_token(&PlainSecret::from_presented(token).hash())
         .await?
         .filter(|r| r.kind == TokenKind::Access && r.is_active(now))
         .ok_or(BearerError::InvalidToken)?;
-    Ok(AccessContext {
-        user_id: record.user_id,
-        client_pk: record.client_pk,
-        scopes: record.scopes,
-    })
+    Ok(AccessContext { user_id: record.user_id, client_pk: record.client_pk, scopes: record.scopes })
 }

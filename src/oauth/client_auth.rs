@@ -43,11 +43,7 @@ pub async fn identify(
     let (client_id, secret, basic) = match credentials {
         ClientCredentials::None => return Ok(None),
         ClientCredentials::IdOnly(id) => (id, None, false),
-        ClientCredentials::Secret {
-            client_id,
-            secret,
-            basic,
-        } => (client_id, Some(secret), *basic),
+        ClientCredentials::Secret { client_id, secret, basic } => (client_id, Some(secret), *basic),
     };
     let failed = || TokenError::invalid_client("client authentication failed", basic);
     let client = store.find_client(client_id).await?.ok_or_else(failed)?;
@@ -56,38 +52,20 @@ pub async fn identify(
         (Some(secret), Some(stored)) if stored.ct_eq(&secret.hash()) => true,
         (Some(_), _) => return Err(failed()),
     };
-    Ok(Some(IdentifiedClient {
-        client,
-        authenticated,
-    }))
+    Ok(Some(IdentifiedClient { client, authenticated }))
 }
 
 /// Requires an identified client: a confidential one must have proved its
 /// secret; a public one is accepted by id when `public_allowed`.
-pub fn require(
-    identified: Option<IdentifiedClient>,
-    public_allowed: bool,
-) -> Result<Client, TokenError> {
-    let Some(IdentifiedClient {
-        client,
-        authenticated,
-    }) = identified
-    else {
-        return Err(TokenError::invalid_client(
-            "client authentication is required",
-            false,
-        ));
+pub fn require(identified: Option<IdentifiedClient>, public_allowed: bool) -> Result<Client, TokenError> {
+    let Some(IdentifiedClient { client, authenticated }) = identified else {
+        return Err(TokenError::invalid_client("client authentication is required", false));
     };
     if client.is_public() && !public_allowed {
-        return Err(TokenError::UnauthorizedClient(
-            "public clients may not use this grant".to_owned(),
-        ));
+        return Err(TokenError::UnauthorizedClient("public clients may not use this grant".to_owned()));
     }
     if !client.is_public() && !authenticated {
-        return Err(TokenError::invalid_client(
-            "client_secret is required",
-            false,
-        ));
+        return Err(TokenError::invalid_client("client_secret is required", false));
     }
     Ok(client)
 }

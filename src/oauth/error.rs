@@ -54,10 +54,7 @@ pub struct RedirectError {
 impl RedirectError {
     /// The callback URL with `error`, `error_description` and `state`.
     pub fn location(&self) -> String {
-        let mut params = vec![
-            ("error", self.code.code()),
-            ("error_description", self.description.as_str()),
-        ];
+        let mut params = vec![("error", self.code.code()), ("error_description", self.description.as_str())];
         if let Some(state) = &self.state {
             params.push(("state", state));
         }
@@ -68,9 +65,7 @@ impl RedirectError {
 /// Adds parameters to a callback URL, keeping any query it already has
 /// (RFC 6749 §3.1.2: "MUST retain the query component").
 pub fn append_query(base: &str, params: &[(&str, &str)]) -> String {
-    let query = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(params)
-        .finish();
+    let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
     let separator = if base.contains('?') { '&' } else { '?' };
     format!("{base}{separator}{query}")
 }
@@ -145,10 +140,7 @@ impl TokenError {
 
     /// Shorthand for a failed client authentication.
     pub fn invalid_client(description: &str, basic: bool) -> TokenError {
-        TokenError::InvalidClient {
-            description: description.to_owned(),
-            basic,
-        }
+        TokenError::InvalidClient { description: description.to_owned(), basic }
     }
 }
 
@@ -197,39 +189,15 @@ mod tests {
 
     #[test]
     fn wire_codes_match_rfc_6749() {
-        assert_eq!(
-            TokenError::InvalidRequest(String::new()).code(),
-            "invalid_request"
-        );
-        assert_eq!(
-            TokenError::invalid_client("x", false).code(),
-            "invalid_client"
-        );
-        assert_eq!(
-            TokenError::InvalidGrant(String::new()).code(),
-            "invalid_grant"
-        );
-        assert_eq!(
-            TokenError::UnauthorizedClient(String::new()).code(),
-            "unauthorized_client"
-        );
-        assert_eq!(
-            TokenError::UnsupportedGrantType.code(),
-            "unsupported_grant_type"
-        );
-        assert_eq!(
-            TokenError::InvalidScope(String::new()).code(),
-            "invalid_scope"
-        );
-        assert_eq!(
-            AuthorizeErrorCode::UnsupportedResponseType.code(),
-            "unsupported_response_type"
-        );
+        assert_eq!(TokenError::InvalidRequest(String::new()).code(), "invalid_request");
+        assert_eq!(TokenError::invalid_client("x", false).code(), "invalid_client");
+        assert_eq!(TokenError::InvalidGrant(String::new()).code(), "invalid_grant");
+        assert_eq!(TokenError::UnauthorizedClient(String::new()).code(), "unauthorized_client");
+        assert_eq!(TokenError::UnsupportedGrantType.code(), "unsupported_grant_type");
+        assert_eq!(TokenError::InvalidScope(String::new()).code(), "invalid_scope");
+        assert_eq!(AuthorizeErrorCode::UnsupportedResponseType.code(), "unsupported_response_type");
         assert_eq!(AuthorizeErrorCode::AccessDenied.code(), "access_denied");
-        assert_eq!(
-            BearerError::InsufficientScope(Scope::Emails).code(),
-            Some("insufficient_scope")
-        );
+        assert_eq!(BearerError::InsufficientScope(Scope::Emails).code(), Some("insufficient_scope"));
         assert_eq!(BearerError::Missing.code(), None);
     }
 

@@ -46,10 +46,7 @@ pub async fn introspect(
     now: UnixTime,
 ) -> Result<Introspection, TokenError> {
     client_auth::require(client_auth::identify(store, credentials).await?, false)?;
-    let Some(record) = store
-        .find_token(&PlainSecret::from_presented(token).hash())
-        .await?
-    else {
+    let Some(record) = store.find_token(&PlainSecret::from_presented(token).hash()).await? else {
         return Ok(Introspection::default());
     };
     if !record.is_active(now) {

@@ -23,9 +23,7 @@ pub async fn revoke(
     // §2.1: the server "verifies whether the token was issued to the client
     // making the revocation request. If this validation fails, the request is refused".
     if record.client_pk != client.id {
-        return Err(TokenError::UnauthorizedClient(
-            "the token was not issued to this client".to_owned(),
-        ));
+        return Err(TokenError::UnauthorizedClient("the token was not issued to this client".to_owned()));
     }
     match record.kind {
         TokenKind::Refresh => store.revoke_family(&record.family_id, now).await?,

@@ -207,13 +207,7 @@ pub trait Store: Send + Sync + 'static {
     /// The scope set the user last approved for the client.
     async fn find_grant(&self, user_id: i64, client_pk: i64) -> StoreResult<Option<ScopeSet>>;
     /// Remembers an approval (replacing the previous set).
-    async fn save_grant(
-        &self,
-        user_id: i64,
-        client_pk: i64,
-        scopes: &ScopeSet,
-        now: UnixTime,
-    ) -> StoreResult<()>;
+    async fn save_grant(&self, user_id: i64, client_pk: i64, scopes: &ScopeSet, now: UnixTime) -> StoreResult<()>;
 
     /// Parks a request on the consent page under the hash of its id.
     async fn insert_consent_request(
@@ -223,11 +217,7 @@ pub trait Store: Send + Sync + 'static {
         expires_at: UnixTime,
     ) -> StoreResult<()>;
     /// Removes and returns a parked request, if it exists and has not expired.
-    async fn take_consent_request(
-        &self,
-        id: &SecretHash,
-        now: UnixTime,
-    ) -> StoreResult<Option<BoundRequest>>;
+    async fn take_consent_request(&self, id: &SecretHash, now: UnixTime) -> StoreResult<Option<BoundRequest>>;
 
     /// Stores a new authorization code.
     async fn insert_authorization_code(
@@ -275,11 +265,7 @@ pub trait Store: Send + Sync + 'static {
         expires_at: UnixTime,
     ) -> StoreResult<()>;
     /// A live session by the hash of its id.
-    async fn find_session(
-        &self,
-        id: &SecretHash,
-        now: UnixTime,
-    ) -> StoreResult<Option<SessionRecord>>;
+    async fn find_session(&self, id: &SecretHash, now: UnixTime) -> StoreResult<Option<SessionRecord>>;
     /// Ends a session.
     async fn delete_session(&self, id: &SecretHash) -> StoreResult<()>;
 }

@@ -5,14 +5,12 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{FromRow, Sqlite, Transaction};
 
 use super::{
-    BoundRequest, CodeRecord, NewTokens, NewUser, Redemption, SessionRecord, Store, StoreError,
-    StoreResult, TokenKind, TokenRecord, UserCredentials,
+    BoundRequest, CodeRecord, NewTokens, NewUser, Redemption, SessionRecord, Store, StoreError, StoreResult, TokenKind,
+    TokenRecord, UserCredentials,
 };
 use crate::clock::UnixTime;
 use crate::domain::client::{Client, NewClient};
@@ -38,16 +36,9 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await
-            .map_err(internal)?;
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(internal)?;
         if migrate {
-            sqlx::migrate!("./migrations/sqlite")
-                .run(&pool)
-                .await
-                .map_err(internal)?;
+            sqlx::migrate!("./migrations/sqlite").run(&pool).await.map_err(internal)?;
         }
         Ok(SqliteStore { pool })
     }
@@ -63,11 +54,11 @@ fn map_err(error: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(db) = &error {
         if db.is_unique_violation() {
             let message = db.message();
-            let constraint = if message.contains("users.email") {
+            let constraint = if message.contains("users.email") || message.contains("users_email_key") {
                 "users_email_key"
-            } else if message.contains("users.login") || message.contains("lower(login)") {
+            } else if message.contains("users_login_key") {
                 "users_login_key"
-            } else if message.contains("clients.client_id") {
+            } else if message.contains("clients.client_id") || message.contains("clients_client_id_key") {
                 "clients_client_id_key"
             } else {
                 "unknown"
@@ -95,10 +86,7 @@ struct UserRow {
 impl UserRow {
     fn into_credentials(self) -> UserCredentials {
         let password_hash = self.password_hash.clone();
-        UserCredentials {
-            user: self.into_user(),
-            password_hash,
-        }
+        UserCredentials { user: self.into_user(), password_hash }
     }
 
     fn into_user(self) -> User {
@@ -169,8 +157,9 @@ struct RequestRow {
 impl RequestRow {
     fn into_request(self, state: Option<String>) -> BoundRequest {
         let challenge = match (self.code_challenge, self.code_challenge_method) {
-            (Some(challenge), method) => ChallengeMethod::parse(method.as_deref())
-                .map(|method| CodeChallenge { challenge, method }),
+            (Some(challenge), method) => {
+                ChallengeMethod::parse(method.as_deref()).map(|method| CodeChallenge { challenge, method })
+            }
             (None, _) => None,
         };
         BoundRequest {
@@ -219,11 +208,7 @@ struct TokenRow {
 impl TokenRow {
     fn into_record(self) -> TokenRecord {
         TokenRecord {
-            kind: if self.kind == "refresh" {
-                TokenKind::Refresh
-            } else {
-                TokenKind::Access
-            },
+            kind: if self.kind == "refresh" { TokenKind::Refresh } else { TokenKind::Access },
             client_pk: self.client_pk,
             client_id: self.client_id,
             user_id: self.user_id,
@@ -237,15 +222,11 @@ impl TokenRow {
     }
 }
 
-const USER_COLUMNS: &str =
-    "id, login, name, email, password_hash, bio, blog, weibo, created_at, updated_at";
+const USER_COLUMNS: &str = "id, login, name, email, password_hash, bio, blog, weibo, created_at, updated_at";
 const CLIENT_COLUMNS: &str = "id, client_id, secret_hash, secret_hint, owner_id, name, homepage, description, \
                               redirect_uris, scopes, created_at";
 
-async fn write_tokens(
-    tx: &mut Transaction<'_, Sqlite>,
-    tokens: &NewTokens,
-) -> Result<(), sqlx::Error> {
+async fn write_tokens(tx: &mut Transaction<'_, Sqlite>, tokens: &NewTokens) -> Result<(), sqlx::Error> {
     let rows = [
         (Some(tokens.access_hash), "access", tokens.access_expires_at),
         (tokens.refresh_hash, "refresh", tokens.refresh_expires_at),
@@ -270,11 +251,7 @@ async fn write_tokens(
     Ok(())
 }
 
-async fn revoke_family_in(
-    tx: &mut Transaction<'_, Sqlite>,
-    family_id: &str,
-    now: UnixTime,
-) -> Result<(), sqlx::Error> {
+async fn revoke_family_in(tx: &mut Transaction<'_, Sqlite>, family_id: &str, now: UnixTime) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL")
         .bind(now)
         .bind(family_id)
@@ -315,9 +292,7 @@ impl SqliteStore {
                 .await
                 .map_err(map_err)?;
             if let Some(family_id) = family {
-                revoke_family_in(&mut tx, &family_id, now)
-                    .await
-                    .map_err(map_err)?;
+                revoke_family_in(&mut tx, &family_id, now).await.map_err(map_err)?;
             }
             Redemption::Replayed
         };
@@ -329,10 +304,7 @@ impl SqliteStore {
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(map_err)?;
         Ok(())
     }
 
@@ -356,21 +328,14 @@ impl Store for SqliteStore {
 
     async fn find_user(&self, id: i64) -> StoreResult<Option<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?");
-        let row: Option<UserRow> = sqlx::query_as(&sql)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_err)?;
+        let row: Option<UserRow> = sqlx::query_as(&sql).bind(id).fetch_optional(&self.pool).await.map_err(map_err)?;
         Ok(row.map(UserRow::into_user))
     }
 
     async fn find_user_credentials(&self, email: &str) -> StoreResult<Option<UserCredentials>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = ?");
-        let row: Option<UserRow> = sqlx::query_as(&sql)
-            .bind(email)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_err)?;
+        let row: Option<UserRow> =
+            sqlx::query_as(&sql).bind(email).fetch_optional(&self.pool).await.map_err(map_err)?;
         Ok(row.map(UserRow::into_credentials))
     }
 
@@ -400,21 +365,14 @@ impl Store for SqliteStore {
 
     async fn find_client(&self, client_id: &str) -> StoreResult<Option<Client>> {
         let sql = format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE client_id = ?");
-        let row: Option<ClientRow> = sqlx::query_as(&sql)
-            .bind(client_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_err)?;
+        let row: Option<ClientRow> =
+            sqlx::query_as(&sql).bind(client_id).fetch_optional(&self.pool).await.map_err(map_err)?;
         Ok(row.map(ClientRow::into_client))
     }
 
     async fn find_client_by_pk(&self, id: i64) -> StoreResult<Option<Client>> {
         let sql = format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE id = ?");
-        let row: Option<ClientRow> = sqlx::query_as(&sql)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_err)?;
+        let row: Option<ClientRow> = sqlx::query_as(&sql).bind(id).fetch_optional(&self.pool).await.map_err(map_err)?;
         Ok(row.map(ClientRow::into_client))
     }
 
@@ -429,13 +387,7 @@ impl Store for SqliteStore {
         Ok(scopes.as_deref().map(parse_scopes))
     }
 
-    async fn save_grant(
-        &self,
-        user_id: i64,
-        client_pk: i64,
-        scopes: &ScopeSet,
-        now: UnixTime,
-    ) -> StoreResult<()> {
+    async fn save_grant(&self, user_id: i64, client_pk: i64, scopes: &ScopeSet, now: UnixTime) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO grants (user_id, client_id, scopes, created_at, updated_at) VALUES (?, ?, ?, ?, ?) \
              ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes, updated_at = excluded.updated_at",
@@ -477,11 +429,7 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn take_consent_request(
-        &self,
-        id: &SecretHash,
-        now: UnixTime,
-    ) -> StoreResult<Option<BoundRequest>> {
+    async fn take_consent_request(&self, id: &SecretHash, now: UnixTime) -> StoreResult<Option<BoundRequest>> {
         let row: Option<ConsentRow> = sqlx::query_as(
             "DELETE FROM consent_requests WHERE id_hash = ? RETURNING client_id, user_id, redirect_uri, \
              redirect_uri_given, scopes, state, code_challenge, code_challenge_method, expires_at",
@@ -491,9 +439,7 @@ impl Store for SqliteStore {
         .await
         .map_err(map_err)?;
         // Expiry is checked after the delete so an expired request is gone too.
-        Ok(row
-            .filter(|r| r.expires_at > now)
-            .map(|r| r.request.into_request(r.state)))
+        Ok(row.filter(|r| r.expires_at > now).map(|r| r.request.into_request(r.state)))
     }
 
     async fn insert_authorization_code(
@@ -608,9 +554,7 @@ impl Store for SqliteStore {
 
     async fn revoke_family(&self, family_id: &str, now: UnixTime) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(map_err)?;
-        revoke_family_in(&mut tx, family_id, now)
-            .await
-            .map_err(map_err)?;
+        revoke_family_in(&mut tx, family_id, now).await.map_err(map_err)?;
         tx.commit().await.map_err(map_err)?;
         Ok(())
     }
@@ -622,35 +566,29 @@ impl Store for SqliteStore {
         now: UnixTime,
         expires_at: UnixTime,
     ) -> StoreResult<()> {
-        sqlx::query("INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
-            .bind(id.0.as_slice())
-            .bind(session.user_id)
-            .bind(&session.csrf_token)
-            .bind(now)
-            .bind(expires_at)
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(id.0.as_slice())
+        .bind(session.user_id)
+        .bind(&session.csrf_token)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
         Ok(())
     }
 
-    async fn find_session(
-        &self,
-        id: &SecretHash,
-        now: UnixTime,
-    ) -> StoreResult<Option<SessionRecord>> {
-        let row: Option<(i64, String)> = sqlx::query_as(
-            "SELECT user_id, csrf_token FROM sessions WHERE id_hash = ? AND expires_at > ?",
-        )
-        .bind(id.0.as_slice())
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(map_err)?;
-        Ok(row.map(|(user_id, csrf_token)| SessionRecord {
-            user_id,
-            csrf_token,
-        }))
+    async fn find_session(&self, id: &SecretHash, now: UnixTime) -> StoreResult<Option<SessionRecord>> {
+        let row: Option<(i64, String)> =
+            sqlx::query_as("SELECT user_id, csrf_token FROM sessions WHERE id_hash = ? AND expires_at > ?")
+                .bind(id.0.as_slice())
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+        Ok(row.map(|(user_id, csrf_token)| SessionRecord { user_id, csrf_token }))
     }
 
     async fn delete_session(&self, id: &SecretHash) -> StoreResult<()> {

@@ -15,10 +15,8 @@ use crate::web::params::ParamsError;
 use crate::web::redirect;
 
 /// Headers that keep a response out of every cache (RFC 6749 §5.1).
-pub const NO_STORE: [(header::HeaderName, &str); 2] = [
-    (header::CACHE_CONTROL, "no-store"),
-    (header::PRAGMA, "no-cache"),
-];
+pub const NO_STORE: [(header::HeaderName, &str); 2] =
+    [(header::CACHE_CONTROL, "no-store"), (header::PRAGMA, "no-cache")];
 
 impl IntoResponse for TokenError {
     fn into_response(self) -> Response {
@@ -33,10 +31,9 @@ impl IntoResponse for TokenError {
         let body = Json(json!({ "error": self.code(), "error_description": self.to_string() }));
         let mut response = (status, NO_STORE, body).into_response();
         if let TokenError::InvalidClient { basic: true, .. } = self {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"gatehouse\""),
-            );
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"gatehouse\""));
         }
         response
     }
@@ -67,41 +64,28 @@ impl IntoResponse for ParamsError {
 impl IntoResponse for BearerError {
     fn into_response(self) -> Response {
         let (status, challenge) = match &self {
-            BearerError::Missing => (
-                StatusCode::UNAUTHORIZED,
-                "Bearer realm=\"gatehouse\"".to_owned(),
-            ),
+            BearerError::Missing => (StatusCode::UNAUTHORIZED, "Bearer realm=\"gatehouse\"".to_owned()),
             BearerError::InvalidToken => (
                 StatusCode::UNAUTHORIZED,
-                format!(
-                    "Bearer realm=\"gatehouse\", error=\"invalid_token\", error_description=\"{self}\""
-                ),
+                format!("Bearer realm=\"gatehouse\", error=\"invalid_token\", error_description=\"{self}\""),
             ),
             BearerError::InsufficientScope(scope) => (
                 StatusCode::FORBIDDEN,
-                format!(
-                    "Bearer realm=\"gatehouse\", error=\"insufficient_scope\", scope=\"{scope}\""
-                ),
+                format!("Bearer realm=\"gatehouse\", error=\"insufficient_scope\", scope=\"{scope}\""),
             ),
-            BearerError::NoUser => (
-                StatusCode::FORBIDDEN,
-                "Bearer realm=\"gatehouse\", error=\"insufficient_scope\"".to_owned(),
-            ),
+            BearerError::NoUser => {
+                (StatusCode::FORBIDDEN, "Bearer realm=\"gatehouse\", error=\"insufficient_scope\"".to_owned())
+            }
             BearerError::Store(source) => {
                 tracing::error!(error = %source, "bearer check failed");
-                return (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    Json(json!({ "message": "internal error" })),
-                )
+                return (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({ "message": "internal error" })))
                     .into_response();
             }
         };
         let body = Json(json!({ "message": self.to_string(), "error": self.code() }));
         let mut response = (status, body).into_response();
         if let Ok(value) = HeaderValue::from_str(&challenge) {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, value);
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
         }
         response
     }
@@ -110,9 +94,7 @@ impl IntoResponse for BearerError {
 impl IntoResponse for AuthorizeError {
     fn into_response(self) -> Response {
         match self {
-            AuthorizeError::NotRedirectable(message) => {
-                PageError::BadRequest(message).into_response()
-            }
+            AuthorizeError::NotRedirectable(message) => PageError::BadRequest(message).into_response(),
             AuthorizeError::Redirect(error) => redirect::found(&error.location()),
             AuthorizeError::Store(source) => PageError::from(source).into_response(),
         }

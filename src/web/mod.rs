@@ -72,25 +72,16 @@ pub fn router(state: AppState) -> Router {
         .route(paths::HEALTH, get(health::health_get))
         .route(paths::STYLESHEET, get(pages::assets::stylesheet_get))
         .route(paths::AVATAR, get(pages::assets::avatar_get))
-        .route(
-            paths::LOGIN,
-            get(pages::login::login_get).post(pages::login::login_post),
-        )
+        .route(paths::LOGIN, get(pages::login::login_get).post(pages::login::login_post))
         .route(paths::LOGOUT, post(pages::login::logout_post))
-        .route(
-            paths::SIGNUP,
-            get(pages::signup::signup_get).post(pages::signup::signup_post),
-        )
+        .route(paths::SIGNUP, get(pages::signup::signup_get).post(pages::signup::signup_post))
         .merge(oauth::routes())
         .nest("/api/v5", api::routes())
         .fallback(pages::not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body));
     with_security_headers(router)
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(CatchPanicLayer::new())
         .layer(access_log())
 }
@@ -106,10 +97,7 @@ fn with_security_headers(router: Router) -> Router {
         (header::CACHE_CONTROL, "no-store"),
     ];
     HEADERS.into_iter().fold(router, |router, (name, value)| {
-        router.layer(SetResponseHeaderLayer::if_not_present(
-            name,
-            HeaderValue::from_static(value),
-        ))
+        router.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)))
     })
 }
 

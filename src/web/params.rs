@@ -48,44 +48,31 @@ impl Params {
     pub fn from_query(query: Option<&str>) -> Result<Params, ParamsError> {
         let mut params = Params::default();
         if let Some(query) = query {
-            params.extend(
-                url::form_urlencoded::parse(query.as_bytes())
-                    .map(|(k, v)| (k.into_owned(), v.into_owned())),
-            )?;
+            params
+                .extend(url::form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())))?;
         }
         Ok(params)
     }
 
     /// Adds the parameters of a form or JSON body.
-    pub fn extend_from_body(
-        &mut self,
-        content_type: Option<&str>,
-        body: &[u8],
-    ) -> Result<(), ParamsError> {
+    pub fn extend_from_body(&mut self, content_type: Option<&str>, body: &[u8]) -> Result<(), ParamsError> {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(());
         }
-        let media_type = content_type
-            .and_then(|c| c.split(';').next())
-            .map(|m| m.trim().to_ascii_lowercase());
+        let media_type = content_type.and_then(|c| c.split(';').next()).map(|m| m.trim().to_ascii_lowercase());
         match media_type.as_deref() {
-            Some("application/x-www-form-urlencoded") => self.extend(
-                url::form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())),
-            ),
+            Some("application/x-www-form-urlencoded") => {
+                self.extend(url::form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())))
+            }
             Some("application/json") => self.extend(json_pairs(body)?),
             _ => Err(ParamsError::UnsupportedMediaType),
         }
     }
 
-    fn extend(
-        &mut self,
-        pairs: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<(), ParamsError> {
+    fn extend(&mut self, pairs: impl IntoIterator<Item = (String, String)>) -> Result<(), ParamsError> {
         for (name, value) in pairs {
             if name.len() > MAX_NAME_LEN {
-                return Err(ParamsError::TooLong(
-                    name.chars().take(MAX_NAME_LEN).collect(),
-                ));
+                return Err(ParamsError::TooLong(name.chars().take(MAX_NAME_LEN).collect()));
             }
             if value.len() > MAX_VALUE_LEN {
                 return Err(ParamsError::TooLong(name));
@@ -119,8 +106,8 @@ impl Params {
 /// A flat JSON object of strings, numbers and booleans, as some of the
 /// platform's clients post to the token endpoint.
 fn json_pairs(body: &[u8]) -> Result<Vec<(String, String)>, ParamsError> {
-    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(body)
-        .map_err(|_| ParamsError::Malformed("expected a JSON object".to_owned()))?;
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(body).map_err(|_| ParamsError::Malformed("expected a JSON object".to_owned()))?;
     if object.len() > MAX_PARAMS {
         return Err(ParamsError::TooMany);
     }
@@ -141,14 +128,8 @@ impl<S: Send + Sync> FromRequest<S> for Params {
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let mut params = Params::from_query(request.uri().query())?;
-        let content_type = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let body = Bytes::from_request(request, state)
-            .await
-            .map_err(|_| ParamsError::BodyTooLarge)?;
+        let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let body = Bytes::from_request(request, state).await.map_err(|_| ParamsError::BodyTooLarge)?;
         params.extend_from_body(content_type.as_deref(), &body)?;
         Ok(params)
     }
@@ -160,14 +141,8 @@ mod tests {
 
     #[test]
     fn query_and_body_merge_and_empty_values_are_absent() {
-        let mut params =
-            Params::from_query(Some("grant_type=password&scope=&client_id=a")).unwrap();
-        params
-            .extend_from_body(
-                Some("application/x-www-form-urlencoded; charset=utf-8"),
-                b"username=x%40y.z",
-            )
-            .unwrap();
+        let mut params = Params::from_query(Some("grant_type=password&scope=&client_id=a")).unwrap();
+        params.extend_from_body(Some("application/x-www-form-urlencoded; charset=utf-8"), b"username=x%40y.z").unwrap();
 
         assert_eq!(params.get("grant_type"), Some("password"));
         assert_eq!(params.get("username"), Some("x@y.z"));
@@ -176,25 +151,14 @@ mod tests {
 
     #[test]
     fn conflicting_duplicates_are_refused_and_equal_ones_kept() {
-        assert_eq!(
-            Params::from_query(Some("a=1&a=2")).unwrap_err(),
-            ParamsError::Duplicate("a".into())
-        );
-        assert_eq!(
-            Params::from_query(Some("a=1&a=1")).unwrap().get("a"),
-            Some("1")
-        );
+        assert_eq!(Params::from_query(Some("a=1&a=2")).unwrap_err(), ParamsError::Duplicate("a".into()));
+        assert_eq!(Params::from_query(Some("a=1&a=1")).unwrap().get("a"), Some("1"));
     }
 
     #[test]
     fn json_bodies_are_read() {
         let mut params = Params::default();
-        params
-            .extend_from_body(
-                Some("application/json"),
-                br#"{"grant_type":"password","n":5}"#,
-            )
-            .unwrap();
+        params.extend_from_body(Some("application/json"), br#"{"grant_type":"password","n":5}"#).unwrap();
         assert_eq!(params.get("n"), Some("5"));
         assert!(matches!(
             params.extend_from_body(Some("application/json"), b"{\"a\":{}}"),
@@ -205,15 +169,9 @@ mod tests {
     #[test]
     fn limits_are_enforced() {
         let long = format!("a={}", "x".repeat(MAX_VALUE_LEN + 1));
-        assert_eq!(
-            Params::from_query(Some(&long)).unwrap_err(),
-            ParamsError::TooLong("a".into())
-        );
+        assert_eq!(Params::from_query(Some(&long)).unwrap_err(), ParamsError::TooLong("a".into()));
         let many: Vec<String> = (0..=MAX_PARAMS).map(|i| format!("p{i}=1")).collect();
-        assert_eq!(
-            Params::from_query(Some(&many.join("&"))).unwrap_err(),
-            ParamsError::TooMany
-        );
+        assert_eq!(Params::from_query(Some(&many.join("&"))).unwrap_err(), ParamsError::TooMany);
         assert_eq!(
             Params::default().extend_from_body(Some("text/plain"), b"hi"),
             Err(ParamsError::UnsupportedMediaType)

@@ -19,8 +19,6 @@ pub fn see_other(location: &str) -> Response {
 fn to(status: StatusCode, location: &str) -> Response {
     match HeaderValue::try_from(location) {
         Ok(value) => (status, [(header::LOCATION, value)]).into_response(),
-        Err(_) => {
-            PageError::BadRequest("The redirect address is not valid.".to_owned()).into_response()
-        }
+        Err(_) => PageError::BadRequest("The redirect address is not valid.".to_owned()).into_response(),
     }
 }

@@ -45,24 +45,14 @@ pub struct MaybeSession(pub Option<Session>);
 impl FromRequestParts<AppState> for MaybeSession {
     type Rejection = PageError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let jar = CookieJar::from_headers(&parts.headers);
         let Some(cookie) = jar.get(SESSION_COOKIE) else {
             return Ok(MaybeSession(None));
         };
         let id_hash = PlainSecret::from_presented(cookie.value()).hash();
-        let record = state
-            .store
-            .find_session(&id_hash, state.clock.now())
-            .await?;
-        Ok(MaybeSession(record.map(|r| Session {
-            id_hash,
-            user_id: r.user_id,
-            csrf_token: r.csrf_token,
-        })))
+        let record = state.store.find_session(&id_hash, state.clock.now()).await?;
+        Ok(MaybeSession(record.map(|r| Session { id_hash, user_id: r.user_id, csrf_token: r.csrf_token })))
     }
 }
 
@@ -80,29 +70,14 @@ pub async fn sign_in(
     }
     let id = PlainSecret::generate(SecretKind::Session);
     let now = state.clock.now();
-    let record = SessionRecord {
-        user_id,
-        csrf_token: random_token(),
-    };
-    state
-        .store
-        .insert_session(&id.hash(), &record, now, now + SESSION_TTL)
-        .await?;
-    let cookie = base_cookie(
-        state,
-        SESSION_COOKIE,
-        id.expose().to_owned(),
-        Some(SESSION_TTL),
-    );
+    let record = SessionRecord { user_id, csrf_token: random_token() };
+    state.store.insert_session(&id.hash(), &record, now, now + SESSION_TTL).await?;
+    let cookie = base_cookie(state, SESSION_COOKIE, id.expose().to_owned(), Some(SESSION_TTL));
     Ok(jar.add(cookie))
 }
 
 /// Ends the session on the server and clears the cookie.
-pub async fn sign_out(
-    state: &AppState,
-    jar: CookieJar,
-    session: &Session,
-) -> Result<CookieJar, PageError> {
+pub async fn sign_out(state: &AppState, jar: CookieJar, session: &Session) -> Result<CookieJar, PageError> {
     state.store.delete_session(&session.id_hash).await?;
     Ok(jar.remove(Cookie::build(SESSION_COOKIE).path("/")))
 }
@@ -132,12 +107,7 @@ fn check_token(expected: Option<&str>, presented: Option<&str>) -> Result<(), Pa
 }
 
 /// `HttpOnly; SameSite=Lax; Path=/`, and `Secure` when the issuer is https.
-fn base_cookie(
-    state: &AppState,
-    name: &'static str,
-    value: String,
-    max_age: Option<i64>,
-) -> Cookie<'static> {
+fn base_cookie(state: &AppState, name: &'static str, value: String, max_age: Option<i64>) -> Cookie<'static> {
     let mut cookie = Cookie::build((name, value))
         .path("/")
         .http_only(true)

@@ -19,16 +19,11 @@ pub(super) async fn exchange(
 ) -> Result<IssuedTokens, TokenError> {
     let invalid = |m: &str| TokenError::InvalidGrant(m.to_owned());
     let hash = PlainSecret::from_presented(code).hash();
-    let record = ctx
-        .store
-        .find_authorization_code(&hash)
-        .await?
-        .ok_or_else(|| invalid("unknown authorization code"))?;
+    let record =
+        ctx.store.find_authorization_code(&hash).await?.ok_or_else(|| invalid("unknown authorization code"))?;
     let request = &record.request;
     if request.client_pk != client.id {
-        return Err(invalid(
-            "the authorization code was issued to another client",
-        ));
+        return Err(invalid("the authorization code was issued to another client"));
     }
     if ctx.now >= record.expires_at {
         return Err(invalid("the authorization code has expired"));
@@ -49,22 +44,9 @@ pub(super) async fn exchange(
         (None, Some(_)) => return Err(invalid("the code was issued without a code_challenge")),
         (None, None) => {}
     }
-    let minted = mint(
-        ctx,
-        client.id,
-        Some(request.user_id),
-        request.scopes.clone(),
-        record.family_id.clone(),
-        true,
-    );
-    match ctx
-        .store
-        .redeem_authorization_code(&hash, &minted.stored, ctx.now)
-        .await?
-    {
+    let minted = mint(ctx, client.id, Some(request.user_id), request.scopes.clone(), record.family_id.clone(), true);
+    match ctx.store.redeem_authorization_code(&hash, &minted.stored, ctx.now).await? {
         Redemption::Issued => Ok(minted.issued),
-        Redemption::Replayed => Err(invalid(
-            "the authorization code was already used; its tokens are revoked",
-        )),
+        Redemption::Replayed => Err(invalid("the authorization code was already used; its tokens are revoked")),
     }
 }

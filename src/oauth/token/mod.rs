@@ -88,36 +88,17 @@ pub struct TokenContext<'a> {
 }
 
 /// Runs a token request.
-pub async fn exchange(
-    ctx: TokenContext<'_>,
-    request: TokenRequest,
-) -> Result<IssuedTokens, TokenError> {
+pub async fn exchange(ctx: TokenContext<'_>, request: TokenRequest) -> Result<IssuedTokens, TokenError> {
     let client = client_auth::identify(ctx.store, &request.credentials).await?;
     match request.grant {
-        GrantRequest::AuthorizationCode {
-            code,
-            redirect_uri,
-            code_verifier,
-        } => {
+        GrantRequest::AuthorizationCode { code, redirect_uri, code_verifier } => {
             let client = client_auth::require(client, true)?;
-            authorization_code::exchange(
-                ctx,
-                &client,
-                &code,
-                redirect_uri.as_deref(),
-                code_verifier.as_deref(),
-            )
-            .await
+            authorization_code::exchange(ctx, &client, &code, redirect_uri.as_deref(), code_verifier.as_deref()).await
         }
-        GrantRequest::RefreshToken {
-            refresh_token,
-            scope,
-        } => refresh_token::exchange(ctx, client, &refresh_token, scope.as_deref()).await,
-        GrantRequest::Password {
-            username,
-            password,
-            scope,
-        } => {
+        GrantRequest::RefreshToken { refresh_token, scope } => {
+            refresh_token::exchange(ctx, client, &refresh_token, scope.as_deref()).await
+        }
+        GrantRequest::Password { username, password, scope } => {
             let client = client_auth::require(client, true)?;
             password::exchange(ctx, &client, &username, &password, scope.as_deref()).await
         }
@@ -138,9 +119,7 @@ fn resolve_scopes(requested: Option<&str>, allowed: &ScopeSet) -> Result<ScopeSe
     if requested.is_subset(allowed) {
         Ok(requested)
     } else {
-        Err(TokenError::InvalidScope(
-            "a requested scope exceeds what this grant allows".to_owned(),
-        ))
+        Err(TokenError::InvalidScope("a requested scope exceeds what this grant allows".to_owned()))
     }
 }
 

@@ -17,10 +17,7 @@ pub struct Authenticated(pub AccessContext);
 impl FromRequestParts<AppState> for Authenticated {
     type Rejection = BearerError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = presented_token(parts)?;
         let context = bearer::authenticate(&*state.store, &token, state.clock.now()).await?;
         Ok(Authenticated(context))
@@ -34,8 +31,7 @@ fn presented_token(parts: &Parts) -> Result<String, BearerError> {
             let value = value.to_str().map_err(|_| BearerError::InvalidToken)?;
             match value.trim().split_once(' ') {
                 Some((scheme, token))
-                    if scheme.eq_ignore_ascii_case("bearer")
-                        || scheme.eq_ignore_ascii_case("token") =>
+                    if scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("token") =>
                 {
                     Some(token.trim().to_owned())
                 }
@@ -43,9 +39,7 @@ fn presented_token(parts: &Parts) -> Result<String, BearerError> {
             }
         }
     };
-    let from_query = Params::from_query(parts.uri.query())
-        .map_err(|_| BearerError::InvalidToken)?
-        .take("access_token");
+    let from_query = Params::from_query(parts.uri.query()).map_err(|_| BearerError::InvalidToken)?.take("access_token");
     match (from_header, from_query) {
         (Some(token), None) | (None, Some(token)) if !token.is_empty() => Ok(token),
         // RFC 6750 §2: "Clients MUST NOT use more than one method to transmit the token".

@@ -18,17 +18,8 @@ use crate::state::AppState;
 pub fn routes() -> Router<AppState> {
     let cors = CorsLayer::new()
         .allow_origin(Any)
-        .allow_methods([
-            Method::GET,
-            Method::POST,
-            Method::PUT,
-            Method::PATCH,
-            Method::DELETE,
-        ])
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
         .max_age(Duration::from_secs(86_400));
-    Router::new()
-        .route("/user", get(user::user_get))
-        .route("/emails", get(user::emails_get))
-        .layer(cors)
+    Router::new().route("/user", get(user::user_get)).route("/emails", get(user::emails_get)).layer(cors)
 }

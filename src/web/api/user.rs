@@ -86,10 +86,7 @@ impl UserResponse {
 }
 
 fn rfc3339(unix: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_default()
+    OffsetDateTime::from_unix_timestamp(unix).ok().and_then(|t| t.format(&Rfc3339).ok()).unwrap_or_default()
 }
 
 /// One entry of `GET /api/v5/emails`.
@@ -103,11 +100,7 @@ pub struct EmailResponse {
 async fn load_user(state: &AppState, user_id: i64) -> Result<User, BearerError> {
     // A token outliving its user is impossible (tokens cascade), but answer
     // as for a revoked token rather than fail.
-    state
-        .store
-        .find_user(user_id)
-        .await?
-        .ok_or(BearerError::InvalidToken)
+    state.store.find_user(user_id).await?.ok_or(BearerError::InvalidToken)
 }
 
 /// `GET /api/v5/user` (scope `user_info`).
@@ -116,7 +109,7 @@ pub async fn user_get(
     Authenticated(access): Authenticated,
 ) -> Result<Json<UserResponse>, BearerError> {
     let user = load_user(&state, access.user_with(Scope::UserInfo)?).await?;
-    Ok(Json(UserResponse::new(user, &state.settings.issuer)))
+    Ok(Json(UserResponse::new(user, state.settings.issuer())))
 }
 
 /// `GET /api/v5/emails` (scope `emails`).
@@ -125,9 +118,5 @@ pub async fn emails_get(
     Authenticated(access): Authenticated,
 ) -> Result<Json<Vec<EmailResponse>>, BearerError> {
     let user = load_user(&state, access.user_with(Scope::Emails)?).await?;
-    Ok(Json(vec![EmailResponse {
-        email: user.email,
-        state: "confirmed",
-        scope: ["primary", "commit"],
-    }]))
+    Ok(Json(vec![EmailResponse { email: user.email, state: "confirmed", scope: ["primary", "commit"] }]))
 }

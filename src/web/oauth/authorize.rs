@@ -33,28 +33,16 @@ pub async fn authorize_get(
         code_challenge: params.take("code_challenge"),
         code_challenge_method: params.take("code_challenge_method"),
     };
-    let validated = authorize::validate(&*state.store, request)
-        .await
-        .map_err(IntoResponse::into_response)?;
+    let validated = authorize::validate(&*state.store, request).await.map_err(IntoResponse::into_response)?;
     let Some(session) = session else {
-        let here = uri
-            .path_and_query()
-            .map_or(paths::AUTHORIZE, |p| p.as_str());
-        let query = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("return_to", here)
-            .finish();
+        let here = uri.path_and_query().map_or(paths::AUTHORIZE, |p| p.as_str());
+        let query = url::form_urlencoded::Serializer::new(String::new()).append_pair("return_to", here).finish();
         return Ok(redirect::found(&format!("{}?{query}", paths::LOGIN)));
     };
     let now = state.clock.now();
-    let decision = authorize::decide(
-        &*state.store,
-        &state.settings.policy,
-        &validated,
-        session.user_id,
-        now,
-    )
-    .await
-    .map_err(IntoResponse::into_response)?;
+    let decision = authorize::decide(&*state.store, &state.settings.policy, &validated, session.user_id, now)
+        .await
+        .map_err(IntoResponse::into_response)?;
     match decision {
         Decision::Approved { location } => {
             tracing::info!(user_id = session.user_id, client = %validated.client.client_id, "consent remembered; code issued");
@@ -62,16 +50,8 @@ pub async fn authorize_get(
         }
         Decision::NeedsConsent { consent_id } => {
             let store_error = |e: crate::store::StoreError| PageError::from(e).into_response();
-            let owner = state
-                .store
-                .find_user(validated.client.owner_id)
-                .await
-                .map_err(store_error)?;
-            let user = state
-                .store
-                .find_user(session.user_id)
-                .await
-                .map_err(store_error)?;
+            let owner = state.store.find_user(validated.client.owner_id).await.map_err(store_error)?;
+            let user = state.store.find_user(session.user_id).await.map_err(store_error)?;
             let view = ConsentView {
                 request: &validated,
                 owner: owner.as_ref().map_or("", |u| u.login.as_str()),
@@ -98,9 +78,8 @@ pub async fn authorize_post(
         ));
     };
     session.check_csrf(params.get("csrf_token"))?;
-    let consent_id = params
-        .get("consent_id")
-        .ok_or_else(|| PageError::BadRequest("The form has no consent_id.".into()))?;
+    let consent_id =
+        params.get("consent_id").ok_or_else(|| PageError::BadRequest("The form has no consent_id.".into()))?;
     let now = state.clock.now();
     let request = state
         .store
@@ -108,27 +87,21 @@ pub async fn authorize_post(
         .await?
         .filter(|r| r.user_id == session.user_id)
         .ok_or_else(|| {
-            PageError::BadRequest(
-                "This authorization request has expired. Start again from the application.".into(),
-            )
+            PageError::BadRequest("This authorization request has expired. Start again from the application.".into())
         })?;
     let location = match params.get("decision") {
         Some("authorize") => {
-            let location = authorize::approve(&*state.store, &state.settings.policy, &request, now)
-                .await
-                .map_err(|e| match e {
+            let location = authorize::approve(&*state.store, &state.settings.policy, &request, now).await.map_err(
+                |e| match e {
                     AuthorizeError::Store(e) => PageError::from(e),
                     other => PageError::BadRequest(other.to_string()),
-                })?;
+                },
+            )?;
             tracing::info!(user_id = session.user_id, client_pk = request.client_pk, scopes = %request.scopes, "access granted");
             location
         }
         Some("deny") => {
-            tracing::info!(
-                user_id = session.user_id,
-                client_pk = request.client_pk,
-                "access denied by user"
-            );
+            tracing::info!(user_id = session.user_id, client_pk = request.client_pk, "access denied by user");
             authorize::deny(&request)
         }
         _ => return Err(PageError::BadRequest("Choose Authorize or Deny.".into())),

@@ -12,29 +12,18 @@ use crate::oauth::error::TokenError;
 use crate::web::params::Params;
 
 /// Takes the client credentials out of the headers and parameters.
-pub fn take_credentials(
-    headers: &HeaderMap,
-    params: &mut Params,
-) -> Result<ClientCredentials, TokenError> {
+pub fn take_credentials(headers: &HeaderMap, params: &mut Params) -> Result<ClientCredentials, TokenError> {
     let client_id = params.take("client_id");
     let client_secret = params.take("client_secret");
     match basic_credentials(headers)? {
         Some((id, secret)) => {
             if client_secret.is_some() {
-                return Err(TokenError::InvalidRequest(
-                    "use one client authentication method, not two".into(),
-                ));
+                return Err(TokenError::InvalidRequest("use one client authentication method, not two".into()));
             }
             if client_id.as_ref().is_some_and(|body_id| *body_id != id) {
-                return Err(TokenError::InvalidRequest(
-                    "client_id does not match the Authorization header".into(),
-                ));
+                return Err(TokenError::InvalidRequest("client_id does not match the Authorization header".into()));
             }
-            Ok(ClientCredentials::Secret {
-                client_id: id,
-                secret: PlainSecret::from_presented(secret),
-                basic: true,
-            })
+            Ok(ClientCredentials::Secret { client_id: id, secret: PlainSecret::from_presented(secret), basic: true })
         }
         None => match (client_id, client_secret) {
             (Some(id), Some(secret)) => Ok(ClientCredentials::Secret {
@@ -43,9 +32,7 @@ pub fn take_credentials(
                 basic: false,
             }),
             (Some(id), None) => Ok(ClientCredentials::IdOnly(id)),
-            (None, Some(_)) => Err(TokenError::InvalidRequest(
-                "client_secret was sent without client_id".into(),
-            )),
+            (None, Some(_)) => Err(TokenError::InvalidRequest("client_secret was sent without client_id".into())),
             (None, None) => Ok(ClientCredentials::None),
         },
     }
@@ -62,17 +49,12 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, To
         return Err(malformed());
     };
     if !scheme.eq_ignore_ascii_case("basic") {
-        return Err(TokenError::InvalidRequest(
-            "only HTTP Basic client authentication is supported".into(),
-        ));
+        return Err(TokenError::InvalidRequest("only HTTP Basic client authentication is supported".into()));
     }
     let decoded = STANDARD.decode(encoded.trim()).map_err(|_| malformed())?;
     let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
     let (id, secret) = decoded.split_once(':').ok_or_else(malformed)?;
-    let (id, secret) = (
-        form_decode(id).ok_or_else(malformed)?,
-        form_decode(secret).ok_or_else(malformed)?,
-    );
+    let (id, secret) = (form_decode(id).ok_or_else(malformed)?, form_decode(secret).ok_or_else(malformed)?);
     if id.is_empty() {
         return Err(malformed());
     }
@@ -81,10 +63,7 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, To
 
 fn form_decode(raw: &str) -> Option<String> {
     let spaced = raw.replace('+', " ");
-    percent_encoding::percent_decode_str(&spaced)
-        .decode_utf8()
-        .ok()
-        .map(|s| s.into_owned())
+    percent_encoding::percent_decode_str(&spaced).decode_utf8().ok().map(|s| s.into_owned())
 }
 
 #[cfg(test)]
@@ -100,17 +79,9 @@ mod tests {
     #[test]
     fn basic_credentials_are_form_decoded() {
         let encoded = STANDARD.encode("my%20app:s%3Acret");
-        let creds = take_credentials(
-            &headers(&format!("Basic {encoded}")),
-            &mut Params::default(),
-        )
-        .unwrap();
+        let creds = take_credentials(&headers(&format!("Basic {encoded}")), &mut Params::default()).unwrap();
         match creds {
-            ClientCredentials::Secret {
-                client_id,
-                secret,
-                basic,
-            } => {
+            ClientCredentials::Secret { client_id, secret, basic } => {
                 assert_eq!(client_id, "my app");
                 assert_eq!(secret.expose(), "s:cret");
                 assert!(basic);
@@ -123,17 +94,13 @@ mod tests {
     fn two_methods_at_once_are_refused() {
         let encoded = STANDARD.encode("a:b");
         let mut params = Params::from_query(Some("client_secret=b")).unwrap();
-        let error =
-            take_credentials(&headers(&format!("Basic {encoded}")), &mut params).unwrap_err();
+        let error = take_credentials(&headers(&format!("Basic {encoded}")), &mut params).unwrap_err();
         assert_eq!(error.code(), "invalid_request");
     }
 
     #[test]
     fn garbage_basic_is_invalid_client() {
         let error = take_credentials(&headers("Basic !!!"), &mut Params::default()).unwrap_err();
-        assert!(matches!(
-            error,
-            TokenError::InvalidClient { basic: true, .. }
-        ));
+        assert!(matches!(error, TokenError::InvalidClient { basic: true, .. }));
     }
 }

@@ -10,7 +10,7 @@ use crate::web::paths;
 
 /// The server's metadata document.
 pub async fn metadata_get(State(state): State<AppState>) -> Json<Value> {
-    let issuer = &state.settings.issuer;
+    let issuer = state.settings.issuer();
     let mut grant_types = vec!["authorization_code", "refresh_token", "client_credentials"];
     if state.settings.policy.password_grant {
         grant_types.push("password");

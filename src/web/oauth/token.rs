@@ -79,9 +79,7 @@ pub async fn token_post(
 /// Parses the grant, tagged by `grant_type`.
 fn grant_request(params: &mut Params) -> Result<GrantRequest, TokenError> {
     fn required(params: &mut Params, name: &str) -> Result<String, TokenError> {
-        params
-            .take(name)
-            .ok_or_else(|| TokenError::InvalidRequest(format!("{name} is required")))
+        params.take(name).ok_or_else(|| TokenError::InvalidRequest(format!("{name} is required")))
     }
     let grant_type = required(params, "grant_type")?;
     Ok(match grant_type.as_str() {
@@ -99,9 +97,7 @@ fn grant_request(params: &mut Params) -> Result<GrantRequest, TokenError> {
             password: required(params, "password")?,
             scope: params.take("scope"),
         },
-        "client_credentials" => GrantRequest::ClientCredentials {
-            scope: params.take("scope"),
-        },
+        "client_credentials" => GrantRequest::ClientCredentials { scope: params.take("scope") },
         _ => return Err(TokenError::UnsupportedGrantType),
     })
 }
@@ -115,9 +111,7 @@ pub async fn revoke_post(
     let result = async {
         let mut params = params?;
         let credentials = take_credentials(&headers, &mut params)?;
-        let token = params
-            .take("token")
-            .ok_or_else(|| TokenError::InvalidRequest("token is required".into()))?;
+        let token = params.take("token").ok_or_else(|| TokenError::InvalidRequest("token is required".into()))?;
         revoke::revoke(&*state.store, &credentials, &token, state.clock.now()).await
     }
     .await;
@@ -139,9 +133,7 @@ pub async fn introspect_post(
     let result = async {
         let mut params = params?;
         let credentials = take_credentials(&headers, &mut params)?;
-        let token = params
-            .take("token")
-            .ok_or_else(|| TokenError::InvalidRequest("token is required".into()))?;
+        let token = params.take("token").ok_or_else(|| TokenError::InvalidRequest("token is required".into()))?;
         introspect::introspect(&*state.store, &credentials, &token, state.clock.now()).await
     }
     .await;
@@ -154,10 +146,5 @@ pub async fn introspect_post(
 /// Any method but POST at the token endpoints.
 pub async fn method_not_allowed() -> Response {
     let body = serde_json::json!({ "error": "invalid_request", "error_description": "use POST" });
-    (
-        StatusCode::METHOD_NOT_ALLOWED,
-        [(header::ALLOW, "POST")],
-        Json(body),
-    )
-        .into_response()
+    (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "POST")], Json(body)).into_response()
 }

@@ -9,22 +9,10 @@ const CACHE: &str = "public, max-age=3600";
 
 /// `GET /static/gatehouse.css`
 pub async fn stylesheet_get() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, CACHE),
-        ],
-        STYLESHEET,
-    )
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, CACHE)], STYLESHEET)
 }
 
 /// `GET /static/avatar.svg`: the default avatar of every profile.
 pub async fn avatar_get() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "image/svg+xml"),
-            (header::CACHE_CONTROL, CACHE),
-        ],
-        AVATAR,
-    )
+    ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, CACHE)], AVATAR)
 }

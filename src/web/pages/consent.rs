@@ -44,12 +44,7 @@ pub fn consent_page(view: &ConsentView<'_>) -> Response {
         owner: view.owner,
         user_login: view.user_login,
         redirect_uri: &view.request.redirect_uri,
-        scopes: view
-            .request
-            .scopes
-            .iter()
-            .map(|s| (s.as_str(), s.description()))
-            .collect(),
+        scopes: view.request.scopes.iter().map(|s| (s.as_str(), s.description())).collect(),
         consent_id: view.consent_id,
         csrf_token: view.csrf_token,
     };

@@ -25,15 +25,9 @@ pub async fn home_get(
     let page = match session {
         Some(session) => {
             let user = state.store.find_user(session.user_id).await?;
-            HomePage {
-                login: user.map(|u| u.login),
-                csrf_token: session.csrf_token,
-            }
+            HomePage { login: user.map(|u| u.login), csrf_token: session.csrf_token }
         }
-        None => HomePage {
-            login: None,
-            csrf_token: String::new(),
-        },
+        None => HomePage { login: None, csrf_token: String::new() },
     };
     Ok(render(StatusCode::OK, &page))
 }

@@ -42,12 +42,7 @@ pub async fn login_get(
         return redirect::found(&return_to);
     }
     let (jar, csrf_token) = session::anonymous_csrf(&state, jar);
-    let page = LoginPage {
-        csrf_token,
-        return_to,
-        email: String::new(),
-        error: None,
-    };
+    let page = LoginPage { csrf_token, return_to, email: String::new(), error: None };
     (jar, render(StatusCode::OK, &page)).into_response()
 }
 
@@ -97,9 +92,5 @@ pub async fn logout_post(
     };
     session.check_csrf(params.get("csrf_token"))?;
     let jar = session::sign_out(&state, jar, &session).await?;
-    Ok((
-        jar,
-        redirect::see_other(&safe_return_to(params.get("return_to"))),
-    )
-        .into_response())
+    Ok((jar, redirect::see_other(&safe_return_to(params.get("return_to")))).into_response())
 }

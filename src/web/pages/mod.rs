@@ -42,11 +42,7 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
 /// Answers unknown paths: JSON under the API, a page elsewhere.
 pub async fn not_found(uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/api/") {
-        return (
-            StatusCode::NOT_FOUND,
-            axum::Json(serde_json::json!({ "message": "Not Found" })),
-        )
-            .into_response();
+        return (StatusCode::NOT_FOUND, axum::Json(serde_json::json!({ "message": "Not Found" }))).into_response();
     }
     crate::web::error::PageError::NotFound.into_response()
 }
@@ -74,18 +70,8 @@ mod tests {
 
     #[test]
     fn only_local_paths_are_followed() {
-        assert_eq!(
-            safe_return_to(Some("/oauth/authorize?client_id=x")),
-            "/oauth/authorize?client_id=x"
-        );
-        for bad in [
-            "//evil.example",
-            "/\\evil.example",
-            "https://evil.example",
-            "javascript:alert(1)",
-            "/a\nb",
-            "",
-        ] {
+        assert_eq!(safe_return_to(Some("/oauth/authorize?client_id=x")), "/oauth/authorize?client_id=x");
+        for bad in ["//evil.example", "/\\evil.example", "https://evil.example", "javascript:alert(1)", "/a\nb", ""] {
             assert_eq!(safe_return_to(Some(bad)), "/", "{bad}");
         }
         assert_eq!(safe_return_to(None), "/");

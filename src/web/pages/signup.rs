@@ -31,25 +31,10 @@ struct SignupPage {
 }
 
 /// `GET /signup`
-pub async fn signup_get(
-    State(state): State<AppState>,
-    jar: CookieJar,
-    Query(query): Query<ReturnTo>,
-) -> Response {
+pub async fn signup_get(State(state): State<AppState>, jar: CookieJar, Query(query): Query<ReturnTo>) -> Response {
     let (jar, csrf_token) = session::anonymous_csrf(&state, jar);
     let return_to = safe_return_to(query.return_to.as_deref());
-    (
-        jar,
-        render(
-            StatusCode::OK,
-            &SignupPage {
-                csrf_token,
-                return_to,
-                ..SignupPage::default()
-            },
-        ),
-    )
-        .into_response()
+    (jar, render(StatusCode::OK, &SignupPage { csrf_token, return_to, ..SignupPage::default() })).into_response()
 }
 
 /// `POST /signup`: creates the account and signs it in.
@@ -66,19 +51,17 @@ pub async fn signup_post(
     let password = params.get("password").unwrap_or_default();
     let return_to = safe_return_to(params.get("return_to"));
     let now = state.clock.now();
-    let error =
-        match accounts::sign_up(&*state.store, &state.hasher, email, username, password, now).await
-        {
-            Ok(user) => {
-                tracing::info!(user_id = user.id, "account created");
-                let jar = session::sign_in(&state, jar, previous.as_ref(), user.id).await?;
-                return Ok((jar, redirect::see_other(&return_to)).into_response());
-            }
-            Err(error @ (AccountError::Hash(_) | AccountError::Store(_))) => {
-                return Err(PageError::Internal(Box::new(error)));
-            }
-            Err(error) => error,
-        };
+    let error = match accounts::sign_up(&*state.store, &state.hasher, email, username, password, now).await {
+        Ok(user) => {
+            tracing::info!(user_id = user.id, "account created");
+            let jar = session::sign_in(&state, jar, previous.as_ref(), user.id).await?;
+            return Ok((jar, redirect::see_other(&return_to)).into_response());
+        }
+        Err(error @ (AccountError::Hash(_) | AccountError::Store(_))) => {
+            return Err(PageError::Internal(Box::new(error)));
+        }
+        Err(error) => error,
+    };
     let (jar, csrf_token) = session::anonymous_csrf(&state, jar);
     let mut page = SignupPage {
         csrf_token,
@@ -89,16 +72,11 @@ pub async fn signup_post(
     };
     let message = Some(error.to_string());
     match error {
-        AccountError::Field(AccountFieldError::Email) | AccountError::EmailTaken => {
-            page.email_error = message
-        }
-        AccountError::Field(AccountFieldError::Login) | AccountError::LoginTaken => {
-            page.username_error = message
-        }
+        AccountError::Field(AccountFieldError::Email) | AccountError::EmailTaken => page.email_error = message,
+        AccountError::Field(AccountFieldError::Login) | AccountError::LoginTaken => page.username_error = message,
         AccountError::Field(AccountFieldError::Password) => page.password_error = message,
         _ => page.form_error = message,
     }
-    page.form_error
-        .get_or_insert_with(|| "Please correct the fields marked below.".to_owned());
+    page.form_error.get_or_insert_with(|| "Please correct the fields marked below.".to_owned());
     Ok((jar, render(StatusCode::UNPROCESSABLE_ENTITY, &page)).into_response())
 }

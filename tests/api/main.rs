@@ -1,0 +1,24 @@
+//! One integration-test binary: each module drives the real server over HTTP.
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
+mod helpers;
+
+mod authorization_code;
+mod bad_input;
+mod cli;
+mod client_credentials;
+mod consent;
+mod open_api;
+mod pages;
+mod password_grant;
+mod pkce;
+mod refresh_token;
+mod revoke_introspect;
+mod scopes;
+mod user_agent;
