@@ -238,6 +238,22 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_parses_and_states_the_defaults() {
+        let args = SettingsArgs { config: Some("config/gatehouse.example.toml".into()), ..SettingsArgs::default() };
+
+        let settings = Settings::load(&args).unwrap();
+
+        let defaults = Settings::default();
+        assert_eq!(settings.listen, defaults.listen);
+        assert_eq!(settings.database_url, defaults.database_url);
+        assert_eq!(settings.argon2, defaults.argon2);
+        assert_eq!(settings.max_body_bytes, defaults.max_body_bytes);
+        assert_eq!(settings.policy.refresh_token_ttl, defaults.policy.refresh_token_ttl);
+        assert_eq!(settings.policy.password_grant, defaults.policy.password_grant);
+        assert_eq!(settings.require_user_agent, defaults.require_user_agent);
+    }
+
+    #[test]
     fn unknown_file_keys_are_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("g.toml");
