@@ -108,3 +108,20 @@ CREATE TABLE sessions (
     expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX sessions_user_idx ON sessions (user_id);
+
+-- Consecutive sign-in / password-grant failures per key ("account:EMAIL" or
+-- "address:IP"), shared by every instance. A success deletes the row.
+CREATE TABLE throttles (
+    key             TEXT    PRIMARY KEY,
+    failures        INTEGER NOT NULL,
+    last_failure_at INTEGER NOT NULL,
+    locked_until    INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Purging expired rows walks these.
+CREATE INDEX authorization_codes_expires_idx ON authorization_codes (expires_at);
+CREATE INDEX consent_requests_expires_idx ON consent_requests (expires_at);
+CREATE INDEX sessions_expires_idx ON sessions (expires_at);
+CREATE INDEX tokens_expires_idx ON tokens (expires_at);
+CREATE INDEX throttles_last_failure_idx ON throttles (last_failure_at);
+CREATE INDEX grants_user_idx ON grants (user_id, updated_at);

@@ -268,6 +268,96 @@ pub trait Store: Send + Sync + 'static {
     async fn find_session(&self, id: &SecretHash, now: UnixTime) -> StoreResult<Option<SessionRecord>>;
     /// Ends a session.
     async fn delete_session(&self, id: &SecretHash) -> StoreResult<()>;
+
+    /// The applications a user owns, newest first.
+    async fn list_clients_by_owner(&self, owner_id: i64) -> StoreResult<Vec<Client>>;
+    /// Changes an application's descriptive fields, callbacks and scopes;
+    /// `None` unless `owner_id` owns it.
+    async fn update_client(
+        &self,
+        client_pk: i64,
+        owner_id: i64,
+        update: &ClientUpdate,
+        now: UnixTime,
+    ) -> StoreResult<Option<Client>>;
+    /// Replaces the secret (the old one stops working at once); `false` unless `owner_id` owns it.
+    async fn reset_client_secret(
+        &self,
+        client_pk: i64,
+        owner_id: i64,
+        secret_hash: &SecretHash,
+        secret_hint: &str,
+        now: UnixTime,
+    ) -> StoreResult<bool>;
+    /// Revokes every token issued to the application and forgets its unused
+    /// codes; returns how many tokens were revoked.
+    async fn revoke_client_tokens(&self, client_pk: i64, now: UnixTime) -> StoreResult<u64>;
+    /// Deletes an application with its grants, codes and tokens; `false` unless `owner_id` owns it.
+    async fn delete_client(&self, client_pk: i64, owner_id: i64) -> StoreResult<bool>;
+
+    /// The applications a user has authorized, most recently approved first.
+    async fn list_grants_for_user(&self, user_id: i64) -> StoreResult<Vec<GrantRecord>>;
+    /// Forgets a user's grant to an application and revokes the tokens and
+    /// unused codes it issued to them; `false` if there was no grant.
+    async fn revoke_grant(&self, user_id: i64, client_pk: i64, now: UnixTime) -> StoreResult<bool>;
+
+    /// The failure count and lock of a throttling key (an account or a client address).
+    async fn find_throttle(&self, key: &str) -> StoreResult<Option<ThrottleRecord>>;
+    /// Counts one more failure for `key` and sets its lock: the count starts
+    /// again at 1 when the previous failure is older than `window` seconds.
+    /// `lock_for` maps the new count to a lock duration in seconds. Returns the new state.
+    async fn record_failure(
+        &self,
+        key: &str,
+        now: UnixTime,
+        window: i64,
+        lock_for: fn(i64) -> i64,
+    ) -> StoreResult<ThrottleRecord>;
+    /// Forgets a key's failures (after a success).
+    async fn clear_throttle(&self, key: &str) -> StoreResult<()>;
+
+    /// Deletes up to `limit` expired codes, consent requests, sessions,
+    /// throttling keys and tokens (expired longer than a day); returns how many rows went.
+    async fn purge_expired(&self, now: UnixTime, limit: i64) -> StoreResult<u64>;
+}
+
+/// Fields of an application its owner can change.
+#[derive(Debug, Clone)]
+pub struct ClientUpdate {
+    /// Display name.
+    pub name: String,
+    /// Homepage URL.
+    pub homepage: String,
+    /// Free text.
+    pub description: String,
+    /// Validated callback URLs.
+    pub redirect_uris: Vec<String>,
+    /// Scopes it may request.
+    pub scopes: ScopeSet,
+}
+
+/// An application a user has authorized.
+#[derive(Debug, Clone)]
+pub struct GrantRecord {
+    /// The application.
+    pub client: Client,
+    /// The scopes last approved.
+    pub scopes: ScopeSet,
+    /// First approval.
+    pub created_at: UnixTime,
+    /// Last approval.
+    pub updated_at: UnixTime,
+}
+
+/// Consecutive failures of one throttling key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottleRecord {
+    /// Consecutive failures within the window.
+    pub failures: i64,
+    /// When the latest failure happened.
+    pub last_failure_at: UnixTime,
+    /// Attempts are refused until then.
+    pub locked_until: UnixTime,
 }
 
 /// Opens (creating and migrating if asked) the store a database URL names.

@@ -9,8 +9,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::{FromRow, Sqlite, Transaction};
 
 use super::{
-    BoundRequest, CodeRecord, NewTokens, NewUser, Redemption, SessionRecord, Store, StoreError, StoreResult, TokenKind,
-    TokenRecord, UserCredentials,
+    BoundRequest, ClientUpdate, CodeRecord, GrantRecord, NewTokens, NewUser, Redemption, SessionRecord, Store,
+    StoreError, StoreResult, ThrottleRecord, TokenKind, TokenRecord, UserCredentials,
 };
 use crate::clock::UnixTime;
 use crate::domain::client::{Client, NewClient};
@@ -141,6 +141,15 @@ impl ClientRow {
 /// granting nothing rather than failing the request.
 fn parse_scopes(stored: &str) -> ScopeSet {
     ScopeSet::parse(stored).unwrap_or_default()
+}
+
+#[derive(FromRow)]
+struct GrantRow {
+    #[sqlx(flatten)]
+    client: ClientRow,
+    granted_scopes: String,
+    granted_at: i64,
+    approved_at: i64,
 }
 
 #[derive(FromRow)]
@@ -598,5 +607,205 @@ impl Store for SqliteStore {
             .await
             .map_err(map_err)?;
         Ok(())
+    }
+
+    async fn list_clients_by_owner(&self, owner_id: i64) -> StoreResult<Vec<Client>> {
+        let sql = format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE owner_id = ? ORDER BY id DESC");
+        let rows: Vec<ClientRow> = sqlx::query_as(&sql).bind(owner_id).fetch_all(&self.pool).await.map_err(map_err)?;
+        Ok(rows.into_iter().map(ClientRow::into_client).collect())
+    }
+
+    async fn update_client(
+        &self,
+        client_pk: i64,
+        owner_id: i64,
+        update: &ClientUpdate,
+        now: UnixTime,
+    ) -> StoreResult<Option<Client>> {
+        let sql = format!(
+            "UPDATE clients SET name = ?, homepage = ?, description = ?, redirect_uris = ?, scopes = ?, updated_at = ? \
+             WHERE id = ? AND owner_id = ? RETURNING {CLIENT_COLUMNS}"
+        );
+        let row: Option<ClientRow> = sqlx::query_as(&sql)
+            .bind(&update.name)
+            .bind(&update.homepage)
+            .bind(&update.description)
+            .bind(update.redirect_uris.join("\n"))
+            .bind(update.scopes.to_string())
+            .bind(now)
+            .bind(client_pk)
+            .bind(owner_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(row.map(ClientRow::into_client))
+    }
+
+    async fn reset_client_secret(
+        &self,
+        client_pk: i64,
+        owner_id: i64,
+        secret_hash: &SecretHash,
+        secret_hint: &str,
+        now: UnixTime,
+    ) -> StoreResult<bool> {
+        let result = sqlx::query(
+            "UPDATE clients SET secret_hash = ?, secret_hint = ?, updated_at = ? \
+             WHERE id = ? AND owner_id = ? AND secret_hash IS NOT NULL",
+        )
+        .bind(secret_hash.0.as_slice())
+        .bind(secret_hint)
+        .bind(now)
+        .bind(client_pk)
+        .bind(owner_id)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn revoke_client_tokens(&self, client_pk: i64, now: UnixTime) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let revoked = sqlx::query("UPDATE tokens SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL")
+            .bind(now)
+            .bind(client_pk)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .rows_affected();
+        sqlx::query("DELETE FROM authorization_codes WHERE client_id = ? AND used_at IS NULL")
+            .bind(client_pk)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(revoked)
+    }
+
+    async fn delete_client(&self, client_pk: i64, owner_id: i64) -> StoreResult<bool> {
+        let result = sqlx::query("DELETE FROM clients WHERE id = ? AND owner_id = ?")
+            .bind(client_pk)
+            .bind(owner_id)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn list_grants_for_user(&self, user_id: i64) -> StoreResult<Vec<GrantRecord>> {
+        let sql = format!(
+            "SELECT {}, g.scopes AS granted_scopes, g.created_at AS granted_at, g.updated_at AS approved_at \
+             FROM grants g JOIN clients c ON c.id = g.client_id WHERE g.user_id = ? ORDER BY g.updated_at DESC, c.id DESC",
+            CLIENT_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ")
+        );
+        let rows: Vec<GrantRow> = sqlx::query_as(&sql).bind(user_id).fetch_all(&self.pool).await.map_err(map_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| GrantRecord {
+                scopes: parse_scopes(&r.granted_scopes),
+                created_at: r.granted_at,
+                updated_at: r.approved_at,
+                client: r.client.into_client(),
+            })
+            .collect())
+    }
+
+    async fn revoke_grant(&self, user_id: i64, client_pk: i64, now: UnixTime) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let deleted = sqlx::query("DELETE FROM grants WHERE user_id = ? AND client_id = ?")
+            .bind(user_id)
+            .bind(client_pk)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .rows_affected();
+        sqlx::query("UPDATE tokens SET revoked_at = ? WHERE user_id = ? AND client_id = ? AND revoked_at IS NULL")
+            .bind(now)
+            .bind(user_id)
+            .bind(client_pk)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        sqlx::query("DELETE FROM authorization_codes WHERE user_id = ? AND client_id = ? AND used_at IS NULL")
+            .bind(user_id)
+            .bind(client_pk)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(deleted == 1)
+    }
+
+    async fn find_throttle(&self, key: &str) -> StoreResult<Option<ThrottleRecord>> {
+        let row: Option<(i64, i64, i64)> =
+            sqlx::query_as("SELECT failures, last_failure_at, locked_until FROM throttles WHERE key = ?")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+        Ok(row.map(|(failures, last_failure_at, locked_until)| ThrottleRecord {
+            failures,
+            last_failure_at,
+            locked_until,
+        }))
+    }
+
+    async fn record_failure(
+        &self,
+        key: &str,
+        now: UnixTime,
+        window: i64,
+        lock_for: fn(i64) -> i64,
+    ) -> StoreResult<ThrottleRecord> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let failures: i64 = sqlx::query_scalar(
+            "INSERT INTO throttles (key, failures, last_failure_at, locked_until) VALUES (?, 1, ?, 0) \
+             ON CONFLICT (key) DO UPDATE SET \
+               failures = CASE WHEN throttles.last_failure_at < excluded.last_failure_at - ? THEN 1 \
+                               ELSE throttles.failures + 1 END, \
+               last_failure_at = excluded.last_failure_at \
+             RETURNING failures",
+        )
+        .bind(key)
+        .bind(now)
+        .bind(window)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let locked_until = now + lock_for(failures);
+        sqlx::query("UPDATE throttles SET locked_until = ? WHERE key = ?")
+            .bind(locked_until)
+            .bind(key)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(ThrottleRecord { failures, last_failure_at: now, locked_until })
+    }
+
+    async fn clear_throttle(&self, key: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM throttles WHERE key = ?").bind(key).execute(&self.pool).await.map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn purge_expired(&self, now: UnixTime, limit: i64) -> StoreResult<u64> {
+        // Each statement deletes a bounded batch by its expiry index, so a
+        // purge never holds the write lock for long.
+        let statements = [
+            ("authorization_codes", "code_hash", "expires_at < ?1"),
+            ("consent_requests", "id_hash", "expires_at < ?1"),
+            ("sessions", "id_hash", "expires_at < ?1"),
+            // Spent and expired tokens stay a day so a replay is still recognised.
+            ("tokens", "token_hash", "expires_at < ?1 - 86400"),
+            ("throttles", "key", "locked_until < ?1 AND last_failure_at < ?1 - 86400"),
+        ];
+        let mut purged = 0;
+        for (table, key, expired) in statements {
+            let sql =
+                format!("DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE {expired} LIMIT ?2)");
+            purged +=
+                sqlx::query(&sql).bind(now).bind(limit).execute(&self.pool).await.map_err(map_err)?.rows_affected();
+        }
+        Ok(purged)
     }
 }

@@ -21,4 +21,5 @@ mod pkce;
 mod refresh_token;
 mod revoke_introspect;
 mod scopes;
+mod store_contract;
 mod user_agent;

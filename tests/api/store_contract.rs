@@ -1,0 +1,119 @@
+//! One story through every `Store` method that the HTTP tests do not reach
+//! directly: what any backend must do.
+
+use gatehouse::domain::scope::ScopeSet;
+use gatehouse::domain::token::{PlainSecret, SecretKind};
+use gatehouse::store::{BoundRequest, ClientUpdate, Store};
+
+use crate::helpers::*;
+
+fn lock_for(failures: i64) -> i64 {
+    if failures >= 3 { 10 } else { 0 }
+}
+
+#[tokio::test]
+async fn applications_grants_throttles_and_purging_behave_as_the_trait_says() {
+    let app = TestApp::spawn().await;
+    let store: &dyn Store = &*app.store;
+    let ann = app.create_user("ann").await;
+    let bob = app.create_user("bob").await;
+    let first = app.register_client(&ann, "user_info").await;
+    let second = app.register_client(&ann, "user_info projects").await;
+
+    // Applications: listed newest first, only the owner may change them.
+    let listed: Vec<_> = store.list_clients_by_owner(ann.user.id).await.unwrap().into_iter().map(|c| c.id).collect();
+    assert_eq!(listed, [second.client.id, first.client.id]);
+    assert!(store.list_clients_by_owner(bob.user.id).await.unwrap().is_empty());
+    let update = ClientUpdate {
+        name: "Renamed".into(),
+        homepage: "https://renamed.example".into(),
+        description: "new".into(),
+        redirect_uris: vec![CALLBACK.into(), "https://client.example.com/two".into()],
+        scopes: ScopeSet::parse("user_info emails").unwrap(),
+    };
+    assert!(store.update_client(first.client.id, bob.user.id, &update, T0).await.unwrap().is_none());
+    let updated = store.update_client(first.client.id, ann.user.id, &update, T0 + 1).await.unwrap().unwrap();
+    assert_eq!(updated.name, "Renamed");
+    assert_eq!(updated.redirect_uris.len(), 2);
+    assert_eq!(updated.scopes.to_string(), "user_info emails");
+
+    // Secret reset: the stored hash changes only for the owner.
+    let secret = PlainSecret::generate(SecretKind::ClientSecret);
+    assert!(
+        !store.reset_client_secret(first.client.id, bob.user.id, &secret.hash(), &secret.hint(), T0).await.unwrap()
+    );
+    assert!(store.reset_client_secret(first.client.id, ann.user.id, &secret.hash(), &secret.hint(), T0).await.unwrap());
+    let reloaded = store.find_client(first.id()).await.unwrap().unwrap();
+    assert!(reloaded.secret_hash.unwrap().ct_eq(&secret.hash()));
+    assert_eq!(reloaded.secret_hint.as_deref(), Some(secret.hint().as_str()));
+
+    // Grants: listed with the client, revocable once.
+    store.save_grant(bob.user.id, first.client.id, &ScopeSet::parse("user_info").unwrap(), T0).await.unwrap();
+    store.save_grant(bob.user.id, second.client.id, &ScopeSet::parse("projects").unwrap(), T0 + 5).await.unwrap();
+    let grants = store.list_grants_for_user(bob.user.id).await.unwrap();
+    assert_eq!(grants.iter().map(|g| g.client.id).collect::<Vec<_>>(), [second.client.id, first.client.id]);
+    assert_eq!(grants[0].scopes.to_string(), "projects");
+    assert_eq!(grants[0].updated_at, T0 + 5);
+    let code = PlainSecret::generate(SecretKind::AuthorizationCode);
+    let request = BoundRequest {
+        client_pk: first.client.id,
+        user_id: bob.user.id,
+        redirect_uri: CALLBACK.into(),
+        redirect_uri_given: true,
+        scopes: ScopeSet::parse("user_info").unwrap(),
+        state: None,
+        challenge: None,
+    };
+    store.insert_authorization_code(&code.hash(), &request, "family", T0, T0 + 600).await.unwrap();
+    assert!(store.revoke_grant(bob.user.id, first.client.id, T0).await.unwrap());
+    assert!(!store.revoke_grant(bob.user.id, first.client.id, T0).await.unwrap());
+    assert!(store.find_authorization_code(&code.hash()).await.unwrap().is_none(), "unused codes go with the grant");
+    assert_eq!(store.find_grant(bob.user.id, first.client.id).await.unwrap(), None);
+
+    // Throttling: failures count within the window, restart after it, clear on success.
+    let key = "account:bob@example.com";
+    assert_eq!(store.find_throttle(key).await.unwrap(), None);
+    for _ in 0..2 {
+        store.record_failure(key, T0, 3600, lock_for).await.unwrap();
+    }
+    let third = store.record_failure(key, T0 + 1, 3600, lock_for).await.unwrap();
+    assert_eq!((third.failures, third.locked_until), (3, T0 + 11));
+    assert_eq!(store.find_throttle(key).await.unwrap(), Some(third));
+    let later = store.record_failure(key, T0 + 10_000, 3600, lock_for).await.unwrap();
+    assert_eq!(later.failures, 1, "the count restarts after the window");
+    store.clear_throttle(key).await.unwrap();
+    assert_eq!(store.find_throttle(key).await.unwrap(), None);
+
+    // Deleting: owner only; the application's rows go with it.
+    assert!(!store.delete_client(second.client.id, bob.user.id).await.unwrap());
+    assert!(store.delete_client(second.client.id, ann.user.id).await.unwrap());
+    assert!(store.find_client(second.id()).await.unwrap().is_none());
+    assert!(store.list_grants_for_user(bob.user.id).await.unwrap().is_empty());
+
+    // Purging removes what has expired and nothing else.
+    let fresh = PlainSecret::generate(SecretKind::AuthorizationCode);
+    let stale = PlainSecret::generate(SecretKind::AuthorizationCode);
+    store.insert_authorization_code(&fresh.hash(), &request, "f1", T0, T0 + 600).await.unwrap();
+    store.insert_authorization_code(&stale.hash(), &request, "f2", T0 - 700, T0 - 100).await.unwrap();
+    let purged = store.purge_expired(T0, 1000).await.unwrap();
+    assert!(purged >= 1);
+    assert!(store.find_authorization_code(&stale.hash()).await.unwrap().is_none());
+    assert!(store.find_authorization_code(&fresh.hash()).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn revoking_all_of_an_applications_tokens_stops_every_one() {
+    let app = TestApp::spawn().await;
+    let ann = app.create_user("ann").await;
+    let client = app.register_client(&ann, "user_info").await;
+    let first = app.password_grant(&ann, &client, "user_info").await;
+    let second = app.password_grant(&ann, &client, "user_info").await;
+
+    let revoked =
+        app.store.revoke_client_tokens(client.client.id, gatehouse::clock::Clock::now(&*app.clock)).await.unwrap();
+
+    assert_eq!(revoked, 4, "two access and two refresh tokens");
+    for tokens in [first, second] {
+        assert_eq!(app.api_get("/api/v5/user", tokens["access_token"].as_str().unwrap()).await.status(), 401);
+    }
+}
