@@ -6,7 +6,7 @@ use crate::domain::client::{Client, NewClient};
 use crate::domain::redirect_uri::{self, RedirectUriError};
 use crate::domain::scope::{ScopeError, ScopeSet};
 use crate::domain::token::{PlainSecret, SecretKind, generate_client_id};
-use crate::store::{Store, StoreError};
+use crate::store::{ClientUpdate, Store, StoreError};
 
 /// Most callback URLs one application may register.
 pub const MAX_REDIRECT_URIS: usize = 10;
@@ -90,6 +90,39 @@ pub async fn register(
     };
     let client = store.insert_client(&client, now).await?;
     Ok(Registered { client, secret })
+}
+
+/// Changes an application its owner edited; `None` unless `owner_id` owns it.
+pub async fn update(
+    store: &dyn Store,
+    owner_id: i64,
+    client_pk: i64,
+    form: &ApplicationForm,
+    allow_http_callbacks: bool,
+    now: UnixTime,
+) -> Result<Option<Client>, ApplicationError> {
+    let valid = validate(form, allow_http_callbacks)?;
+    let update = ClientUpdate {
+        name: valid.name,
+        homepage: valid.homepage,
+        description: valid.description,
+        redirect_uris: valid.redirect_uris,
+        scopes: valid.scopes,
+    };
+    Ok(store.update_client(client_pk, owner_id, &update, now).await?)
+}
+
+/// Gives a confidential application a new secret; the old one stops working
+/// at once. `None` unless `owner_id` owns it and it has a secret.
+pub async fn reset_secret(
+    store: &dyn Store,
+    owner_id: i64,
+    client_pk: i64,
+    now: UnixTime,
+) -> Result<Option<PlainSecret>, StoreError> {
+    let secret = PlainSecret::generate(SecretKind::ClientSecret);
+    let changed = store.reset_client_secret(client_pk, owner_id, &secret.hash(), &secret.hint(), now).await?;
+    Ok(changed.then_some(secret))
 }
 
 /// Checks every field; the id, secret and owner are left blank for the caller.

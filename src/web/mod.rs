@@ -4,6 +4,7 @@
 mod api;
 mod error;
 mod health;
+pub mod i18n;
 mod oauth;
 mod pages;
 mod params;
@@ -54,6 +55,12 @@ pub mod paths {
     pub const STYLESHEET: &str = "/static/gatehouse.css";
     /// The default avatar.
     pub const AVATAR: &str = "/static/avatar.svg";
+    /// The pages' small script (copy buttons).
+    pub const SCRIPT: &str = "/static/gatehouse.js";
+    /// A developer's applications.
+    pub const APPS: &str = "/settings/applications";
+    /// A user's authorized applications.
+    pub const AUTHORIZED: &str = "/settings/authorized";
 }
 
 /// How long one request may take before it is answered 408.
@@ -72,6 +79,17 @@ pub fn router(state: AppState) -> Router {
         .route(paths::HEALTH, get(health::health_get))
         .route(paths::STYLESHEET, get(pages::assets::stylesheet_get))
         .route(paths::AVATAR, get(pages::assets::avatar_get))
+        .route(paths::SCRIPT, get(pages::assets::script_get))
+        .route("/language/{tag}", get(pages::language::language_get))
+        .route(paths::APPS, get(pages::apps::list_get).post(pages::apps::create_post))
+        .route("/settings/applications/new", get(pages::apps::new_get))
+        .route("/settings/applications/{client_id}", get(pages::apps::details_get))
+        .route("/settings/applications/{client_id}/edit", get(pages::apps::edit_get).post(pages::apps::edit_post))
+        .route("/settings/applications/{client_id}/reset_secret", post(pages::apps::reset_secret_post))
+        .route("/settings/applications/{client_id}/revoke_tokens", post(pages::apps::revoke_tokens_post))
+        .route("/settings/applications/{client_id}/delete", get(pages::apps::delete_get).post(pages::apps::delete_post))
+        .route(paths::AUTHORIZED, get(pages::authorized::authorized_get))
+        .route("/settings/authorized/{client_id}/revoke", post(pages::authorized::revoke_post))
         .route(paths::LOGIN, get(pages::login::login_get).post(pages::login::login_post))
         .route(paths::LOGOUT, post(pages::login::logout_post))
         .route(paths::SIGNUP, get(pages::signup::signup_get).post(pages::signup::signup_post))

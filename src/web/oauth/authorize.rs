@@ -9,6 +9,7 @@ use crate::oauth::authorize::{self, AuthorizeRequest, Decision};
 use crate::oauth::error::AuthorizeError;
 use crate::state::AppState;
 use crate::web::error::PageError;
+use crate::web::pages::PageContext;
 use crate::web::pages::consent::{ConsentView, consent_page};
 use crate::web::params::{Params, ParamsError};
 use crate::web::paths;
@@ -19,7 +20,7 @@ use crate::web::session::MaybeSession;
 /// back; then skip consent for a remembered scope set or show the consent page.
 pub async fn authorize_get(
     State(state): State<AppState>,
-    MaybeSession(session): MaybeSession,
+    ctx: PageContext,
     OriginalUri(uri): OriginalUri,
     params: Result<Params, ParamsError>,
 ) -> Result<Response, Response> {
@@ -34,7 +35,7 @@ pub async fn authorize_get(
         code_challenge_method: params.take("code_challenge_method"),
     };
     let validated = authorize::validate(&*state.store, request).await.map_err(IntoResponse::into_response)?;
-    let Some(session) = session else {
+    let Some(session) = ctx.session.clone() else {
         let here = uri.path_and_query().map_or(paths::AUTHORIZE, |p| p.as_str());
         let query = url::form_urlencoded::Serializer::new(String::new()).append_pair("return_to", here).finish();
         return Ok(redirect::found(&format!("{}?{query}", paths::LOGIN)));
@@ -49,17 +50,17 @@ pub async fn authorize_get(
             Ok(redirect::found(&location))
         }
         Decision::NeedsConsent { consent_id } => {
-            let store_error = |e: crate::store::StoreError| PageError::from(e).into_response();
-            let owner = state.store.find_user(validated.client.owner_id).await.map_err(store_error)?;
-            let user = state.store.find_user(session.user_id).await.map_err(store_error)?;
+            let owner = state
+                .store
+                .find_user(validated.client.owner_id)
+                .await
+                .map_err(|e| PageError::from(e).into_response())?;
             let view = ConsentView {
                 request: &validated,
                 owner: owner.as_ref().map_or("", |u| u.login.as_str()),
-                user_login: user.as_ref().map_or("", |u| u.login.as_str()),
                 consent_id: consent_id.expose(),
-                csrf_token: &session.csrf_token,
             };
-            Ok(consent_page(&view))
+            Ok(consent_page(&ctx, &view))
         }
     }
 }

@@ -6,11 +6,12 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use crate::oauth::authorize::ValidatedRequest;
-use crate::web::pages::render;
+use crate::web::pages::{Layout, PageContext, render};
 
 #[derive(Template)]
 #[template(path = "consent.html")]
 struct ConsentPage<'a> {
+    layout: Layout,
     app_name: &'a str,
     homepage: &'a str,
     owner: &'a str,
@@ -27,26 +28,23 @@ pub struct ConsentView<'a> {
     pub request: &'a ValidatedRequest,
     /// The application owner's login.
     pub owner: &'a str,
-    /// The signed-in user's login.
-    pub user_login: &'a str,
     /// The parked request's id.
     pub consent_id: &'a str,
-    /// The session's CSRF token.
-    pub csrf_token: &'a str,
 }
 
-/// Renders the consent page.
-pub fn consent_page(view: &ConsentView<'_>) -> Response {
+/// Renders the consent page for the signed-in user of `ctx`.
+pub fn consent_page(ctx: &PageContext, view: &ConsentView<'_>) -> Response {
     let client = &view.request.client;
     let page = ConsentPage {
+        layout: ctx.layout(),
         app_name: &client.name,
         homepage: &client.homepage,
         owner: view.owner,
-        user_login: view.user_login,
+        user_login: ctx.user.as_ref().map_or("", |u| u.login.as_str()),
         redirect_uri: &view.request.redirect_uri,
-        scopes: view.request.scopes.iter().map(|s| (s.as_str(), s.description())).collect(),
+        scopes: view.request.scopes.iter().map(|s| (s.as_str(), ctx.lang.scope_description(s))).collect(),
         consent_id: view.consent_id,
-        csrf_token: view.csrf_token,
+        csrf_token: ctx.session.as_ref().map_or("", |s| s.csrf_token.as_str()),
     };
     render(StatusCode::OK, &page)
 }

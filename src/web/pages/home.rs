@@ -1,33 +1,18 @@
-//! The home page: who is signed in, and a way out.
+//! The home page: who is signed in, and where to go.
 
 use askama::Template;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use crate::state::AppState;
-use crate::web::error::PageError;
-use crate::web::pages::render;
-use crate::web::session::MaybeSession;
+use crate::web::pages::{Layout, PageContext, render};
 
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
-    login: Option<String>,
-    csrf_token: String,
+    layout: Layout,
 }
 
 /// `GET /`
-pub async fn home_get(
-    State(state): State<AppState>,
-    MaybeSession(session): MaybeSession,
-) -> Result<Response, PageError> {
-    let page = match session {
-        Some(session) => {
-            let user = state.store.find_user(session.user_id).await?;
-            HomePage { login: user.map(|u| u.login), csrf_token: session.csrf_token }
-        }
-        None => HomePage { login: None, csrf_token: String::new() },
-    };
-    Ok(render(StatusCode::OK, &page))
+pub async fn home_get(ctx: PageContext) -> Response {
+    render(StatusCode::OK, &HomePage { layout: ctx.layout() })
 }

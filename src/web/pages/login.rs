@@ -9,21 +9,22 @@ use axum_extra::extract::cookie::CookieJar;
 use crate::accounts::{self, AccountError};
 use crate::state::AppState;
 use crate::web::error::PageError;
-use crate::web::pages::{render, safe_return_to};
-use crate::web::params::Params;
+use crate::web::pages::{Layout, PageContext, render, safe_return_to};
+use crate::web::params::{Params, ParamsError};
 use crate::web::redirect;
-use crate::web::session::{self, MaybeSession};
+use crate::web::session;
 
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage {
+    layout: Layout,
     csrf_token: String,
     return_to: String,
     email: String,
-    error: Option<String>,
+    error: Option<&'static str>,
 }
 
-/// Query of `GET /login`.
+/// Query of pages that send the browser on afterwards.
 #[derive(Debug, serde::Deserialize)]
 pub struct ReturnTo {
     /// Where to go afterwards.
@@ -34,15 +35,15 @@ pub struct ReturnTo {
 pub async fn login_get(
     State(state): State<AppState>,
     jar: CookieJar,
-    MaybeSession(session): MaybeSession,
+    ctx: PageContext,
     Query(query): Query<ReturnTo>,
 ) -> Response {
     let return_to = safe_return_to(query.return_to.as_deref());
-    if session.is_some() {
+    if ctx.user.is_some() {
         return redirect::found(&return_to);
     }
     let (jar, csrf_token) = session::anonymous_csrf(&state, jar);
-    let page = LoginPage { csrf_token, return_to, email: String::new(), error: None };
+    let page = LoginPage { layout: ctx.layout(), csrf_token, return_to, email: String::new(), error: None };
     (jar, render(StatusCode::OK, &page)).into_response()
 }
 
@@ -50,8 +51,8 @@ pub async fn login_get(
 pub async fn login_post(
     State(state): State<AppState>,
     jar: CookieJar,
-    MaybeSession(previous): MaybeSession,
-    params: Result<Params, crate::web::params::ParamsError>,
+    ctx: PageContext,
+    params: Result<Params, ParamsError>,
 ) -> Result<Response, PageError> {
     let params = params?;
     session::check_anonymous_csrf(&jar, params.get("csrf_token"))?;
@@ -61,18 +62,15 @@ pub async fn login_post(
     match accounts::authenticate(&*state.store, &state.hasher, email, password).await {
         Ok(user) => {
             tracing::info!(user_id = user.id, "sign-in succeeded");
-            let jar = session::sign_in(&state, jar, previous.as_ref(), user.id).await?;
+            let jar = session::sign_in(&state, jar, ctx.session.as_ref(), user.id).await?;
             Ok((jar, redirect::see_other(&return_to)).into_response())
         }
         Err(AccountError::InvalidCredentials) => {
             tracing::info!("sign-in failed");
             let (jar, csrf_token) = session::anonymous_csrf(&state, jar);
-            let page = LoginPage {
-                csrf_token,
-                return_to,
-                email: email.to_owned(),
-                error: Some(AccountError::InvalidCredentials.to_string()),
-            };
+            let layout = ctx.layout();
+            let error = Some(layout.t.incorrect_credentials);
+            let page = LoginPage { layout, csrf_token, return_to, email: email.to_owned(), error };
             Ok((jar, render(StatusCode::UNAUTHORIZED, &page)).into_response())
         }
         Err(other) => Err(PageError::Internal(Box::new(other))),
@@ -83,11 +81,11 @@ pub async fn login_post(
 pub async fn logout_post(
     State(state): State<AppState>,
     jar: CookieJar,
-    MaybeSession(session): MaybeSession,
-    params: Result<Params, crate::web::params::ParamsError>,
+    ctx: PageContext,
+    params: Result<Params, ParamsError>,
 ) -> Result<Response, PageError> {
     let params = params?;
-    let Some(session) = session else {
+    let Some(session) = ctx.session else {
         return Ok(redirect::see_other("/"));
     };
     session.check_csrf(params.get("csrf_token"))?;

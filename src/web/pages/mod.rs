@@ -1,14 +1,133 @@
-//! Server-rendered pages: each handler sits beside its askama `…Page` struct.
+//! Server-rendered pages: each handler sits beside its askama `…Page` struct,
+//! and every page shares the `Layout` (language, signed-in user, switch).
 
+pub mod apps;
 pub mod assets;
+pub mod authorized;
 pub mod consent;
 pub mod home;
+pub mod language;
 pub mod login;
 pub mod signup;
 
 use askama::Template;
-use axum::http::StatusCode;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+
+use crate::domain::user::User;
+use crate::state::AppState;
+use crate::web::error::PageError;
+use crate::web::i18n::{Lang, Texts};
+use crate::web::paths;
+use crate::web::redirect;
+use crate::web::session::{MaybeSession, Session};
+
+/// What the shared page frame shows.
+pub struct Layout {
+    /// The texts of the page's language.
+    pub t: &'static Texts,
+    /// The `lang` attribute.
+    pub lang: &'static str,
+    /// The other language, for the switch.
+    pub switch_to: &'static str,
+    /// This page's path and query, to come back to after switching.
+    pub path: String,
+    /// The signed-in user's login.
+    pub user: Option<String>,
+    /// The session's CSRF token (for the sign-out form and page forms).
+    pub csrf_token: String,
+}
+
+impl Layout {
+    /// The frame for a page without request context (error pages).
+    pub fn plain(lang: Lang) -> Layout {
+        Layout {
+            t: lang.texts(),
+            lang: lang.tag(),
+            switch_to: switch_target(lang),
+            path: "/".to_owned(),
+            user: None,
+            csrf_token: String::new(),
+        }
+    }
+}
+
+fn switch_target(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => Lang::ZhCn.tag(),
+        Lang::ZhCn => Lang::En.tag(),
+    }
+}
+
+/// The request facts every page needs: language, session, user, path.
+pub struct PageContext {
+    /// The page language.
+    pub lang: Lang,
+    /// The live session, if any.
+    pub session: Option<Session>,
+    /// The signed-in user, if any.
+    pub user: Option<User>,
+    /// This request's path and query.
+    pub path: String,
+}
+
+impl PageContext {
+    /// The shared frame for this request.
+    pub fn layout(&self) -> Layout {
+        Layout {
+            t: self.lang.texts(),
+            lang: self.lang.tag(),
+            switch_to: switch_target(self.lang),
+            path: self.path.clone(),
+            user: self.user.as_ref().map(|u| u.login.clone()),
+            csrf_token: self.session.as_ref().map(|s| s.csrf_token.clone()).unwrap_or_default(),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for PageContext {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Ok(lang) = Lang::from_request_parts(parts, state).await;
+        let MaybeSession(session) = MaybeSession::from_request_parts(parts, state).await?;
+        let user = match &session {
+            Some(session) => state.store.find_user(session.user_id).await?,
+            None => None,
+        };
+        let path = parts.uri.path_and_query().map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+        Ok(PageContext { lang, session, user, path })
+    }
+}
+
+/// A request from a signed-in user; anyone else is sent to sign in.
+pub struct SignedIn {
+    /// The page context.
+    pub ctx: PageContext,
+    /// The session.
+    pub session: Session,
+    /// The user.
+    pub user: User,
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ctx = PageContext::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        match (ctx.session.clone(), ctx.user.clone()) {
+            (Some(session), Some(user)) => Ok(SignedIn { ctx, session, user }),
+            _ => {
+                let back = if parts.method == Method::GET { ctx.path.as_str() } else { "/" };
+                let query =
+                    url::form_urlencoded::Serializer::new(String::new()).append_pair("return_to", back).finish();
+                Err(redirect::found(&format!("{}?{query}", paths::LOGIN)))
+            }
+        }
+    }
+}
 
 /// Renders a page; a template failure becomes a plain 500.
 pub fn render(status: StatusCode, page: &impl Template) -> Response {
@@ -24,6 +143,7 @@ pub fn render(status: StatusCode, page: &impl Template) -> Response {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
+    layout: Layout,
     title: &'a str,
     message: &'a str,
 }
@@ -36,7 +156,7 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
         s if s.is_server_error() => "Something went wrong",
         _ => "This request cannot be completed",
     };
-    render(status, &ErrorPage { title, message })
+    render(status, &ErrorPage { layout: Layout::plain(Lang::En), title, message })
 }
 
 /// Answers unknown paths: JSON under the API, a page elsewhere.
@@ -44,7 +164,7 @@ pub async fn not_found(uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/api/") {
         return (StatusCode::NOT_FOUND, axum::Json(serde_json::json!({ "message": "Not Found" }))).into_response();
     }
-    crate::web::error::PageError::NotFound.into_response()
+    PageError::NotFound.into_response()
 }
 
 /// Where to go after sign-in or sign-out: only a path on this server (SPEC

@@ -11,37 +11,74 @@ use crate::accounts::{self, AccountError};
 use crate::domain::user::AccountFieldError;
 use crate::state::AppState;
 use crate::web::error::PageError;
+use crate::web::i18n::Texts;
 use crate::web::pages::login::ReturnTo;
-use crate::web::pages::{render, safe_return_to};
+use crate::web::pages::{Layout, PageContext, render, safe_return_to};
 use crate::web::params::{Params, ParamsError};
 use crate::web::redirect;
-use crate::web::session::{self, MaybeSession};
+use crate::web::session;
 
-#[derive(Template, Default)]
+#[derive(Template)]
 #[template(path = "signup.html")]
 struct SignupPage {
+    layout: Layout,
     csrf_token: String,
     return_to: String,
     email: String,
     username: String,
-    form_error: Option<String>,
-    email_error: Option<String>,
-    username_error: Option<String>,
-    password_error: Option<String>,
+    form_error: Option<&'static str>,
+    email_error: Option<&'static str>,
+    username_error: Option<&'static str>,
+    password_error: Option<&'static str>,
+}
+
+impl SignupPage {
+    fn new(layout: Layout, csrf_token: String, return_to: String) -> SignupPage {
+        SignupPage {
+            layout,
+            csrf_token,
+            return_to,
+            email: String::new(),
+            username: String::new(),
+            form_error: None,
+            email_error: None,
+            username_error: None,
+            password_error: None,
+        }
+    }
+
+    /// Puts the message for `error` beside its field.
+    fn show(&mut self, error: &AccountError) {
+        let t: &Texts = self.layout.t;
+        match error {
+            AccountError::Field(AccountFieldError::Email) => self.email_error = Some(t.invalid_email),
+            AccountError::EmailTaken => self.email_error = Some(t.email_taken),
+            AccountError::Field(AccountFieldError::Login) => self.username_error = Some(t.invalid_username),
+            AccountError::LoginTaken => self.username_error = Some(t.username_taken),
+            AccountError::Field(AccountFieldError::Password) => self.password_error = Some(t.invalid_password),
+            _ => {}
+        }
+        self.form_error = Some(t.correct_fields);
+    }
 }
 
 /// `GET /signup`
-pub async fn signup_get(State(state): State<AppState>, jar: CookieJar, Query(query): Query<ReturnTo>) -> Response {
+pub async fn signup_get(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    ctx: PageContext,
+    Query(query): Query<ReturnTo>,
+) -> Response {
     let (jar, csrf_token) = session::anonymous_csrf(&state, jar);
     let return_to = safe_return_to(query.return_to.as_deref());
-    (jar, render(StatusCode::OK, &SignupPage { csrf_token, return_to, ..SignupPage::default() })).into_response()
+    (jar, render(StatusCode::OK, &SignupPage::new(ctx.layout(), csrf_token, return_to))).into_response()
 }
 
 /// `POST /signup`: creates the account and signs it in.
 pub async fn signup_post(
     State(state): State<AppState>,
     jar: CookieJar,
-    MaybeSession(previous): MaybeSession,
+    ctx: PageContext,
     params: Result<Params, ParamsError>,
 ) -> Result<Response, PageError> {
     let params = params?;
@@ -54,7 +91,7 @@ pub async fn signup_post(
     let error = match accounts::sign_up(&*state.store, &state.hasher, email, username, password, now).await {
         Ok(user) => {
             tracing::info!(user_id = user.id, "account created");
-            let jar = session::sign_in(&state, jar, previous.as_ref(), user.id).await?;
+            let jar = session::sign_in(&state, jar, ctx.session.as_ref(), user.id).await?;
             return Ok((jar, redirect::see_other(&return_to)).into_response());
         }
         Err(error @ (AccountError::Hash(_) | AccountError::Store(_))) => {
@@ -63,20 +100,9 @@ pub async fn signup_post(
         Err(error) => error,
     };
     let (jar, csrf_token) = session::anonymous_csrf(&state, jar);
-    let mut page = SignupPage {
-        csrf_token,
-        return_to,
-        email: email.to_owned(),
-        username: username.to_owned(),
-        ..SignupPage::default()
-    };
-    let message = Some(error.to_string());
-    match error {
-        AccountError::Field(AccountFieldError::Email) | AccountError::EmailTaken => page.email_error = message,
-        AccountError::Field(AccountFieldError::Login) | AccountError::LoginTaken => page.username_error = message,
-        AccountError::Field(AccountFieldError::Password) => page.password_error = message,
-        _ => page.form_error = message,
-    }
-    page.form_error.get_or_insert_with(|| "Please correct the fields marked below.".to_owned());
+    let mut page = SignupPage::new(ctx.layout(), csrf_token, return_to);
+    page.email = email.to_owned();
+    page.username = username.to_owned();
+    page.show(&error);
     Ok((jar, render(StatusCode::UNPROCESSABLE_ENTITY, &page)).into_response())
 }

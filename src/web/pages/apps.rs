@@ -1,0 +1,311 @@
+//! `/settings/applications…`: a developer's applications (SPEC §1.8). Only
+//! the owner sees or changes an application; anyone else gets 404.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use crate::apps::{self, ApplicationForm};
+use crate::domain::client::Client;
+use crate::domain::scope::Scope;
+use crate::domain::user::User;
+use crate::state::AppState;
+use crate::web::error::PageError;
+use crate::web::i18n::Lang;
+use crate::web::pages::{Layout, SignedIn, render};
+use crate::web::params::{Params, ParamsError};
+use crate::web::redirect;
+
+#[derive(Template)]
+#[template(path = "apps/list.html")]
+struct ListPage {
+    layout: Layout,
+    apps: Vec<Client>,
+}
+
+/// One scope checkbox.
+struct ScopeOption {
+    name: &'static str,
+    description: &'static str,
+    checked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "apps/form.html")]
+struct FormPage {
+    layout: Layout,
+    title: &'static str,
+    action: String,
+    submit: &'static str,
+    cancel_href: String,
+    creating: bool,
+    error: Option<String>,
+    name: String,
+    homepage: String,
+    description: String,
+    redirect_uris: String,
+    scopes: Vec<ScopeOption>,
+    public: bool,
+}
+
+#[derive(Template)]
+#[template(path = "apps/details.html")]
+struct DetailsPage {
+    layout: Layout,
+    app: Client,
+    scopes: Vec<(&'static str, &'static str)>,
+    new_secret: Option<String>,
+    notice: Option<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "apps/delete.html")]
+struct DeletePage {
+    layout: Layout,
+    name: String,
+    client_id: String,
+}
+
+/// Query of the details page.
+#[derive(Debug, serde::Deserialize)]
+pub struct DetailsQuery {
+    notice: Option<String>,
+}
+
+const LIST: &str = "/settings/applications";
+
+fn details_href(client: &Client) -> String {
+    format!("{LIST}/{}", client.client_id)
+}
+
+/// The application `client_id` if `user` owns it; 404 otherwise (also for
+/// someone else's, so its existence is not revealed).
+async fn owned(state: &AppState, user: &User, client_id: &str) -> Result<Client, PageError> {
+    state.store.find_client(client_id).await?.filter(|c| c.owner_id == user.id).ok_or(PageError::NotFound)
+}
+
+fn form_page(
+    signed_in: &SignedIn,
+    form: &ApplicationForm,
+    editing: Option<&Client>,
+    error: Option<String>,
+) -> FormPage {
+    let layout = signed_in.ctx.layout();
+    let t = layout.t;
+    let lang = signed_in.ctx.lang;
+    let chosen = crate::domain::scope::ScopeSet::parse(&form.scopes).unwrap_or_default();
+    FormPage {
+        title: if editing.is_some() { t.edit_application } else { t.new_application },
+        action: editing.map_or_else(|| LIST.to_owned(), |c| format!("{}/edit", details_href(c))),
+        submit: if editing.is_some() { t.save_changes } else { t.create_application },
+        cancel_href: editing.map_or_else(|| LIST.to_owned(), details_href),
+        creating: editing.is_none(),
+        error,
+        name: form.name.clone(),
+        homepage: form.homepage.clone(),
+        description: form.description.clone(),
+        redirect_uris: form.redirect_uris.join("\n"),
+        scopes: Scope::ALL
+            .iter()
+            .map(|&s| ScopeOption {
+                name: s.as_str(),
+                description: lang.scope_description(s),
+                checked: chosen.contains(s),
+            })
+            .collect(),
+        public: form.public,
+        layout,
+    }
+}
+
+fn details_page(
+    signed_in: &SignedIn,
+    app: Client,
+    new_secret: Option<String>,
+    notice: Option<&'static str>,
+) -> DetailsPage {
+    let lang: Lang = signed_in.ctx.lang;
+    let scopes = app.scopes.iter().map(|s| (s.as_str(), lang.scope_description(s))).collect();
+    DetailsPage { layout: signed_in.ctx.layout(), app, scopes, new_secret, notice }
+}
+
+/// Reads the application form; checkboxes are `scope_NAME=on`.
+fn read_form(params: &Params) -> ApplicationForm {
+    let text = |name: &str| params.get(name).unwrap_or_default().to_owned();
+    ApplicationForm {
+        name: text("name"),
+        homepage: text("homepage"),
+        description: text("description"),
+        redirect_uris: text("redirect_uris")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        scopes: Scope::ALL
+            .iter()
+            .filter(|s| params.get(&format!("scope_{}", s.as_str())).is_some())
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+        public: params.get("public").is_some(),
+    }
+}
+
+/// Checks the session's CSRF token on a settings form.
+fn checked_params(signed_in: &SignedIn, params: Result<Params, ParamsError>) -> Result<Params, PageError> {
+    let params = params?;
+    signed_in.session.check_csrf(params.get("csrf_token"))?;
+    Ok(params)
+}
+
+/// `GET /settings/applications`
+pub async fn list_get(State(state): State<AppState>, signed_in: SignedIn) -> Result<Response, PageError> {
+    let apps = state.store.list_clients_by_owner(signed_in.user.id).await?;
+    Ok(render(StatusCode::OK, &ListPage { layout: signed_in.ctx.layout(), apps }))
+}
+
+/// `GET /settings/applications/new`
+pub async fn new_get(signed_in: SignedIn) -> Response {
+    let form = ApplicationForm { scopes: Scope::UserInfo.as_str().to_owned(), ..ApplicationForm::default() };
+    render(StatusCode::OK, &form_page(&signed_in, &form, None, None))
+}
+
+/// `POST /settings/applications`: registers the application and shows its
+/// secret, once, in the response (never stored, never redirected with).
+pub async fn create_post(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    params: Result<Params, ParamsError>,
+) -> Result<Response, PageError> {
+    let params = checked_params(&signed_in, params)?;
+    let form = read_form(&params);
+    let now = state.clock.now();
+    match apps::register(&*state.store, signed_in.user.id, &form, state.settings.allow_http_callbacks, now).await {
+        Ok(registered) => {
+            tracing::info!(user_id = signed_in.user.id, client = %registered.client.client_id, "application created");
+            let secret = registered.secret.map(|s| s.expose().to_owned());
+            Ok(render(StatusCode::CREATED, &details_page(&signed_in, registered.client, secret, None)))
+        }
+        Err(apps::ApplicationError::Store(e)) => Err(e.into()),
+        Err(error) => {
+            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &form_page(&signed_in, &form, None, Some(error.to_string()))))
+        }
+    }
+}
+
+/// `GET /settings/applications/{client_id}`
+pub async fn details_get(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(client_id): Path<String>,
+    Query(query): Query<DetailsQuery>,
+) -> Result<Response, PageError> {
+    let app = owned(&state, &signed_in.user, &client_id).await?;
+    let t = signed_in.ctx.lang.texts();
+    let notice = match query.notice.as_deref() {
+        Some("tokens_revoked") => Some(t.tokens_revoked),
+        _ => None,
+    };
+    Ok(render(StatusCode::OK, &details_page(&signed_in, app, None, notice)))
+}
+
+/// `GET /settings/applications/{client_id}/edit`
+pub async fn edit_get(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(client_id): Path<String>,
+) -> Result<Response, PageError> {
+    let app = owned(&state, &signed_in.user, &client_id).await?;
+    let form = ApplicationForm {
+        name: app.name.clone(),
+        homepage: app.homepage.clone(),
+        description: app.description.clone(),
+        redirect_uris: app.redirect_uris.clone(),
+        scopes: app.scopes.to_string(),
+        public: app.is_public(),
+    };
+    Ok(render(StatusCode::OK, &form_page(&signed_in, &form, Some(&app), None)))
+}
+
+/// `POST /settings/applications/{client_id}/edit`
+pub async fn edit_post(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(client_id): Path<String>,
+    params: Result<Params, ParamsError>,
+) -> Result<Response, PageError> {
+    let params = checked_params(&signed_in, params)?;
+    let app = owned(&state, &signed_in.user, &client_id).await?;
+    let form = read_form(&params);
+    let now = state.clock.now();
+    match apps::update(&*state.store, signed_in.user.id, app.id, &form, state.settings.allow_http_callbacks, now).await
+    {
+        Ok(Some(updated)) => Ok(redirect::see_other(&details_href(&updated))),
+        Ok(None) => Err(PageError::NotFound),
+        Err(apps::ApplicationError::Store(e)) => Err(e.into()),
+        Err(error) => Ok(render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &form_page(&signed_in, &form, Some(&app), Some(error.to_string())),
+        )),
+    }
+}
+
+/// `POST /settings/applications/{client_id}/reset_secret`: the new secret is
+/// shown once in the response.
+pub async fn reset_secret_post(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(client_id): Path<String>,
+    params: Result<Params, ParamsError>,
+) -> Result<Response, PageError> {
+    checked_params(&signed_in, params)?;
+    let app = owned(&state, &signed_in.user, &client_id).await?;
+    let secret = apps::reset_secret(&*state.store, signed_in.user.id, app.id, state.clock.now())
+        .await?
+        .ok_or_else(|| PageError::BadRequest("A public client has no secret to reset.".to_owned()))?;
+    tracing::info!(user_id = signed_in.user.id, client = %app.client_id, "client secret reset");
+    let app = owned(&state, &signed_in.user, &client_id).await?;
+    Ok(render(StatusCode::OK, &details_page(&signed_in, app, Some(secret.expose().to_owned()), None)))
+}
+
+/// `POST /settings/applications/{client_id}/revoke_tokens`
+pub async fn revoke_tokens_post(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(client_id): Path<String>,
+    params: Result<Params, ParamsError>,
+) -> Result<Response, PageError> {
+    checked_params(&signed_in, params)?;
+    let app = owned(&state, &signed_in.user, &client_id).await?;
+    let revoked = state.store.revoke_client_tokens(app.id, state.clock.now()).await?;
+    tracing::info!(user_id = signed_in.user.id, client = %app.client_id, revoked, "all tokens of application revoked");
+    Ok(redirect::see_other(&format!("{}?notice=tokens_revoked", details_href(&app))))
+}
+
+/// `GET /settings/applications/{client_id}/delete`: asks for confirmation.
+pub async fn delete_get(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(client_id): Path<String>,
+) -> Result<Response, PageError> {
+    let app = owned(&state, &signed_in.user, &client_id).await?;
+    Ok(render(StatusCode::OK, &DeletePage { layout: signed_in.ctx.layout(), name: app.name, client_id: app.client_id }))
+}
+
+/// `POST /settings/applications/{client_id}/delete`
+pub async fn delete_post(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(client_id): Path<String>,
+    params: Result<Params, ParamsError>,
+) -> Result<Response, PageError> {
+    checked_params(&signed_in, params)?;
+    let app = owned(&state, &signed_in.user, &client_id).await?;
+    if !state.store.delete_client(app.id, signed_in.user.id).await? {
+        return Err(PageError::NotFound);
+    }
+    tracing::info!(user_id = signed_in.user.id, client = %app.client_id, "application deleted");
+    Ok(redirect::see_other(LIST))
+}

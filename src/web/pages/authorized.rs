@@ -1,0 +1,87 @@
+//! `/settings/authorized`: the applications a user has granted, with the
+//! scopes and when, and a Revoke button that ends their tokens and forgets
+//! the grant (the next authorization shows the consent page again).
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+use crate::state::AppState;
+use crate::web::error::PageError;
+use crate::web::pages::{Layout, SignedIn, render};
+use crate::web::params::{Params, ParamsError};
+use crate::web::redirect;
+
+/// One authorized application as shown.
+struct GrantView {
+    name: String,
+    homepage: String,
+    client_id: String,
+    scopes: Vec<&'static str>,
+    approved: String,
+}
+
+#[derive(Template)]
+#[template(path = "authorized.html")]
+struct AuthorizedPage {
+    layout: Layout,
+    grants: Vec<GrantView>,
+    notice: Option<&'static str>,
+}
+
+/// Query of the page.
+#[derive(Debug, serde::Deserialize)]
+pub struct AuthorizedQuery {
+    notice: Option<String>,
+}
+
+const PAGE: &str = "/settings/authorized";
+
+fn date(unix: i64) -> String {
+    let format = format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    OffsetDateTime::from_unix_timestamp(unix).ok().and_then(|t| t.format(&format).ok()).unwrap_or_default()
+}
+
+/// `GET /settings/authorized`
+pub async fn authorized_get(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Query(query): Query<AuthorizedQuery>,
+) -> Result<Response, PageError> {
+    let grants = state
+        .store
+        .list_grants_for_user(signed_in.user.id)
+        .await?
+        .into_iter()
+        .map(|g| GrantView {
+            scopes: g.scopes.iter().map(|s| s.as_str()).collect(),
+            approved: date(g.updated_at),
+            name: g.client.name,
+            homepage: g.client.homepage,
+            client_id: g.client.client_id,
+        })
+        .collect();
+    let layout = signed_in.ctx.layout();
+    let notice = (query.notice.as_deref() == Some("revoked")).then_some(layout.t.access_revoked);
+    Ok(render(StatusCode::OK, &AuthorizedPage { layout, grants, notice }))
+}
+
+/// `POST /settings/authorized/{client_id}/revoke`
+pub async fn revoke_post(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(client_id): Path<String>,
+    params: Result<Params, ParamsError>,
+) -> Result<Response, PageError> {
+    let params = params?;
+    signed_in.session.check_csrf(params.get("csrf_token"))?;
+    let client = state.store.find_client(&client_id).await?.ok_or(PageError::NotFound)?;
+    if !state.store.revoke_grant(signed_in.user.id, client.id, state.clock.now()).await? {
+        return Err(PageError::NotFound);
+    }
+    tracing::info!(user_id = signed_in.user.id, client = %client.client_id, "authorization revoked by user");
+    Ok(redirect::see_other(&format!("{PAGE}?notice=revoked")))
+}
