@@ -118,7 +118,7 @@ async fn callback(State(shared): State<Arc<Shared>>, Query(query): Query<Callbac
         Ok(response) => response.json().await.unwrap_or_default(),
         Err(error) => return page("Not signed in", &format!("The API call failed: {error}")),
     };
-    let login = user["login"].as_str().unwrap_or("?").to_owned();
+    let login = user.get("login").and_then(serde_json::Value::as_str).unwrap_or("?").to_owned();
     let scopes =
         token.scopes().map(|s| s.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(" ")).unwrap_or_default();
     page("Signed in", &format!("Signed in as {login} with scopes: {scopes}"))

@@ -24,7 +24,7 @@ struct Args {
     /// Scopes to request.
     #[arg(long, default_value = "user_info")]
     scope: String,
-    /// Where the sample client listens (its callback is http://ADDRESS/cb).
+    /// Where the sample client listens (its callback is `http://ADDRESS/cb`).
     #[arg(long, default_value = "127.0.0.1:9000")]
     listen: std::net::SocketAddr,
 }
