@@ -45,6 +45,9 @@ pub struct SettingsArgs {
     /// Allow plain-http callback URLs on hosts other than loopback [default: false].
     #[arg(long, env = "GATEHOUSE_ALLOW_HTTP_CALLBACKS", global = true, value_name = "BOOL")]
     pub allow_http_callbacks: Option<bool>,
+    /// Take the client address from the last X-Forwarded-For entry (only behind a trusted proxy) [default: false].
+    #[arg(long, env = "GATEHOUSE_TRUST_FORWARDED_FOR", global = true, value_name = "BOOL")]
+    pub trust_forwarded_for: Option<bool>,
     /// Refresh token lifetime in days [default: 30].
     #[arg(long, env = "GATEHOUSE_REFRESH_TOKEN_TTL_DAYS", global = true, value_name = "DAYS")]
     pub refresh_token_ttl_days: Option<i64>,
@@ -75,6 +78,7 @@ struct FileSettings {
     require_user_agent: Option<bool>,
     password_grant: Option<bool>,
     allow_http_callbacks: Option<bool>,
+    trust_forwarded_for: Option<bool>,
     refresh_token_ttl_days: Option<i64>,
     max_body_bytes: Option<usize>,
     log_format: Option<LogFormat>,
@@ -127,6 +131,8 @@ pub struct Settings {
     pub require_user_agent: bool,
     /// Whether plain-http callbacks are allowed beyond loopback.
     pub allow_http_callbacks: bool,
+    /// Whether the client address comes from `X-Forwarded-For`.
+    pub trust_forwarded_for: bool,
     /// Protocol lifetimes and switches.
     pub policy: Policy,
     /// Password hashing cost.
@@ -146,6 +152,7 @@ impl Default for Settings {
             issuer: None,
             require_user_agent: true,
             allow_http_callbacks: false,
+            trust_forwarded_for: false,
             policy: Policy::default(),
             argon2: Argon2Settings::default(),
             max_body_bytes: 64 * 1024,
@@ -176,6 +183,7 @@ impl Settings {
             issuer,
             require_user_agent: args.require_user_agent.or(file.require_user_agent).unwrap_or(true),
             allow_http_callbacks: args.allow_http_callbacks.or(file.allow_http_callbacks).unwrap_or(false),
+            trust_forwarded_for: args.trust_forwarded_for.or(file.trust_forwarded_for).unwrap_or(false),
             policy: Policy {
                 password_grant: args.password_grant.or(file.password_grant).unwrap_or(true),
                 refresh_token_ttl: refresh_days * 86_400,
@@ -251,6 +259,7 @@ mod tests {
         assert_eq!(settings.policy.refresh_token_ttl, defaults.policy.refresh_token_ttl);
         assert_eq!(settings.policy.password_grant, defaults.policy.password_grant);
         assert_eq!(settings.require_user_agent, defaults.require_user_agent);
+        assert_eq!(settings.trust_forwarded_for, defaults.trust_forwarded_for);
     }
 
     #[test]

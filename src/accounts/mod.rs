@@ -2,6 +2,9 @@
 //! grant and the CLI.
 
 pub mod password;
+pub mod throttle;
+
+use std::net::IpAddr;
 
 use crate::clock::UnixTime;
 use crate::domain::user::{AccountFieldError, Email, Login, Password, User};
@@ -24,6 +27,12 @@ pub enum AccountError {
     /// Unknown email or wrong password: deliberately one answer for both.
     #[error("Incorrect email or password")]
     InvalidCredentials,
+    /// Too many recent failures for this account or address.
+    #[error("Too many failed attempts; try again in {retry_after} seconds")]
+    Throttled {
+        /// Seconds until the next attempt may be made.
+        retry_after: i64,
+    },
     /// Hashing failed.
     #[error(transparent)]
     Hash(#[from] HashError),
@@ -84,5 +93,32 @@ pub async fn authenticate(
     match user {
         Some(user) if matched => Ok(user),
         _ => Err(AccountError::InvalidCredentials),
+    }
+}
+
+/// Signs in with throttling: refused while the account or the address is
+/// locked; a failure counts against both, a success resets the account.
+pub async fn sign_in(
+    store: &dyn Store,
+    hasher: &PasswordHasher,
+    email: &str,
+    password: &str,
+    address: IpAddr,
+    now: UnixTime,
+) -> Result<User, AccountError> {
+    let attempt = throttle::Attempt::new(email, address);
+    if let Some(retry_after) = throttle::locked_for(store, &attempt, now).await? {
+        return Err(AccountError::Throttled { retry_after });
+    }
+    match authenticate(store, hasher, email, password).await {
+        Ok(user) => {
+            throttle::succeeded(store, &attempt).await?;
+            Ok(user)
+        }
+        Err(AccountError::InvalidCredentials) => {
+            throttle::failed(store, &attempt, now).await?;
+            Err(AccountError::InvalidCredentials)
+        }
+        Err(other) => Err(other),
     }
 }

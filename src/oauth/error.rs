@@ -119,6 +119,13 @@ pub enum TokenError {
     /// scope granted by the resource owner."
     #[error("{0}")]
     InvalidScope(String),
+    /// Too many failed password-grant attempts for the account or address:
+    /// answered 429 with `Retry-After` and an `invalid_grant` body.
+    #[error("too many failed attempts; retry after {retry_after} seconds")]
+    Throttled {
+        /// Seconds until the next attempt may be made.
+        retry_after: i64,
+    },
     /// Storage or hashing failed; the client sees `server_error` only.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -130,7 +137,7 @@ impl TokenError {
         match self {
             TokenError::InvalidRequest(_) => "invalid_request",
             TokenError::InvalidClient { .. } => "invalid_client",
-            TokenError::InvalidGrant(_) => "invalid_grant",
+            TokenError::InvalidGrant(_) | TokenError::Throttled { .. } => "invalid_grant",
             TokenError::UnauthorizedClient(_) => "unauthorized_client",
             TokenError::UnsupportedGrantType => "unsupported_grant_type",
             TokenError::InvalidScope(_) => "invalid_scope",

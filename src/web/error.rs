@@ -22,6 +22,7 @@ impl IntoResponse for TokenError {
     fn into_response(self) -> Response {
         let status = match &self {
             TokenError::InvalidClient { .. } => StatusCode::UNAUTHORIZED,
+            TokenError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             TokenError::Internal(source) => {
                 tracing::error!(error = %source, "token endpoint failed");
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -30,10 +31,16 @@ impl IntoResponse for TokenError {
         };
         let body = Json(json!({ "error": self.code(), "error_description": self.to_string() }));
         let mut response = (status, NO_STORE, body).into_response();
-        if let TokenError::InvalidClient { basic: true, .. } = self {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"gatehouse\""));
+        match self {
+            TokenError::InvalidClient { basic: true, .. } => {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"gatehouse\""));
+            }
+            TokenError::Throttled { retry_after } => {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            }
+            _ => {}
         }
         response
     }

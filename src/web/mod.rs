@@ -2,6 +2,7 @@
 //! passes through, and the handlers. The only module that imports axum or askama.
 
 mod api;
+pub(crate) mod client_addr;
 mod error;
 mod health;
 pub mod i18n;

@@ -9,6 +9,7 @@
 
 mod helpers;
 
+mod attacks;
 mod authorization_code;
 mod bad_input;
 mod cli;

@@ -85,6 +85,8 @@ pub struct TokenContext<'a> {
     pub policy: &'a Policy,
     /// The time of the request.
     pub now: UnixTime,
+    /// The client's network address (for throttling the password grant).
+    pub client_addr: std::net::IpAddr,
 }
 
 /// Runs a token request.

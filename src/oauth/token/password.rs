@@ -20,11 +20,15 @@ pub(super) async fn exchange(
         return Err(TokenError::UnsupportedGrantType);
     }
     let scopes = resolve_scopes(scope, &client.scopes)?;
-    let user = accounts::authenticate(ctx.store, ctx.hasher, username, password).await.map_err(|e| match e {
-        AccountError::Store(e) => TokenError::from(e),
-        AccountError::Hash(e) => TokenError::Internal(Box::new(e)),
-        _ => TokenError::InvalidGrant("incorrect email or password".to_owned()),
-    })?;
+    let user =
+        accounts::sign_in(ctx.store, ctx.hasher, username, password, ctx.client_addr, ctx.now).await.map_err(|e| {
+            match e {
+                AccountError::Store(e) => TokenError::from(e),
+                AccountError::Hash(e) => TokenError::Internal(Box::new(e)),
+                AccountError::Throttled { retry_after } => TokenError::Throttled { retry_after },
+                _ => TokenError::InvalidGrant("incorrect email or password".to_owned()),
+            }
+        })?;
     let minted = mint(ctx, client.id, Some(user.id), scopes, new_family(), true);
     ctx.store.insert_tokens(&minted.stored).await?;
     Ok(minted.issued)

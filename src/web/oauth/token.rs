@@ -2,7 +2,7 @@
 //! are parsed here, once, into the protocol's request types.
 
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -11,6 +11,7 @@ use crate::oauth::error::TokenError;
 use crate::oauth::token::{self, GrantRequest, IssuedTokens, TokenContext, TokenRequest};
 use crate::oauth::{introspect, revoke};
 use crate::state::AppState;
+use crate::web::client_addr::ClientAddr;
 use crate::web::error::{NO_STORE, user_agent_required};
 use crate::web::oauth::client_credentials::take_credentials;
 use crate::web::params::{Params, ParamsError};
@@ -44,7 +45,7 @@ impl IntoResponse for IssuedTokens {
 /// `POST /oauth/token`
 pub async fn token_post(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    ClientAddr(client_addr): ClientAddr,
     headers: HeaderMap,
     params: Result<Params, ParamsError>,
 ) -> Response {
@@ -60,17 +61,18 @@ pub async fn token_post(
             hasher: &state.hasher,
             policy: &state.settings.policy,
             now: state.clock.now(),
+            client_addr,
         };
         token::exchange(ctx, TokenRequest { grant, credentials }).await
     }
     .await;
     match result {
         Ok(issued) => {
-            tracing::info!(client_addr = %peer.ip(), scopes = %issued.scopes, "token issued");
+            tracing::info!(client_addr = %client_addr, scopes = %issued.scopes, "token issued");
             issued.into_response()
         }
         Err(error) => {
-            tracing::info!(client_addr = %peer.ip(), error = error.code(), "token request refused");
+            tracing::info!(client_addr = %client_addr, error = error.code(), "token request refused");
             error.into_response()
         }
     }

@@ -2,12 +2,13 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 
 use crate::accounts::{self, AccountError};
 use crate::state::AppState;
+use crate::web::client_addr::ClientAddr;
 use crate::web::error::PageError;
 use crate::web::pages::{Layout, PageContext, render, safe_return_to};
 use crate::web::params::{Params, ParamsError};
@@ -21,7 +22,7 @@ struct LoginPage {
     csrf_token: String,
     return_to: String,
     email: String,
-    error: Option<&'static str>,
+    error: Option<String>,
 }
 
 /// Query of pages that send the browser on afterwards.
@@ -47,11 +48,13 @@ pub async fn login_get(
     (jar, render(StatusCode::OK, &page)).into_response()
 }
 
-/// `POST /login`: on success a new session and a redirect to `return_to`.
+/// `POST /login`: on success a new session and a redirect to `return_to`;
+/// on failure the form again, 401 (or 429 with `Retry-After` while throttled).
 pub async fn login_post(
     State(state): State<AppState>,
     jar: CookieJar,
     ctx: PageContext,
+    ClientAddr(client_addr): ClientAddr,
     params: Result<Params, ParamsError>,
 ) -> Result<Response, PageError> {
     let params = params?;
@@ -59,22 +62,33 @@ pub async fn login_post(
     let email = params.get("email").unwrap_or_default();
     let password = params.get("password").unwrap_or_default();
     let return_to = safe_return_to(params.get("return_to"));
-    match accounts::authenticate(&*state.store, &state.hasher, email, password).await {
-        Ok(user) => {
-            tracing::info!(user_id = user.id, "sign-in succeeded");
-            let jar = session::sign_in(&state, jar, ctx.session.as_ref(), user.id).await?;
-            Ok((jar, redirect::see_other(&return_to)).into_response())
-        }
-        Err(AccountError::InvalidCredentials) => {
-            tracing::info!("sign-in failed");
-            let (jar, csrf_token) = session::anonymous_csrf(&state, jar);
-            let layout = ctx.layout();
-            let error = Some(layout.t.incorrect_credentials);
-            let page = LoginPage { layout, csrf_token, return_to, email: email.to_owned(), error };
-            Ok((jar, render(StatusCode::UNAUTHORIZED, &page)).into_response())
-        }
-        Err(other) => Err(PageError::Internal(Box::new(other))),
+    let now = state.clock.now();
+    let t = ctx.lang.texts();
+    let (status, error, retry_after) =
+        match accounts::sign_in(&*state.store, &state.hasher, email, password, client_addr, now).await {
+            Ok(user) => {
+                tracing::info!(target: "audit", user_id = user.id, %client_addr, "sign-in succeeded");
+                let jar = session::sign_in(&state, jar, ctx.session.as_ref(), user.id).await?;
+                return Ok((jar, redirect::see_other(&return_to)).into_response());
+            }
+            Err(AccountError::InvalidCredentials) => {
+                tracing::info!(target: "audit", %client_addr, "sign-in failed");
+                (StatusCode::UNAUTHORIZED, t.incorrect_credentials.to_owned(), None)
+            }
+            Err(AccountError::Throttled { retry_after }) => {
+                tracing::info!(target: "audit", %client_addr, retry_after, "sign-in throttled");
+                let message = t.too_many_attempts.replace("{seconds}", &retry_after.to_string());
+                (StatusCode::TOO_MANY_REQUESTS, message, Some(retry_after))
+            }
+            Err(other) => return Err(PageError::Internal(Box::new(other))),
+        };
+    let (jar, csrf_token) = session::anonymous_csrf(&state, jar);
+    let page = LoginPage { layout: ctx.layout(), csrf_token, return_to, email: email.to_owned(), error: Some(error) };
+    let mut response = (jar, render(status, &page)).into_response();
+    if let Some(seconds) = retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
+    Ok(response)
 }
 
 /// `POST /logout`: ends the session on the server.

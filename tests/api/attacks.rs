@@ -1,0 +1,149 @@
+//! Attacks on credentials (RFC 9700 §4.16, RFC 6819 §4.4.3.6 and §5.1.4.2.3):
+//! each test plays the attack and fails without the protection.
+
+use crate::helpers::*;
+
+async fn password_attempt(app: &TestApp, client: &TestClient, email: &str, password: &str) -> reqwest::Response {
+    app.token(&[
+        ("grant_type", "password"),
+        ("username", email),
+        ("password", password),
+        ("client_id", client.id()),
+        ("client_secret", client.secret()),
+    ])
+    .await
+}
+
+async fn login_attempt(app: &TestApp, browser: &reqwest::Client, email: &str, password: &str) -> reqwest::Response {
+    let page = browser.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    browser
+        .post(app.url("/login"))
+        .form(&[("email", email), ("password", password), ("csrf_token", &hidden_value(&page, "csrf_token"))])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn password_grant_throttled() {
+    let app = TestApp::spawn().await;
+    let ann = app.create_user("ann").await;
+    let client = app.register_client(&ann, "user_info").await;
+    for _ in 0..5 {
+        assert_eq!(password_attempt(&app, &client, &ann.email, "guess").await.status(), 400);
+    }
+
+    let guess = password_attempt(&app, &client, &ann.email, "guess").await;
+    let rightful = password_attempt(&app, &client, &ann.email, PASSWORD).await;
+
+    assert_eq!(guess.status(), 400, "the sixth failure is counted and sets the first lock");
+    assert_eq!(rightful.headers()["retry-after"], "1");
+    assert_oauth_error(rightful, 429, "invalid_grant").await;
+    app.clock.advance(1);
+    assert_eq!(password_attempt(&app, &client, &ann.email, PASSWORD).await.status(), 200);
+    assert_eq!(password_attempt(&app, &client, &ann.email, "guess").await.status(), 400, "success reset the count");
+}
+
+#[tokio::test]
+async fn sign_in_throttled_with_growing_back_off_that_expires() {
+    let app = TestApp::spawn().await;
+    let ann = app.create_user("ann").await;
+    let browser = app.browser();
+    let mut locks = Vec::new();
+    for _ in 0..10 {
+        let response = login_attempt(&app, &browser, &ann.email, "guess").await;
+        if response.status() == 429 {
+            let wait: i64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+            locks.push(wait);
+            app.clock.advance(wait);
+        }
+    }
+    for _ in 0..10 {
+        app.clock.advance(900);
+        login_attempt(&app, &browser, &ann.email, "guess").await;
+    }
+
+    let locked = login_attempt(&app, &browser, &ann.email, PASSWORD).await;
+    assert_eq!(locked.status(), 429);
+    assert_eq!(locked.headers()["retry-after"], "900", "the back-off is capped");
+    assert!(locked.text().await.unwrap().contains("Too many failed attempts"));
+    assert!(!locks.is_empty() && locks.windows(2).all(|w| w[1] == w[0] * 2), "{locks:?}");
+    app.clock.advance(900);
+    assert_eq!(
+        login_attempt(&app, &browser, &ann.email, PASSWORD).await.status(),
+        303,
+        "the owner is never locked out for long"
+    );
+}
+
+#[tokio::test]
+async fn guessing_many_accounts_from_one_address_is_throttled() {
+    let app = TestApp::spawn().await;
+    let ann = app.create_user("ann").await;
+    let client = app.register_client(&ann, "user_info").await;
+    for i in 0..21 {
+        password_attempt(&app, &client, &format!("victim{i}@example.com"), "guess").await;
+    }
+
+    let next = password_attempt(&app, &client, "another@example.com", "guess").await;
+
+    assert_eq!(next.status(), 429);
+}
+
+#[tokio::test]
+async fn throttling_treats_unknown_and_known_accounts_alike() {
+    let app = TestApp::spawn_with(|s| s.trust_forwarded_for = true).await;
+    let ann = app.create_user("ann").await;
+    let client = app.register_client(&ann, "user_info").await;
+    let mut answers = Vec::new();
+    for (email, address) in [(ann.email.as_str(), "198.51.100.1"), ("ghost@example.com", "198.51.100.2")] {
+        let mut statuses = Vec::new();
+        for _ in 0..7 {
+            let response = app
+                .http
+                .post(app.url("/oauth/token"))
+                .header("x-forwarded-for", address)
+                .form(&[
+                    ("grant_type", "password"),
+                    ("username", email),
+                    ("password", "guess"),
+                    ("client_id", client.id()),
+                    ("client_secret", client.secret()),
+                ])
+                .send()
+                .await
+                .unwrap();
+            statuses.push(response.status().as_u16());
+        }
+        answers.push(statuses);
+    }
+
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0], [400, 400, 400, 400, 400, 400, 429]);
+}
+
+#[tokio::test]
+async fn forwarded_addresses_are_ignored_unless_the_operator_trusts_a_proxy() {
+    let app = TestApp::spawn().await;
+    let ann = app.create_user("ann").await;
+    let client = app.register_client(&ann, "user_info").await;
+    for i in 0..21 {
+        app.http
+            .post(app.url("/oauth/token"))
+            .header("x-forwarded-for", format!("203.0.113.{i}"))
+            .form(&[
+                ("grant_type", "password"),
+                ("username", format!("v{i}@example.com").as_str()),
+                ("password", "guess"),
+                ("client_id", client.id()),
+                ("client_secret", client.secret()),
+            ])
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let next = password_attempt(&app, &client, "other@example.com", "guess").await;
+
+    assert_eq!(next.status(), 429, "a spoofed header must not spread guesses over fake addresses");
+}
