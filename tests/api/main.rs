@@ -15,6 +15,7 @@ mod bad_input;
 mod cli;
 mod client_credentials;
 mod consent;
+mod logs;
 mod open_api;
 mod pages;
 mod password_grant;

@@ -44,7 +44,14 @@ pub(super) async fn exchange(
         (None, Some(_)) => return Err(invalid("the code was issued without a code_challenge")),
         (None, None) => {}
     }
-    let minted = mint(ctx, client.id, Some(request.user_id), request.scopes.clone(), record.family_id.clone(), true);
+    let minted = mint(
+        ctx,
+        (client.id, &client.client_id),
+        Some(request.user_id),
+        request.scopes.clone(),
+        record.family_id.clone(),
+        true,
+    );
     match ctx.store.redeem_authorization_code(&hash, &minted.stored, ctx.now).await? {
         Redemption::Issued => Ok(minted.issued),
         Redemption::Replayed => Err(invalid("the authorization code was already used; its tokens are revoked")),

@@ -11,7 +11,7 @@ pub(super) async fn exchange(
     scope: Option<&str>,
 ) -> Result<IssuedTokens, TokenError> {
     let scopes = resolve_scopes(scope, &client.scopes)?;
-    let minted = mint(ctx, client.id, None, scopes, new_family(), false);
+    let minted = mint(ctx, (client.id, &client.client_id), None, scopes, new_family(), false);
     ctx.store.insert_tokens(&minted.stored).await?;
     Ok(minted.issued)
 }

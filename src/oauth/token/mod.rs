@@ -72,6 +72,10 @@ pub struct IssuedTokens {
     pub expires_in: i64,
     /// Issue time (the platform's `created_at`).
     pub created_at: UnixTime,
+    /// The client they were issued to (for the audit trail).
+    pub client_id: String,
+    /// The user they act for (for the audit trail).
+    pub user_id: Option<i64>,
 }
 
 /// What the grants need besides the request.
@@ -133,7 +137,7 @@ struct Minted {
 
 fn mint(
     ctx: TokenContext<'_>,
-    client_pk: i64,
+    (client_pk, client_id): (i64, &str),
     user_id: Option<i64>,
     scopes: ScopeSet,
     family_id: String,
@@ -158,6 +162,8 @@ fn mint(
         scopes,
         expires_in: ctx.policy.access_token_ttl,
         created_at: ctx.now,
+        client_id: client_id.to_owned(),
+        user_id,
     };
     Minted { stored, issued }
 }

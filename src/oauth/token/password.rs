@@ -29,7 +29,7 @@ pub(super) async fn exchange(
                 _ => TokenError::InvalidGrant("incorrect email or password".to_owned()),
             }
         })?;
-    let minted = mint(ctx, client.id, Some(user.id), scopes, new_family(), true);
+    let minted = mint(ctx, (client.id, &client.client_id), Some(user.id), scopes, new_family(), true);
     ctx.store.insert_tokens(&minted.stored).await?;
     Ok(minted.issued)
 }

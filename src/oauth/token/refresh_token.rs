@@ -32,7 +32,8 @@ pub(super) async fn exchange(
         return Err(invalid("the refresh token has expired or was revoked"));
     }
     let scopes = resolve_scopes(scope, &record.scopes)?;
-    let minted = mint(ctx, record.client_pk, record.user_id, scopes, record.family_id.clone(), true);
+    let minted =
+        mint(ctx, (record.client_pk, &record.client_id), record.user_id, scopes, record.family_id.clone(), true);
     match ctx.store.rotate_refresh_token(&hash, &minted.stored, ctx.now).await? {
         Redemption::Issued => Ok(minted.issued),
         Redemption::Replayed => Err(invalid("the refresh token was already used; its family is revoked")),

@@ -46,7 +46,7 @@ pub async fn authorize_get(
         .map_err(IntoResponse::into_response)?;
     match decision {
         Decision::Approved { location } => {
-            tracing::info!(user_id = session.user_id, client = %validated.client.client_id, "consent remembered; code issued");
+            tracing::info!(target: "audit", user_id = session.user_id, client = %validated.client.client_id, client_addr = %ctx.addr, "consent remembered; code issued");
             Ok(redirect::found(&location))
         }
         Decision::NeedsConsent { consent_id } => {
@@ -98,11 +98,11 @@ pub async fn authorize_post(
                     other => PageError::BadRequest(other.to_string()),
                 },
             )?;
-            tracing::info!(user_id = session.user_id, client_pk = request.client_pk, scopes = %request.scopes, "access granted");
+            tracing::info!(target: "audit", user_id = session.user_id, client_pk = request.client_pk, scopes = %request.scopes, "access granted");
             location
         }
         Some("deny") => {
-            tracing::info!(user_id = session.user_id, client_pk = request.client_pk, "access denied by user");
+            tracing::info!(target: "audit", user_id = session.user_id, client_pk = request.client_pk, "access denied by user");
             authorize::deny(&request)
         }
         _ => return Err(PageError::BadRequest("Choose Authorize or Deny.".into())),

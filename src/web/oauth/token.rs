@@ -68,11 +68,11 @@ pub async fn token_post(
     .await;
     match result {
         Ok(issued) => {
-            tracing::info!(client_addr = %client_addr, scopes = %issued.scopes, "token issued");
+            tracing::info!(target: "audit", %client_addr, client = %issued.client_id, user_id = issued.user_id, scopes = %issued.scopes, "token issued");
             issued.into_response()
         }
         Err(error) => {
-            tracing::info!(client_addr = %client_addr, error = error.code(), "token request refused");
+            tracing::info!(target: "audit", %client_addr, error = error.code(), "token request refused");
             error.into_response()
         }
     }
@@ -107,6 +107,7 @@ fn grant_request(params: &mut Params) -> Result<GrantRequest, TokenError> {
 /// `POST /oauth/revoke` (RFC 7009): 200 with an empty body, also for unknown tokens.
 pub async fn revoke_post(
     State(state): State<AppState>,
+    ClientAddr(client_addr): ClientAddr,
     headers: HeaderMap,
     params: Result<Params, ParamsError>,
 ) -> Response {
@@ -119,7 +120,7 @@ pub async fn revoke_post(
     .await;
     match result {
         Ok(()) => {
-            tracing::info!("token revoked");
+            tracing::info!(target: "audit", %client_addr, "token revocation");
             (StatusCode::OK, NO_STORE).into_response()
         }
         Err(error) => error.into_response(),

@@ -18,6 +18,7 @@ use axum::response::{Html, IntoResponse, Response};
 
 use crate::domain::user::User;
 use crate::state::AppState;
+use crate::web::client_addr::ClientAddr;
 use crate::web::error::PageError;
 use crate::web::i18n::{Lang, Texts};
 use crate::web::paths;
@@ -71,6 +72,8 @@ pub struct PageContext {
     pub user: Option<User>,
     /// This request's path and query.
     pub path: String,
+    /// The client's address (for the audit trail).
+    pub addr: std::net::IpAddr,
 }
 
 impl PageContext {
@@ -98,7 +101,8 @@ impl FromRequestParts<AppState> for PageContext {
             None => None,
         };
         let path = parts.uri.path_and_query().map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
-        Ok(PageContext { lang, session, user, path })
+        let Ok(ClientAddr(addr)) = ClientAddr::from_request_parts(parts, state).await;
+        Ok(PageContext { lang, session, user, path, addr })
     }
 }
 

@@ -1,0 +1,207 @@
+//! SPEC §4 "Logs never contain a secret, token, code or password, also when
+//! a client puts them in the query string": a full run of the real binary at
+//! the most verbose log level, then a search of everything it printed.
+
+use std::process::Stdio;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::helpers::{USER_AGENT, hidden_value, location, query_value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_gatehouse");
+
+#[tokio::test]
+async fn no_secret_used_in_a_full_run_reaches_the_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("logs.db").display());
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = tokio::process::Command::new(BIN)
+        .args(["--database-url", &db, "serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("RUST_LOG", "trace")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(server.stdout.take().unwrap()).lines();
+    let mut logs = String::new();
+    while let Some(line) = stdout.next_line().await.unwrap() {
+        logs.push_str(&line);
+        logs.push('\n');
+        if line.contains("gatehouse is listening") {
+            break;
+        }
+    }
+    let collector = tokio::spawn(async move {
+        let mut rest = String::new();
+        while let Ok(Some(line)) = stdout.next_line().await {
+            rest.push_str(&line);
+            rest.push('\n');
+        }
+        rest
+    });
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(USER_AGENT)
+        .build()
+        .unwrap();
+    let password = "a very secret password 42";
+    let mut secrets = vec![password.to_owned()];
+
+    // Sign up in the pages, register an application, sign in again.
+    let page = browser.get(format!("{base}/signup")).send().await.unwrap().text().await.unwrap();
+    secrets.push(hidden_value(&page, "csrf_token"));
+    let signed_up = browser
+        .post(format!("{base}/signup"))
+        .form(&[
+            ("email", "ann@example.com"),
+            ("username", "ann"),
+            ("password", password),
+            ("csrf_token", &hidden_value(&page, "csrf_token")),
+        ])
+        .send()
+        .await
+        .unwrap();
+    for cookie in signed_up.cookies() {
+        secrets.push(cookie.value().to_owned());
+    }
+    let form = browser.get(format!("{base}/settings/applications/new")).send().await.unwrap().text().await.unwrap();
+    let created = browser
+        .post(format!("{base}/settings/applications"))
+        .form(&[
+            ("csrf_token", hidden_value(&form, "csrf_token").as_str()),
+            ("name", "Logged App"),
+            ("redirect_uris", "https://client.example.com/cb"),
+            ("scope_user_info", "on"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let client_id = value_of(&created, "client_id");
+    let client_secret = value_of(&created, "client_secret");
+    secrets.push(client_secret.clone());
+
+    // The code flow with everything in the query string, as the seed shows it.
+    let consent = browser
+        .get(format!("{base}/oauth/authorize?client_id={client_id}&redirect_uri=https://client.example.com/cb&response_type=code&state=st"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    secrets.push(hidden_value(&consent, "consent_id"));
+    let approved = browser
+        .post(format!("{base}/oauth/authorize"))
+        .form(&[
+            ("consent_id", hidden_value(&consent, "consent_id")),
+            ("csrf_token", hidden_value(&consent, "csrf_token")),
+            ("decision", "authorize".into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let code = query_value(&location(&approved), "code").unwrap();
+    secrets.push(code.clone());
+    let tokens: serde_json::Value = browser
+        .post(format!(
+            "{base}/oauth/token?grant_type=authorization_code&code={code}&client_id={client_id}&redirect_uri=https://client.example.com/cb&client_secret={client_secret}"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    secrets.push(tokens["access_token"].as_str().unwrap().to_owned());
+    secrets.push(refresh.clone());
+    let refreshed: serde_json::Value = browser
+        .post(format!("{base}/oauth/token?grant_type=refresh_token&refresh_token={refresh}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = refreshed["access_token"].as_str().unwrap().to_owned();
+    secrets.push(access.clone());
+    secrets.push(refreshed["refresh_token"].as_str().unwrap().to_owned());
+    browser.post(format!("{base}/oauth/token?grant_type=refresh_token&refresh_token={refresh}")).send().await.unwrap();
+
+    // The password grant (and a failing one), the API, introspection, revocation.
+    let granted: serde_json::Value = browser
+        .post(format!("{base}/oauth/token"))
+        .form(&[
+            ("grant_type", "password"),
+            ("username", "ann@example.com"),
+            ("password", password),
+            ("client_id", &client_id),
+            ("client_secret", &client_secret),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let granted_access = granted["access_token"].as_str().unwrap().to_owned();
+    secrets.push(granted_access.clone());
+    browser
+        .post(format!("{base}/oauth/token"))
+        .form(&[
+            ("grant_type", "password"),
+            ("username", "ann@example.com"),
+            ("password", "wrong secret guess"),
+            ("client_id", &client_id),
+            ("client_secret", &client_secret),
+        ])
+        .send()
+        .await
+        .unwrap();
+    secrets.push("wrong secret guess".to_owned());
+    assert_eq!(
+        browser.get(format!("{base}/api/v5/user?access_token={granted_access}")).send().await.unwrap().status(),
+        200
+    );
+    browser.get(format!("{base}/api/v5/user")).bearer_auth(&access).send().await.unwrap();
+    browser
+        .post(format!("{base}/oauth/introspect"))
+        .basic_auth(&client_id, Some(&client_secret))
+        .form(&[("token", &granted_access)])
+        .send()
+        .await
+        .unwrap();
+    browser
+        .post(format!("{base}/oauth/revoke?token={granted_access}&client_id={client_id}&client_secret={client_secret}"))
+        .send()
+        .await
+        .unwrap();
+
+    tokio::process::Command::new("kill").args(["-TERM", &server.id().unwrap().to_string()]).status().await.unwrap();
+    server.wait().await.unwrap();
+    logs.push_str(&collector.await.unwrap());
+    let mut stderr = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut server.stderr.take().unwrap(), &mut stderr).await.unwrap();
+    logs.push_str(&stderr);
+
+    assert!(logs.contains("token issued") && logs.contains("account created"), "audit events are logged");
+    assert!(logs.contains("token request refused"), "refusals are audited");
+    for secret in &secrets {
+        assert!(secret.len() >= 8, "a real secret: {secret}");
+        assert!(!logs.contains(secret.as_str()), "a secret reached the logs: {secret}");
+    }
+}
+
+fn value_of(html: &str, id: &str) -> String {
+    let marker = format!("id=\"{id}\" class=\"secret\" readonly value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no {id}")) + marker.len();
+    let end = html[start..].find('"').unwrap() + start;
+    html[start..end].to_owned()
+}
