@@ -99,7 +99,13 @@ pub enum ScopeError {
     /// A name that is not one of the platform's scopes.
     #[error("unknown scope `{0}`")]
     Unknown(String),
+    /// More names than [`MAX_SCOPE_NAMES`], counting repeats.
+    #[error("too many scope names (at most {MAX_SCOPE_NAMES})")]
+    TooMany,
 }
+
+/// The most scope names one parameter may carry, repeats included.
+pub const MAX_SCOPE_NAMES: usize = 32;
 
 /// A set of scopes: order and duplicates never matter (seed: the consent page is
 /// skipped for the same set "in any order or encoding").
@@ -113,9 +119,12 @@ impl ScopeSet {
     pub fn parse(raw: &str) -> Result<ScopeSet, ScopeError> {
         let normalized = raw.replace("%20", " ");
         let mut set = BTreeSet::new();
-        for name in
-            normalized.split(|c: char| c.is_ascii_whitespace() || c == '+' || c == ',').filter(|n| !n.is_empty())
-        {
+        let names =
+            normalized.split(|c: char| c.is_ascii_whitespace() || c == '+' || c == ',').filter(|n| !n.is_empty());
+        for (count, name) in names.enumerate() {
+            if count >= MAX_SCOPE_NAMES {
+                return Err(ScopeError::TooMany);
+            }
             let scope = Scope::parse(name).ok_or_else(|| ScopeError::Unknown(truncate(name)))?;
             set.insert(scope);
         }
@@ -197,6 +206,12 @@ mod tests {
     #[test]
     fn unknown_scope_is_refused() {
         assert_eq!(ScopeSet::parse("user_info admin"), Err(ScopeError::Unknown("admin".into())));
+    }
+
+    #[test]
+    fn a_flood_of_names_is_refused() {
+        assert_eq!(ScopeSet::parse(&"user_info ".repeat(33)), Err(ScopeError::TooMany));
+        assert!(ScopeSet::parse(&"user_info ".repeat(32)).is_ok());
     }
 
     #[test]

@@ -64,6 +64,11 @@ pub mod paths {
     pub const AUTHORIZED: &str = "/settings/authorized";
 }
 
+/// Most header fields one request may carry.
+const MAX_HEADERS: usize = 64;
+/// Most bytes of header names and values one request may carry.
+const MAX_HEADER_BYTES: usize = 16 * 1024;
+
 /// How long one request may take before it is answered 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -98,11 +103,25 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v5", api::routes())
         .fallback(pages::not_found)
         .with_state(state)
-        .layer(DefaultBodyLimit::max(max_body));
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn(limit_headers));
     with_security_headers(router)
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(CatchPanicLayer::new())
         .layer(access_log())
+}
+
+/// Refuses requests with too many or too large header fields: 431 (RFC 6585 §5).
+async fn limit_headers(request: Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let headers = request.headers();
+    let bytes: usize = headers.iter().map(|(name, value)| name.as_str().len() + value.len()).sum();
+    if headers.len() > MAX_HEADERS || bytes > MAX_HEADER_BYTES {
+        let body =
+            serde_json::json!({ "error": "invalid_request", "error_description": "request header fields too large" });
+        return (axum::http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, axum::Json(body)).into_response();
+    }
+    next.run(request).await
 }
 
 /// Headers on every response unless a handler set its own: no framing, no

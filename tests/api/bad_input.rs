@@ -168,3 +168,37 @@ async fn a_long_state_is_refused_without_echoing_it() {
     assert_eq!(query_value(&callback, "error").as_deref(), Some("invalid_request"));
     assert_eq!(query_value(&callback, "state"), None);
 }
+
+#[tokio::test]
+async fn oversized_or_too_many_headers_are_refused_with_431() {
+    let app = TestApp::spawn().await;
+
+    let big = app.http.get(app.url("/healthz")).header("x-junk", "a".repeat(20_000)).send().await.unwrap();
+    let mut many = app.http.get(app.url("/healthz"));
+    for i in 0..70 {
+        many = many.header(format!("x-h{i}"), "1");
+    }
+    let many = many.send().await.unwrap();
+
+    assert_eq!(big.status(), 431);
+    assert_eq!(many.status(), 431);
+}
+
+#[tokio::test]
+async fn a_flood_of_scope_names_is_invalid_scope() {
+    let app = TestApp::spawn().await;
+    let ann = app.create_user("ann").await;
+    let client = app.register_client(&ann, "user_info").await;
+    let flood = "user_info ".repeat(40);
+
+    let response = app
+        .token(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", client.id()),
+            ("client_secret", client.secret()),
+            ("scope", &flood),
+        ])
+        .await;
+
+    assert_oauth_error(response, 400, "invalid_scope").await;
+}
