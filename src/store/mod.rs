@@ -381,7 +381,12 @@ pub struct PoolSettings {
 
 impl Default for PoolSettings {
     fn default() -> Self {
-        PoolSettings { max_connections: 10, statement_timeout_ms: 5_000, acquire_timeout_ms: 5_000, session_options: true }
+        PoolSettings {
+            max_connections: 10,
+            statement_timeout_ms: 5_000,
+            acquire_timeout_ms: 5_000,
+            session_options: true,
+        }
     }
 }
 

@@ -586,15 +586,13 @@ impl Store for PgStore {
             .await
             .map_err(map_err)?
             .rows_affected();
-        sqlx::query(
-            "UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND client_id = $3 AND revoked_at IS NULL",
-        )
-        .bind(now)
-        .bind(user_id)
-        .bind(client_pk)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
+        sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND client_id = $3 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(user_id)
+            .bind(client_pk)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
         sqlx::query("DELETE FROM authorization_codes WHERE user_id = $1 AND client_id = $2 AND used_at IS NULL")
             .bind(user_id)
             .bind(client_pk)

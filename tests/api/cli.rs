@@ -127,10 +127,8 @@ async fn created_user_and_app_work_against_a_served_instance_which_stops_on_sigt
             let pool = sqlx::PgPool::connect(&db).await.unwrap();
             let mut text = String::new();
             for table in ["users", "clients", "tokens", "sessions", "authorization_codes"] {
-                let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT t::text FROM {table} t"))
-                    .fetch_all(&pool)
-                    .await
-                    .unwrap();
+                let rows: Vec<String> =
+                    sqlx::query_scalar(&format!("SELECT t::text FROM {table} t")).fetch_all(&pool).await.unwrap();
                 text.extend(rows);
             }
             text.into_bytes()
@@ -145,7 +143,7 @@ async fn created_user_and_app_work_against_a_served_instance_which_stops_on_sigt
 #[tokio::test]
 async fn a_public_app_gets_no_secret() {
     let database = TestDatabase::create().await;
-    let db = database.url.as_str();
+    let db = database.url.clone();
     json(&gatehouse(&db, &["user", "create", "--email", "ann@example.com", "--name", "ann", "--json"]));
 
     let app = json(&gatehouse(
@@ -171,7 +169,7 @@ async fn a_public_app_gets_no_secret() {
 #[tokio::test]
 async fn a_generated_password_is_printed_once() {
     let database = TestDatabase::create().await;
-    let db = database.url.as_str();
+    let db = database.url.clone();
 
     let user = json(&gatehouse(&db, &["user", "create", "--email", "ann@example.com", "--name", "ann", "--json"]));
 
@@ -181,7 +179,7 @@ async fn a_generated_password_is_printed_once() {
 #[tokio::test]
 async fn bad_input_exits_non_zero_with_a_one_line_message() {
     let database = TestDatabase::create().await;
-    let db = database.url.as_str();
+    let db = database.url.clone();
     json(&gatehouse(&db, &["user", "create", "--email", "ann@example.com", "--name", "ann", "--json"]));
 
     for args in [
