@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::accounts::Argon2Settings;
 use crate::oauth::Policy;
+use crate::store::PoolSettings;
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -27,9 +28,27 @@ pub struct SettingsArgs {
     /// TOML configuration file (see config/gatehouse.example.toml).
     #[arg(long, env = "GATEHOUSE_CONFIG", global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Database: sqlite://PATH [default: sqlite://gatehouse.db].
+    /// Database: sqlite://PATH or postgres://USER:PASSWORD@HOST/DB [default: sqlite://gatehouse.db].
     #[arg(long, env = "GATEHOUSE_DATABASE_URL", global = true, value_name = "URL")]
     pub database_url: Option<String>,
+    /// Do not apply migrations at start (run `gatehouse migrate` once per release instead).
+    #[arg(long, env = "GATEHOUSE_NO_MIGRATE", global = true)]
+    pub no_migrate: bool,
+    /// PostgreSQL: most pooled connections per instance [default: 10].
+    #[arg(long, env = "GATEHOUSE_DATABASE_MAX_CONNECTIONS", global = true, value_name = "N")]
+    pub database_max_connections: Option<u32>,
+    /// PostgreSQL: statement timeout in milliseconds [default: 5000].
+    #[arg(long, env = "GATEHOUSE_DATABASE_STATEMENT_TIMEOUT_MS", global = true, value_name = "MS")]
+    pub database_statement_timeout_ms: Option<u64>,
+    /// PostgreSQL: longest wait for a pooled connection in milliseconds [default: 5000].
+    #[arg(long, env = "GATEHOUSE_DATABASE_ACQUIRE_TIMEOUT_MS", global = true, value_name = "MS")]
+    pub database_acquire_timeout_ms: Option<u64>,
+    /// PostgreSQL: send the statement timeout as a startup option; false behind PgBouncer [default: true].
+    #[arg(long, env = "GATEHOUSE_DATABASE_SESSION_OPTIONS", global = true, value_name = "BOOL")]
+    pub database_session_options: Option<bool>,
+    /// Seconds between purges of expired codes, tokens and sessions; 0 turns purging off [default: 300].
+    #[arg(long, env = "GATEHOUSE_PURGE_INTERVAL_SECS", global = true, value_name = "SECS")]
+    pub purge_interval_secs: Option<u64>,
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, env = "GATEHOUSE_LISTEN", global = true, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
@@ -73,6 +92,9 @@ pub struct SettingsArgs {
 #[serde(deny_unknown_fields)]
 struct FileSettings {
     database_url: Option<String>,
+    migrate: Option<bool>,
+    purge_interval_secs: Option<u64>,
+    database: Option<DatabaseFile>,
     listen: Option<SocketAddr>,
     issuer: Option<url::Url>,
     require_user_agent: Option<bool>,
@@ -83,6 +105,15 @@ struct FileSettings {
     max_body_bytes: Option<usize>,
     log_format: Option<LogFormat>,
     argon2: Option<Argon2File>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DatabaseFile {
+    max_connections: Option<u32>,
+    statement_timeout_ms: Option<u64>,
+    acquire_timeout_ms: Option<u64>,
+    session_options: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -124,6 +155,12 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// Database URL.
     pub database_url: String,
+    /// Whether `serve` applies migrations at start.
+    pub migrate: bool,
+    /// Connection pool sizes and timeouts (PostgreSQL).
+    pub database: PoolSettings,
+    /// Seconds between purges of expired rows; 0: never.
+    pub purge_interval_secs: u64,
     /// Public base URL without a trailing slash; `None` until the server has
     /// bound its address, then `http://ADDRESS` unless set.
     pub issuer: Option<String>,
@@ -149,6 +186,9 @@ impl Default for Settings {
         Settings {
             listen,
             database_url: "sqlite://gatehouse.db".to_owned(),
+            migrate: true,
+            database: PoolSettings::default(),
+            purge_interval_secs: 300,
             issuer: None,
             require_user_agent: true,
             allow_http_callbacks: false,
@@ -170,6 +210,7 @@ impl Settings {
             None => FileSettings::default(),
         };
         let argon2_file = file.argon2.unwrap_or_default();
+        let database_file = file.database.unwrap_or_default();
         let defaults = Settings::default();
         let listen = args.listen.or(file.listen).unwrap_or(defaults.listen);
         let issuer = args.issuer.clone().or(file.issuer).map(|u| u.as_str().trim_end_matches('/').to_owned());
@@ -180,6 +221,29 @@ impl Settings {
         let settings = Settings {
             listen,
             database_url: args.database_url.clone().or(file.database_url).unwrap_or(defaults.database_url),
+            migrate: !args.no_migrate && file.migrate.unwrap_or(defaults.migrate),
+            database: PoolSettings {
+                max_connections: args
+                    .database_max_connections
+                    .or(database_file.max_connections)
+                    .unwrap_or(defaults.database.max_connections),
+                statement_timeout_ms: args
+                    .database_statement_timeout_ms
+                    .or(database_file.statement_timeout_ms)
+                    .unwrap_or(defaults.database.statement_timeout_ms),
+                acquire_timeout_ms: args
+                    .database_acquire_timeout_ms
+                    .or(database_file.acquire_timeout_ms)
+                    .unwrap_or(defaults.database.acquire_timeout_ms),
+                session_options: args
+                    .database_session_options
+                    .or(database_file.session_options)
+                    .unwrap_or(defaults.database.session_options),
+            },
+            purge_interval_secs: args
+                .purge_interval_secs
+                .or(file.purge_interval_secs)
+                .unwrap_or(defaults.purge_interval_secs),
             issuer,
             require_user_agent: args.require_user_agent.or(file.require_user_agent).unwrap_or(true),
             allow_http_callbacks: args.allow_http_callbacks.or(file.allow_http_callbacks).unwrap_or(false),
@@ -197,6 +261,12 @@ impl Settings {
             max_body_bytes: args.max_body_bytes.or(file.max_body_bytes).unwrap_or(defaults.max_body_bytes),
             log_format: args.log_format.or(file.log_format).unwrap_or_default(),
         };
+        if !(1..=1000).contains(&settings.database.max_connections) {
+            return Err(ConfigError::Invalid("database max_connections must be 1 to 1000".into()));
+        }
+        if !(100..=600_000).contains(&settings.database.statement_timeout_ms) {
+            return Err(ConfigError::Invalid("database statement_timeout_ms must be 100 to 600000".into()));
+        }
         if !(1024..=16 * 1024 * 1024).contains(&settings.max_body_bytes) {
             return Err(ConfigError::Invalid("max_body_bytes must be 1 KiB to 16 MiB".into()));
         }
@@ -206,6 +276,17 @@ impl Settings {
     /// The public base URL (set by the server once it is bound).
     pub fn issuer(&self) -> &str {
         self.issuer.as_deref().unwrap_or_default()
+    }
+
+    /// The database URL without its password, for logs and messages.
+    pub fn redacted_database_url(&self) -> String {
+        match url::Url::parse(&self.database_url) {
+            Ok(mut parsed) if parsed.password().is_some() => {
+                let _ = parsed.set_password(Some("REDACTED"));
+                parsed.to_string()
+            }
+            _ => self.database_url.clone(),
+        }
     }
 
     /// Whether the issuer is https (then cookies are `Secure`).
@@ -260,6 +341,17 @@ mod tests {
         assert_eq!(settings.policy.password_grant, defaults.policy.password_grant);
         assert_eq!(settings.require_user_agent, defaults.require_user_agent);
         assert_eq!(settings.trust_forwarded_for, defaults.trust_forwarded_for);
+        assert_eq!(settings.migrate, defaults.migrate);
+        assert_eq!(settings.database, defaults.database);
+        assert_eq!(settings.purge_interval_secs, defaults.purge_interval_secs);
+    }
+
+    #[test]
+    fn the_database_password_never_reaches_a_message() {
+        let settings = Settings { database_url: "postgres://gh:s3cret@db:5432/gh".into(), ..Settings::default() };
+
+        assert_eq!(settings.redacted_database_url(), "postgres://gh:REDACTED@db:5432/gh");
+        assert_eq!(Settings::default().redacted_database_url(), "sqlite://gatehouse.db");
     }
 
     #[test]

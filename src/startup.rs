@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 
@@ -47,7 +48,7 @@ impl App {
 
     /// Like [`App::build`], with a given clock (tests fix time with it).
     pub async fn build_with_clock(mut settings: Settings, clock: Arc<dyn Clock>) -> Result<App, StartupError> {
-        let store = store::connect(&settings.database_url, true).await?;
+        let store = store::connect_with(&settings.database_url, &settings.database, settings.migrate).await?;
         let hasher = Arc::new(PasswordHasher::new(settings.argon2)?);
         let listener = TcpListener::bind(settings.listen)
             .await
@@ -76,11 +77,54 @@ impl App {
     }
 
     /// Serves until `shutdown` resolves, then lets in-flight requests finish.
+    /// Meanwhile purges expired rows every `purge_interval_secs` (if not 0).
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let interval = self.state.settings.purge_interval_secs;
+        let purger = (interval > 0).then(|| {
+            tokio::spawn(purge_periodically(Arc::clone(&self.state.store), Arc::clone(&self.state.clock), interval))
+        });
         let router = web::router(self.state);
-        axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
-            .await
+            .await;
+        if let Some(purger) = purger {
+            purger.abort();
+        }
+        served
+    }
+}
+
+/// Rows deleted per table and batch: small enough that one batch is a few
+/// milliseconds of index walking, on any table size.
+const PURGE_BATCH: i64 = 1_000;
+/// Batches per run at most, so one run never monopolises the database; what
+/// is left waits for the next run.
+const PURGE_MAX_BATCHES: u32 = 100;
+
+/// Deletes expired rows every `interval_secs` (plus up to 20% jitter, so
+/// instances started together drift apart). On PostgreSQL the store lets one
+/// instance purge at a time and the others skip the run.
+async fn purge_periodically(store: Arc<dyn Store>, clock: Arc<dyn Clock>, interval_secs: u64) {
+    loop {
+        let jitter_ms = rand::random_range(0..=interval_secs.saturating_mul(200));
+        tokio::time::sleep(Duration::from_secs(interval_secs) + Duration::from_millis(jitter_ms)).await;
+        let mut purged = 0;
+        for _ in 0..PURGE_MAX_BATCHES {
+            match store.purge_expired(clock.now(), PURGE_BATCH).await {
+                Ok(0) => break,
+                Ok(rows) => {
+                    purged += rows;
+                    tokio::task::yield_now().await;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "purging expired rows failed; will retry next run");
+                    break;
+                }
+            }
+        }
+        if purged > 0 {
+            tracing::info!(purged, "purged expired codes, tokens and sessions");
+        }
     }
 }
 

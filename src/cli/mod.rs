@@ -44,10 +44,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => serve::run(settings).await,
         Command::Migrate => {
-            crate::store::connect(&settings.database_url, true)
+            let database = settings.redacted_database_url();
+            crate::store::connect_with(&settings.database_url, &settings.database, true)
                 .await
-                .with_context(|| format!("cannot migrate {}", settings.database_url))?;
-            println!("database {} is up to date", settings.database_url);
+                .with_context(|| format!("cannot migrate {database}"))?;
+            println!("database {database} is up to date");
             Ok(())
         }
         Command::User(command) => user::run(settings, command).await,
@@ -56,9 +57,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn open_store(settings: &Settings) -> anyhow::Result<std::sync::Arc<dyn crate::store::Store>> {
-    crate::store::connect(&settings.database_url, true)
+    crate::store::connect_with(&settings.database_url, &settings.database, true)
         .await
-        .with_context(|| format!("cannot open database {}", settings.database_url))
+        .with_context(|| format!("cannot open database {}", settings.redacted_database_url()))
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use crate::startup::{App, shutdown_signal};
 
 pub(super) async fn run(settings: Settings) -> anyhow::Result<()> {
     init_logging(settings.log_format);
-    let database = settings.database_url.clone();
+    let database = settings.redacted_database_url();
     let app = App::build(settings).await.context("cannot start")?;
     let issuer = app.state().settings.issuer().to_owned();
     tracing::info!(port = app.port(), %issuer, %database, "gatehouse is listening");

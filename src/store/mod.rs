@@ -1,6 +1,8 @@
 //! Storage: the `Store` trait that the protocol code sees, the records it
 //! moves, and one implementation per database. Only this module imports sqlx.
 
+mod postgres;
+mod rows;
 mod sqlite;
 
 use std::sync::Arc;
@@ -14,6 +16,7 @@ use crate::domain::scope::ScopeSet;
 use crate::domain::token::SecretHash;
 use crate::domain::user::User;
 
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 /// What can go wrong in storage, mapped from the driver's errors once, here.
@@ -27,7 +30,7 @@ pub enum StoreError {
         constraint: &'static str,
     },
     /// The database URL names no backend this build has.
-    #[error("unsupported database URL (expected sqlite://…)")]
+    #[error("unsupported database URL (expected sqlite://… or postgres://…)")]
     UnsupportedUrl,
     /// Anything else: the database is unreachable, a query failed, …
     #[error("storage failure")]
@@ -360,10 +363,46 @@ pub struct ThrottleRecord {
     pub locked_until: UnixTime,
 }
 
-/// Opens (creating and migrating if asked) the store a database URL names.
+/// How a server backend's connection pool is sized and bounded (PostgreSQL;
+/// SQLite keeps its own small pool and `busy_timeout`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSettings {
+    /// Most connections one instance opens. Instances × this must stay below
+    /// the server's `max_connections` (or the pooler's pool size).
+    pub max_connections: u32,
+    /// Longest a statement may run before the server cancels it, in ms.
+    pub statement_timeout_ms: u64,
+    /// Longest a request waits for a free pooled connection, in ms.
+    pub acquire_timeout_ms: u64,
+    /// Whether to send `statement_timeout` as a startup parameter; turn off
+    /// behind a pooler that refuses startup options (then set it on the role).
+    pub session_options: bool,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings {
+            max_connections: 10,
+            statement_timeout_ms: 5_000,
+            acquire_timeout_ms: 5_000,
+            session_options: true,
+        }
+    }
+}
+
+/// Opens (creating and migrating if asked) the store a database URL names,
+/// with the default pool settings.
 pub async fn connect(database_url: &str, migrate: bool) -> StoreResult<Arc<dyn Store>> {
+    connect_with(database_url, &PoolSettings::default(), migrate).await
+}
+
+/// Opens the store a database URL names (`sqlite://…`, `postgres://…` or
+/// `postgresql://…`), applying migrations if asked.
+pub async fn connect_with(database_url: &str, pool: &PoolSettings, migrate: bool) -> StoreResult<Arc<dyn Store>> {
     if database_url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::connect(database_url, migrate).await?))
+    } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::connect(database_url, pool, migrate).await?))
     } else {
         Err(StoreError::UnsupportedUrl)
     }

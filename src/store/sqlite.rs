@@ -6,15 +6,17 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{FromRow, Sqlite, Transaction};
+use sqlx::{Sqlite, Transaction};
 
+use super::rows::{
+    CLIENT_COLUMNS, ClientRow, CodeRow, ConsentRow, GrantRow, TokenRow, USER_COLUMNS, UserRow, parse_scopes,
+};
 use super::{
     BoundRequest, ClientUpdate, CodeRecord, GrantRecord, NewTokens, NewUser, Redemption, SessionRecord, Store,
-    StoreError, StoreResult, ThrottleRecord, TokenKind, TokenRecord, UserCredentials,
+    StoreError, StoreResult, ThrottleRecord, TokenRecord, UserCredentials,
 };
 use crate::clock::UnixTime;
 use crate::domain::client::{Client, NewClient};
-use crate::domain::pkce::{ChallengeMethod, CodeChallenge};
 use crate::domain::scope::ScopeSet;
 use crate::domain::token::SecretHash;
 use crate::domain::user::User;
@@ -68,172 +70,6 @@ fn map_err(error: sqlx::Error) -> StoreError {
     }
     internal(error)
 }
-
-#[derive(FromRow)]
-struct UserRow {
-    id: i64,
-    login: String,
-    name: String,
-    email: String,
-    password_hash: String,
-    bio: String,
-    blog: String,
-    weibo: String,
-    created_at: i64,
-    updated_at: i64,
-}
-
-impl UserRow {
-    fn into_credentials(self) -> UserCredentials {
-        let password_hash = self.password_hash.clone();
-        UserCredentials { user: self.into_user(), password_hash }
-    }
-
-    fn into_user(self) -> User {
-        User {
-            id: self.id,
-            login: self.login,
-            name: self.name,
-            email: self.email,
-            bio: self.bio,
-            blog: self.blog,
-            weibo: self.weibo,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-        }
-    }
-}
-
-#[derive(FromRow)]
-struct ClientRow {
-    id: i64,
-    client_id: String,
-    secret_hash: Option<Vec<u8>>,
-    secret_hint: Option<String>,
-    owner_id: i64,
-    name: String,
-    homepage: String,
-    description: String,
-    redirect_uris: String,
-    scopes: String,
-    created_at: i64,
-}
-
-impl ClientRow {
-    fn into_client(self) -> Client {
-        Client {
-            id: self.id,
-            client_id: self.client_id,
-            secret_hash: self.secret_hash.as_deref().and_then(SecretHash::from_slice),
-            secret_hint: self.secret_hint,
-            owner_id: self.owner_id,
-            name: self.name,
-            homepage: self.homepage,
-            description: self.description,
-            redirect_uris: self.redirect_uris.lines().map(str::to_owned).collect(),
-            scopes: parse_scopes(&self.scopes),
-            created_at: self.created_at,
-        }
-    }
-}
-
-/// Scopes are written canonically by us; anything unreadable is treated as
-/// granting nothing rather than failing the request.
-fn parse_scopes(stored: &str) -> ScopeSet {
-    ScopeSet::parse(stored).unwrap_or_default()
-}
-
-#[derive(FromRow)]
-struct GrantRow {
-    #[sqlx(flatten)]
-    client: ClientRow,
-    granted_scopes: String,
-    granted_at: i64,
-    approved_at: i64,
-}
-
-#[derive(FromRow)]
-struct RequestRow {
-    client_id: i64,
-    user_id: i64,
-    redirect_uri: String,
-    redirect_uri_given: bool,
-    scopes: String,
-    code_challenge: Option<String>,
-    code_challenge_method: Option<String>,
-}
-
-impl RequestRow {
-    fn into_request(self, state: Option<String>) -> BoundRequest {
-        let challenge = match (self.code_challenge, self.code_challenge_method) {
-            (Some(challenge), method) => {
-                ChallengeMethod::parse(method.as_deref()).map(|method| CodeChallenge { challenge, method })
-            }
-            (None, _) => None,
-        };
-        BoundRequest {
-            client_pk: self.client_id,
-            user_id: self.user_id,
-            redirect_uri: self.redirect_uri,
-            redirect_uri_given: self.redirect_uri_given,
-            scopes: parse_scopes(&self.scopes),
-            state,
-            challenge,
-        }
-    }
-}
-
-#[derive(FromRow)]
-struct ConsentRow {
-    #[sqlx(flatten)]
-    request: RequestRow,
-    state: Option<String>,
-    expires_at: i64,
-}
-
-#[derive(FromRow)]
-struct CodeRow {
-    #[sqlx(flatten)]
-    request: RequestRow,
-    family_id: String,
-    expires_at: i64,
-    used_at: Option<i64>,
-}
-
-#[derive(FromRow)]
-struct TokenRow {
-    kind: String,
-    client_pk: i64,
-    client_id: String,
-    user_id: Option<i64>,
-    scopes: String,
-    family_id: String,
-    created_at: i64,
-    expires_at: i64,
-    used_at: Option<i64>,
-    revoked_at: Option<i64>,
-}
-
-impl TokenRow {
-    fn into_record(self) -> TokenRecord {
-        TokenRecord {
-            kind: if self.kind == "refresh" { TokenKind::Refresh } else { TokenKind::Access },
-            client_pk: self.client_pk,
-            client_id: self.client_id,
-            user_id: self.user_id,
-            scopes: parse_scopes(&self.scopes),
-            family_id: self.family_id,
-            created_at: self.created_at,
-            expires_at: self.expires_at,
-            used: self.used_at.is_some(),
-            revoked: self.revoked_at.is_some(),
-        }
-    }
-}
-
-const USER_COLUMNS: &str = "id, login, name, email, password_hash, bio, blog, weibo, created_at, updated_at";
-const CLIENT_COLUMNS: &str = "id, client_id, secret_hash, secret_hint, owner_id, name, homepage, description, \
-                              redirect_uris, scopes, created_at";
 
 async fn write_tokens(tx: &mut Transaction<'_, Sqlite>, tokens: &NewTokens) -> Result<(), sqlx::Error> {
     let rows = [

@@ -1,5 +1,10 @@
-//! The test harness: a real server on a random port against a fresh SQLite
-//! file, with a fixed clock, plus helpers that speak the protocol.
+//! The test harness: a real server on a random port against a fresh
+//! database, with a fixed clock, plus helpers that speak the protocol.
+//!
+//! The backend is chosen by `GATEHOUSE_TEST_BACKEND`: `sqlite` (the default)
+//! gives every test a SQLite file in a temporary directory; `postgres` gives
+//! every test a uniquely named database on the server `TEST_DATABASE_URL`
+//! names (`scripts/test` starts a throwaway one).
 
 use std::sync::Arc;
 
@@ -13,6 +18,7 @@ use gatehouse::startup::App;
 use gatehouse::state::AppState;
 use gatehouse::store::Store;
 use reqwest::header::LOCATION;
+use sqlx::Connection as _;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 use url::Url;
@@ -38,9 +44,65 @@ pub struct TestApp {
     pub clock: Arc<FixedClock>,
     /// The server's state.
     pub state: AppState,
-    /// Where the database lives.
-    _dir: TempDir,
+    /// The database (kept alive for the test's duration).
+    _database: TestDatabase,
     _shutdown: oneshot::Sender<()>,
+}
+
+/// Which database this pass of the suite runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// From `GATEHOUSE_TEST_BACKEND` (`sqlite` when unset).
+    pub fn current() -> Backend {
+        match std::env::var("GATEHOUSE_TEST_BACKEND").as_deref() {
+            Ok("postgres" | "postgresql" | "pg") => Backend::Postgres,
+            Ok("sqlite") | Err(_) => Backend::Sqlite,
+            Ok(other) => panic!("GATEHOUSE_TEST_BACKEND={other}: expected sqlite or postgres"),
+        }
+    }
+}
+
+/// A fresh, empty database for one test (not yet migrated).
+pub struct TestDatabase {
+    /// What `--database-url` takes.
+    pub url: String,
+    /// The SQLite file's directory, removed on drop.
+    pub dir: Option<TempDir>,
+}
+
+impl TestDatabase {
+    /// On the current pass's backend.
+    pub async fn create() -> TestDatabase {
+        match Backend::current() {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}", dir.path().join("gatehouse.db").display());
+                TestDatabase { url, dir: Some(dir) }
+            }
+            Backend::Postgres => TestDatabase::postgres().await,
+        }
+    }
+
+    /// A new database on the PostgreSQL server of `TEST_DATABASE_URL`, named
+    /// uniquely so tests run in parallel without sharing anything. Databases
+    /// are left for the throwaway server's removal.
+    pub async fn postgres() -> TestDatabase {
+        let admin = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| {
+            panic!("TEST_DATABASE_URL is not set: run scripts/test, which starts a throwaway PostgreSQL")
+        });
+        let name = format!("gatehouse_test_{}", uuid::Uuid::now_v7().simple());
+        let mut connection = sqlx::PgConnection::connect(&admin).await.unwrap();
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut connection).await.unwrap();
+        connection.close().await.unwrap();
+        let mut url = Url::parse(&admin).unwrap();
+        url.set_path(&name);
+        TestDatabase { url: url.to_string(), dir: None }
+    }
 }
 
 /// A user with the password they were created with.
@@ -72,10 +134,10 @@ impl TestApp {
     }
 
     pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
-        let dir = tempfile::tempdir().unwrap();
+        let database = TestDatabase::create().await;
         let mut settings = Settings {
             listen: "127.0.0.1:0".parse().unwrap(),
-            database_url: format!("sqlite://{}", dir.path().join("gatehouse.db").display()),
+            database_url: database.url.clone(),
             ..Settings::default()
         };
         configure(&mut settings);
@@ -88,7 +150,7 @@ impl TestApp {
         tokio::spawn(app.run(async move {
             let _ = rx.await;
         }));
-        TestApp { base, http: client(false), store, clock, state, _dir: dir, _shutdown: tx }
+        TestApp { base, http: client(false), store, clock, state, _database: database, _shutdown: tx }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -22,6 +22,7 @@ mod password_grant;
 mod pkce;
 mod refresh_token;
 mod revoke_introspect;
+mod scale_out;
 mod scopes;
 mod store_contract;
 mod user_agent;

@@ -1,0 +1,178 @@
+//! Row types shared by both SQL backends: what a `SELECT` returns, mapped
+//! into the store's records. `FromRow` is derived generically over the
+//! driver's row type, so SQLite and PostgreSQL decode the same structs.
+
+use sqlx::FromRow;
+
+use super::{BoundRequest, TokenKind, TokenRecord, UserCredentials};
+use crate::domain::client::Client;
+use crate::domain::pkce::{ChallengeMethod, CodeChallenge};
+use crate::domain::scope::ScopeSet;
+use crate::domain::token::SecretHash;
+use crate::domain::user::User;
+
+#[derive(FromRow)]
+pub(super) struct UserRow {
+    pub(super) id: i64,
+    pub(super) login: String,
+    pub(super) name: String,
+    pub(super) email: String,
+    pub(super) password_hash: String,
+    pub(super) bio: String,
+    pub(super) blog: String,
+    pub(super) weibo: String,
+    pub(super) created_at: i64,
+    pub(super) updated_at: i64,
+}
+
+impl UserRow {
+    pub(super) fn into_credentials(self) -> UserCredentials {
+        let password_hash = self.password_hash.clone();
+        UserCredentials { user: self.into_user(), password_hash }
+    }
+
+    pub(super) fn into_user(self) -> User {
+        User {
+            id: self.id,
+            login: self.login,
+            name: self.name,
+            email: self.email,
+            bio: self.bio,
+            blog: self.blog,
+            weibo: self.weibo,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+#[derive(FromRow)]
+pub(super) struct ClientRow {
+    pub(super) id: i64,
+    pub(super) client_id: String,
+    pub(super) secret_hash: Option<Vec<u8>>,
+    pub(super) secret_hint: Option<String>,
+    pub(super) owner_id: i64,
+    pub(super) name: String,
+    pub(super) homepage: String,
+    pub(super) description: String,
+    pub(super) redirect_uris: String,
+    pub(super) scopes: String,
+    pub(super) created_at: i64,
+}
+
+impl ClientRow {
+    pub(super) fn into_client(self) -> Client {
+        Client {
+            id: self.id,
+            client_id: self.client_id,
+            secret_hash: self.secret_hash.as_deref().and_then(SecretHash::from_slice),
+            secret_hint: self.secret_hint,
+            owner_id: self.owner_id,
+            name: self.name,
+            homepage: self.homepage,
+            description: self.description,
+            redirect_uris: self.redirect_uris.lines().map(str::to_owned).collect(),
+            scopes: parse_scopes(&self.scopes),
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// Scopes are written canonically by us; anything unreadable is treated as
+/// granting nothing rather than failing the request.
+pub(super) fn parse_scopes(stored: &str) -> ScopeSet {
+    ScopeSet::parse(stored).unwrap_or_default()
+}
+
+#[derive(FromRow)]
+pub(super) struct GrantRow {
+    #[sqlx(flatten)]
+    pub(super) client: ClientRow,
+    pub(super) granted_scopes: String,
+    pub(super) granted_at: i64,
+    pub(super) approved_at: i64,
+}
+
+#[derive(FromRow)]
+pub(super) struct RequestRow {
+    pub(super) client_id: i64,
+    pub(super) user_id: i64,
+    pub(super) redirect_uri: String,
+    pub(super) redirect_uri_given: bool,
+    pub(super) scopes: String,
+    pub(super) code_challenge: Option<String>,
+    pub(super) code_challenge_method: Option<String>,
+}
+
+impl RequestRow {
+    pub(super) fn into_request(self, state: Option<String>) -> BoundRequest {
+        let challenge = match (self.code_challenge, self.code_challenge_method) {
+            (Some(challenge), method) => {
+                ChallengeMethod::parse(method.as_deref()).map(|method| CodeChallenge { challenge, method })
+            }
+            (None, _) => None,
+        };
+        BoundRequest {
+            client_pk: self.client_id,
+            user_id: self.user_id,
+            redirect_uri: self.redirect_uri,
+            redirect_uri_given: self.redirect_uri_given,
+            scopes: parse_scopes(&self.scopes),
+            state,
+            challenge,
+        }
+    }
+}
+
+#[derive(FromRow)]
+pub(super) struct ConsentRow {
+    #[sqlx(flatten)]
+    pub(super) request: RequestRow,
+    pub(super) state: Option<String>,
+    pub(super) expires_at: i64,
+}
+
+#[derive(FromRow)]
+pub(super) struct CodeRow {
+    #[sqlx(flatten)]
+    pub(super) request: RequestRow,
+    pub(super) family_id: String,
+    pub(super) expires_at: i64,
+    pub(super) used_at: Option<i64>,
+}
+
+#[derive(FromRow)]
+pub(super) struct TokenRow {
+    pub(super) kind: String,
+    pub(super) client_pk: i64,
+    pub(super) client_id: String,
+    pub(super) user_id: Option<i64>,
+    pub(super) scopes: String,
+    pub(super) family_id: String,
+    pub(super) created_at: i64,
+    pub(super) expires_at: i64,
+    pub(super) used_at: Option<i64>,
+    pub(super) revoked_at: Option<i64>,
+}
+
+impl TokenRow {
+    pub(super) fn into_record(self) -> TokenRecord {
+        TokenRecord {
+            kind: if self.kind == "refresh" { TokenKind::Refresh } else { TokenKind::Access },
+            client_pk: self.client_pk,
+            client_id: self.client_id,
+            user_id: self.user_id,
+            scopes: parse_scopes(&self.scopes),
+            family_id: self.family_id,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            used: self.used_at.is_some(),
+            revoked: self.revoked_at.is_some(),
+        }
+    }
+}
+
+pub(super) const USER_COLUMNS: &str = "id, login, name, email, password_hash, bio, blog, weibo, created_at, updated_at";
+pub(super) const CLIENT_COLUMNS: &str = "id, client_id, secret_hash, secret_hint, owner_id, name, homepage, description, \
+                              redirect_uris, scopes, created_at";
