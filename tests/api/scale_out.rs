@@ -528,3 +528,33 @@ async fn an_instance_killed_mid_load_leaves_every_issued_token_working_and_nothi
     .unwrap();
     assert_eq!(inconsistent_codes, 0, "a code spent without tokens, or tokens without a spent code");
 }
+
+#[tokio::test]
+async fn failed_sign_ins_alternating_between_instances_are_throttled_together() {
+    let database = TestDatabase::postgres().await;
+    let instances = start_instances(&database.url, 2).await;
+    let (client_id, secret) = seed_user_and_app(&database.url);
+    let attempt = |at: &Instance| {
+        http(false).post(at.url("/oauth/token")).form(&[
+            ("grant_type", "password"),
+            ("username", "ann@example.com"),
+            ("password", "a wrong guess"),
+            ("client_id", client_id.as_str()),
+            ("client_secret", secret.as_str()),
+        ])
+    };
+
+    let mut first_refusal = None;
+    for number in 1..=12 {
+        let status = attempt(&instances[number % 2]).send().await.unwrap().status().as_u16();
+        if status == 429 {
+            first_refusal = Some(number);
+            break;
+        }
+        assert_eq!(status, 400);
+    }
+
+    // Six failures lock the account for 1 s (2 s after a seventh): counted per
+    // instance, alternating attempts would not be refused before the twelfth.
+    assert!(matches!(first_refusal, Some(7 | 8)), "first 429 at attempt {first_refusal:?}");
+}
