@@ -6,9 +6,9 @@ pub(crate) mod client_addr;
 mod error;
 mod health;
 pub mod i18n;
-mod oauth;
+pub mod oauth;
 mod pages;
-mod params;
+pub mod params;
 mod redirect;
 mod session;
 

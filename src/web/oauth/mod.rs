@@ -1,9 +1,9 @@
 //! The OAuth endpoints: authorization, token, revocation, introspection, metadata.
 
 mod authorize;
-mod client_credentials;
+pub mod client_credentials;
 mod metadata;
-mod token;
+pub mod token;
 
 use axum::Router;
 use axum::routing::{get, post};

@@ -79,7 +79,7 @@ pub async fn token_post(
 }
 
 /// Parses the grant, tagged by `grant_type`.
-fn grant_request(params: &mut Params) -> Result<GrantRequest, TokenError> {
+pub fn grant_request(params: &mut Params) -> Result<GrantRequest, TokenError> {
     fn required(params: &mut Params, name: &str) -> Result<String, TokenError> {
         params.take(name).ok_or_else(|| TokenError::InvalidRequest(format!("{name} is required")))
     }
