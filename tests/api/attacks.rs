@@ -147,3 +147,79 @@ async fn forwarded_addresses_are_ignored_unless_the_operator_trusts_a_proxy() {
 
     assert_eq!(next.status(), 429, "a spoofed header must not spread guesses over fake addresses");
 }
+
+#[tokio::test]
+async fn clickjacking_of_the_consent_page_refused() {
+    let app = TestApp::spawn().await;
+    let ann = app.create_user("ann").await;
+    let client = app.register_client(&ann, "user_info").await;
+    let browser = app.browser();
+    app.login_as(&browser, &ann).await;
+
+    let consent = app
+        .authorize(&browser, &[("client_id", client.id()), ("redirect_uri", CALLBACK), ("response_type", "code")])
+        .await;
+
+    assert_eq!(consent.status(), 200);
+    assert_eq!(consent.headers()["x-frame-options"], "DENY");
+    assert!(consent.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+}
+
+#[tokio::test]
+async fn code_leak_through_referrer_or_caches_prevented() {
+    let app = TestApp::spawn().await;
+    let ann = app.create_user("ann").await;
+    let client = app.register_client(&ann, "user_info").await;
+    let browser = app.browser();
+    app.login_as(&browser, &ann).await;
+    let consent = app
+        .authorize(
+            &browser,
+            &[
+                ("client_id", client.id()),
+                ("redirect_uri", CALLBACK),
+                ("response_type", "code"),
+                ("scope", "user_info"),
+            ],
+        )
+        .await;
+    let approved = app.decide(&browser, &consent.text().await.unwrap(), "authorize").await;
+    let skipped = app
+        .authorize(
+            &browser,
+            &[
+                ("client_id", client.id()),
+                ("redirect_uri", CALLBACK),
+                ("response_type", "code"),
+                ("scope", "user_info"),
+            ],
+        )
+        .await;
+
+    for response in [&approved, &skipped] {
+        assert!(query_value(&location(response), "code").is_some());
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        assert_eq!(response.headers()["referrer-policy"], "no-referrer");
+    }
+    assert_eq!(approved.status(), 303, "never 307 after a form post (RFC 9700 §4.12)");
+}
+
+#[tokio::test]
+async fn stolen_refresh_token_of_another_client_refused() {
+    let app = TestApp::spawn().await;
+    let ann = app.create_user("ann").await;
+    let victim = app.register_client(&ann, "user_info").await;
+    let thief = app.register_client(&ann, "user_info").await;
+    let tokens = app.password_grant(&ann, &victim, "user_info").await;
+
+    let response = app
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+            ("client_id", thief.id()),
+            ("client_secret", thief.secret()),
+        ])
+        .await;
+
+    assert_oauth_error(response, 400, "invalid_grant").await;
+}

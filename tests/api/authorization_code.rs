@@ -150,7 +150,7 @@ async fn unknown_client_gets_an_error_page_and_never_a_redirect() {
 }
 
 #[tokio::test]
-async fn unregistered_redirect_uri_gets_an_error_page_and_never_a_redirect() {
+async fn open_redirect_refused() {
     let app = TestApp::spawn().await;
     let ann = app.create_user("ann").await;
     let client = app.register_client(&ann, "user_info").await;
@@ -235,7 +235,7 @@ async fn denying_redirects_with_access_denied_and_state() {
 }
 
 #[tokio::test]
-async fn a_code_cannot_be_redeemed_twice_and_the_replay_revokes_its_tokens() {
+async fn replayed_code_revokes_tokens() {
     let app = TestApp::spawn().await;
     let ann = app.create_user("ann").await;
     let client = app.register_client(&ann, "user_info").await;
@@ -283,7 +283,7 @@ async fn a_code_expires_after_ten_minutes() {
 }
 
 #[tokio::test]
-async fn a_code_is_bound_to_its_client_and_callback() {
+async fn code_injection_at_another_client_or_callback_refused() {
     let app = TestApp::spawn().await;
     let ann = app.create_user("ann").await;
     let client =
@@ -386,7 +386,7 @@ async fn the_consent_page_names_the_application_owner_and_every_scope() {
 }
 
 #[tokio::test]
-async fn the_consent_form_without_its_csrf_token_is_refused() {
+async fn consent_without_csrf_token_refused() {
     let app = TestApp::spawn().await;
     let ann = app.create_user("ann").await;
     let client = app.register_client(&ann, "user_info").await;

@@ -22,7 +22,7 @@ async fn the_sign_in_form_has_the_contract_labels_and_security_headers() {
 }
 
 #[tokio::test]
-async fn signing_in_sets_an_httponly_lax_session_cookie_with_a_new_id() {
+async fn session_fixation_refused() {
     let app = TestApp::spawn().await;
     let ann = app.create_user("ann").await;
     let browser = app.browser();
@@ -124,7 +124,7 @@ async fn a_sign_in_form_without_its_csrf_token_is_refused() {
 }
 
 #[tokio::test]
-async fn return_addresses_outside_this_server_fall_back_to_home() {
+async fn open_redirect_after_sign_in_refused() {
     let app = TestApp::spawn().await;
     let ann = app.create_user("ann").await;
 
@@ -223,7 +223,7 @@ async fn signing_out_ends_the_session_on_the_server() {
 }
 
 #[tokio::test]
-async fn user_text_is_always_escaped() {
+async fn stored_xss_in_application_name_escaped() {
     let app = TestApp::spawn().await;
     let ann = app.create_user("ann").await;
     let form = gatehouse::apps::ApplicationForm {

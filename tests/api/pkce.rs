@@ -96,7 +96,7 @@ async fn plain_challenges_work_and_missing_verifiers_fail() {
 }
 
 #[tokio::test]
-async fn a_code_issued_without_a_challenge_refuses_a_verifier() {
+async fn pkce_downgrade_with_verifier_on_plain_code_refused() {
     let app = TestApp::spawn().await;
     let ann = app.create_user("ann").await;
     let client = app.register_client(&ann, "user_info").await;

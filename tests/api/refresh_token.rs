@@ -102,7 +102,7 @@ async fn refresh_with_wrong_client_credentials_is_refused() {
 }
 
 #[tokio::test]
-async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
+async fn refresh_token_reuse_revokes_family() {
     let app = TestApp::spawn().await;
     let ann = app.create_user("ann").await;
     let client = app.register_client(&ann, "user_info").await;
