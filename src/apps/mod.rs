@@ -197,7 +197,10 @@ mod tests {
             (|f| f.name = " ".into(), "Application name"),
             (|f| f.homepage = "javascript:alert(1)".into(), "Homepage"),
             (|f| f.redirect_uris.clear(), "callback URLs"),
-            (|f| f.redirect_uris = (0..11).map(|i| format!("https://a.example/{i}")).collect(), "1 to 10 callback URLs"),
+            (
+                |f| f.redirect_uris = (0..11).map(|i| format!("https://a.example/{i}")).collect(),
+                "1 to 10 callback URLs",
+            ),
             (|f| f.redirect_uris = vec!["data:text/html,x".into()], "scheme `data`"),
             (|f| f.scopes = "admin".into(), "unknown scope"),
         ];

@@ -157,6 +157,22 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// Stops this server and starts a new one on the same database, as an
+    /// operator's restart would (on a new port).
+    pub async fn restart(self) -> TestApp {
+        let TestApp { state, clock, _database, _shutdown, .. } = self;
+        drop(_shutdown);
+        let settings = Settings { listen: "127.0.0.1:0".parse().unwrap(), issuer: None, ..(*state.settings).clone() };
+        let app = App::build_with_clock(settings, clock.clone()).await.unwrap();
+        let base = format!("http://127.0.0.1:{}", app.port());
+        let (state, store) = (app.state(), app.store());
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(app.run(async move {
+            let _ = rx.await;
+        }));
+        TestApp { base, http: client(false), store, clock, state, _database, _shutdown: tx }
+    }
+
     /// A browser: its own cookie jar, redirects not followed.
     pub fn browser(&self) -> reqwest::Client {
         client(true)

@@ -251,3 +251,16 @@ async fn stored_xss_in_application_name_escaped() {
     assert!(!page.contains("<script>alert(1)</script>"));
     assert!(page.contains("&#60;script&#62;") || page.contains("&lt;script&gt;"), "{page}");
 }
+
+#[tokio::test]
+async fn sessions_survive_a_server_restart() {
+    let app = TestApp::spawn().await;
+    let ann = app.create_user("ann").await;
+    let browser = app.browser();
+    app.login_as(&browser, &ann).await;
+
+    let app = app.restart().await;
+
+    let home = browser.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("Signed in as"), "{home}");
+}
