@@ -127,12 +127,13 @@ async fn limit_headers(request: Request, next: axum::middleware::Next) -> axum::
 /// Headers on every response unless a handler set its own: no framing, no
 /// outside content, no referrer (authorize URLs carry `state`), no caching.
 fn with_security_headers(router: Router) -> Router {
-    const HEADERS: [(HeaderName, &str); 5] = [
+    const HEADERS: [(HeaderName, &str); 6] = [
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::CONTENT_SECURITY_POLICY, CSP),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
         (header::CACHE_CONTROL, "no-store"),
+        (header::PRAGMA, "no-cache"),
     ];
     HEADERS.into_iter().fold(router, |router, (name, value)| {
         router.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)))
