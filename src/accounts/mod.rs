@@ -96,8 +96,9 @@ pub async fn authenticate(
     }
 }
 
-/// Signs in with throttling: refused while the account or the address is
-/// locked; a failure counts against both, a success resets the account.
+/// Signs in with throttling: every attempt is counted against the account
+/// and the address before the password is checked, and refused while either
+/// is locked; a success resets the account's count.
 pub async fn sign_in(
     store: &dyn Store,
     hasher: &PasswordHasher,
@@ -107,18 +108,10 @@ pub async fn sign_in(
     now: UnixTime,
 ) -> Result<User, AccountError> {
     let attempt = throttle::Attempt::new(email, address);
-    if let Some(retry_after) = throttle::locked_for(store, &attempt, now).await? {
+    if let Some(retry_after) = throttle::begin(store, &attempt, now).await? {
         return Err(AccountError::Throttled { retry_after });
     }
-    match authenticate(store, hasher, email, password).await {
-        Ok(user) => {
-            throttle::succeeded(store, &attempt).await?;
-            Ok(user)
-        }
-        Err(AccountError::InvalidCredentials) => {
-            throttle::failed(store, &attempt, now).await?;
-            Err(AccountError::InvalidCredentials)
-        }
-        Err(other) => Err(other),
-    }
+    let user = authenticate(store, hasher, email, password).await?;
+    throttle::succeeded(store, &attempt).await?;
+    Ok(user)
 }

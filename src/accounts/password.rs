@@ -1,10 +1,15 @@
 //! Password hashing with Argon2id. Hashing is slow on purpose, so it runs on
-//! the blocking pool; unknown accounts are checked against a dummy hash so the
-//! answer takes as long as for a wrong password.
+//! the blocking pool, at most one hash per core at a time (each takes
+//! `memory_kib` of memory: unbounded, a burst of sign-ins would exhaust it);
+//! unknown accounts are checked against a dummy hash so the answer takes as
+//! long as for a wrong password.
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use std::sync::Arc;
+
 use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::Semaphore;
 
 use crate::domain::user::Password;
 
@@ -35,6 +40,7 @@ pub struct HashError(String);
 pub struct PasswordHasher {
     params: Params,
     dummy_hash: String,
+    running: Arc<Semaphore>,
 }
 
 impl PasswordHasher {
@@ -43,15 +49,20 @@ impl PasswordHasher {
         let params = Params::new(settings.memory_kib, settings.iterations, settings.parallelism, None)
             .map_err(|e| HashError(e.to_string()))?;
         let dummy_hash = hash_with(&params, "gatehouse dummy password")?;
-        Ok(PasswordHasher { params, dummy_hash })
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        Ok(PasswordHasher { params, dummy_hash, running: Arc::new(Semaphore::new(cores)) })
     }
 
     /// The PHC string of a new password.
     pub async fn hash(&self, password: Password) -> Result<String, HashError> {
         let params = self.params.clone();
-        tokio::task::spawn_blocking(move || hash_with(&params, password.expose()))
-            .await
-            .map_err(|e| HashError(e.to_string()))?
+        let permit = Arc::clone(&self.running).acquire_owned().await.map_err(|e| HashError(e.to_string()))?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            hash_with(&params, password.expose())
+        })
+        .await
+        .map_err(|e| HashError(e.to_string()))?
     }
 
     /// Whether `password` matches `stored`; with no stored hash (unknown
@@ -60,7 +71,11 @@ impl PasswordHasher {
         let known = stored.is_some();
         let hash = stored.unwrap_or_else(|| self.dummy_hash.clone());
         let params = self.params.clone();
+        let Ok(permit) = Arc::clone(&self.running).acquire_owned().await else {
+            return false;
+        };
         let matched = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             PasswordHash::new(&hash)
                 .map(|parsed| argon2(&params).verify_password(password.expose().as_bytes(), &parsed).is_ok())
                 .unwrap_or(false)

@@ -1,24 +1,22 @@
 //! Brute-force throttling of sign-in and the password grant (SPEC §3, RFC
-//! 9700 §4.16 on credential guessing): consecutive failures are counted per
-//! account and per client address, in the database so every instance sees
-//! them. Past a threshold each failure locks the key for an exponentially
+//! 6819 §4.4.3.6): attempts are counted per account and per client address,
+//! in the database so every instance sees them, and counted *before* the
+//! password is checked, so a burst of parallel guesses cannot slip past a
+//! lock. Past a threshold each attempt locks the key for an exponentially
 //! growing time, capped, so an attacker cannot lock the rightful owner out
-//! for long; the count restarts after an hour without failures, and a
+//! for long; the count restarts after an hour without attempts, and a
 //! successful sign-in resets the account's count.
 
 use std::net::IpAddr;
 
 use crate::clock::UnixTime;
-use crate::store::{Store, StoreError};
+use crate::store::{AttemptVerdict, Store, StoreError, ThrottleRule};
 
-/// Failures older than this no longer count (seconds).
-pub const WINDOW: i64 = 3600;
-/// Failures of one account allowed before locks begin.
-pub const ACCOUNT_THRESHOLD: i64 = 5;
-/// Failures from one address allowed before locks begin (higher: offices share addresses).
-pub const ADDRESS_THRESHOLD: i64 = 20;
-/// The longest lock (seconds).
-pub const MAX_LOCK: i64 = 900;
+/// Attempts on one account: 5 allowed, then 1 s doubling up to 15 minutes.
+pub const ACCOUNT_RULE: ThrottleRule = ThrottleRule { window: 3600, threshold: 5, max_lock: 900 };
+/// Attempts from one address (an IPv4 address or an IPv6 /64): higher,
+/// because offices share addresses.
+pub const ADDRESS_RULE: ThrottleRule = ThrottleRule { window: 3600, threshold: 20, max_lock: 900 };
 
 /// Who is trying: the account named and the client's address.
 #[derive(Debug, Clone)]
@@ -32,73 +30,75 @@ impl Attempt {
     pub fn new(email: &str, address: IpAddr) -> Attempt {
         Attempt {
             account_key: format!("account:{}", email.trim().to_lowercase()),
-            address_key: format!("address:{address}"),
+            address_key: format!("address:{}", network_of(address)),
         }
     }
 }
 
-/// Lock after the `failures`-th failure: none up to the threshold, then 1 s,
-/// 2 s, 4 s, … up to [`MAX_LOCK`].
-fn lock_after(failures: i64, threshold: i64) -> i64 {
-    let over = failures - threshold;
-    if over <= 0 {
-        0
-    } else {
-        let exponent = u32::try_from(over - 1).unwrap_or(u32::MAX).min(20);
-        (1_i64 << exponent).min(MAX_LOCK)
+/// IPv6 clients usually hold a whole /64: count that, not each address in it.
+fn network_of(address: IpAddr) -> String {
+    match address {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
     }
 }
 
-fn account_lock(failures: i64) -> i64 {
-    lock_after(failures, ACCOUNT_THRESHOLD)
-}
-
-fn address_lock(failures: i64) -> i64 {
-    lock_after(failures, ADDRESS_THRESHOLD)
-}
-
-/// Seconds until `attempt` may be made, or `None` if it may be made now.
-pub async fn locked_for(store: &dyn Store, attempt: &Attempt, now: UnixTime) -> Result<Option<i64>, StoreError> {
-    let mut wait = 0;
-    for key in [&attempt.account_key, &attempt.address_key] {
-        if let Some(record) = store.find_throttle(key).await? {
-            wait = wait.max(record.locked_until - now);
+/// Counts the attempt against the address, then the account; refused (with
+/// the seconds to wait) while either is locked.
+pub async fn begin(store: &dyn Store, attempt: &Attempt, now: UnixTime) -> Result<Option<i64>, StoreError> {
+    for (key, rule) in [(&attempt.address_key, &ADDRESS_RULE), (&attempt.account_key, &ACCOUNT_RULE)] {
+        if let AttemptVerdict::Locked { retry_after } = store.count_attempt(key, now, rule).await? {
+            return Ok(Some(retry_after));
         }
     }
-    Ok((wait > 0).then_some(wait))
+    Ok(None)
 }
 
-/// Counts a failed attempt against the account and the address.
-pub async fn failed(store: &dyn Store, attempt: &Attempt, now: UnixTime) -> Result<(), StoreError> {
-    store.record_failure(&attempt.account_key, now, WINDOW, account_lock).await?;
-    store.record_failure(&attempt.address_key, now, WINDOW, address_lock).await?;
-    Ok(())
-}
-
-/// A success resets the account's count (not the address's: one's own
-/// account must not launder guesses against others).
+/// A success resets the account's count and takes the attempt back from the
+/// address (one's own account must not launder guesses against others).
 pub async fn succeeded(store: &dyn Store, attempt: &Attempt) -> Result<(), StoreError> {
-    store.clear_throttle(&attempt.account_key).await
+    store.clear_throttle(&attempt.account_key).await?;
+    store.forgive_attempt(&attempt.address_key).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::{ThrottleRecord, settle_attempt};
 
     #[test]
     fn locks_start_after_the_threshold_and_double_up_to_the_cap() {
-        let locks: Vec<i64> = (1..=10).map(account_lock).collect();
+        let locks: Vec<i64> = (1..=10).map(|n| ACCOUNT_RULE.lock_after(n)).collect();
         assert_eq!(locks, [0, 0, 0, 0, 0, 1, 2, 4, 8, 16]);
-        assert_eq!(account_lock(1000), MAX_LOCK);
-        assert_eq!(address_lock(20), 0);
-        assert_eq!(address_lock(21), 1);
+        assert_eq!(ACCOUNT_RULE.lock_after(1000), 900);
+        assert_eq!(ADDRESS_RULE.lock_after(20), 0);
+        assert_eq!(ADDRESS_RULE.lock_after(21), 1);
     }
 
     #[test]
-    fn the_account_key_ignores_case_and_spaces() {
+    fn a_locked_key_refuses_without_counting_and_an_old_count_restarts() {
+        let locked = ThrottleRecord { failures: 7, last_failure_at: 100, locked_until: 110 };
+        assert_eq!(settle_attempt(locked, 105, &ACCOUNT_RULE), AttemptVerdict::Locked { retry_after: 5 });
+        let AttemptVerdict::Allowed(next) = settle_attempt(locked, 110, &ACCOUNT_RULE) else { panic!() };
+        assert_eq!((next.failures, next.locked_until), (8, 110 + 4));
+        let AttemptVerdict::Allowed(fresh) = settle_attempt(locked, 110 + 3601, &ACCOUNT_RULE) else { panic!() };
+        assert_eq!(fresh.failures, 1);
+    }
+
+    #[test]
+    fn keys_ignore_email_case_and_group_ipv6_by_64() {
         let a = Attempt::new(" Ann@Example.com", "127.0.0.1".parse().unwrap());
-        let b = Attempt::new("ann@example.com", "::1".parse().unwrap());
+        let b = Attempt::new("ann@example.com", "2001:db8:1:2:aaaa::1".parse().unwrap());
+        let c = Attempt::new("x@example.com", "2001:db8:1:2:bbbb::9".parse().unwrap());
         assert_eq!(a.account_key, b.account_key);
-        assert_ne!(a.address_key, b.address_key);
+        assert_eq!(b.address_key, c.address_key);
+        assert_eq!(b.address_key, "address:2001:db8:1:2::/64");
+        assert_eq!(Attempt::new("x", "::ffff:10.0.0.1".parse().unwrap()).address_key, "address:10.0.0.1");
     }
 }

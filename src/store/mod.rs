@@ -33,7 +33,7 @@ pub enum StoreError {
     #[error("unsupported database URL (expected sqlite://… or postgres://…)")]
     UnsupportedUrl,
     /// Anything else: the database is unreachable, a query failed, …
-    #[error("storage failure")]
+    #[error("storage failure: {0}")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
@@ -157,8 +157,11 @@ pub struct NewTokens {
     pub client_pk: i64,
     /// The user; `None` for `client_credentials`.
     pub user_id: Option<i64>,
-    /// Granted scopes.
+    /// The access token's scopes.
     pub scopes: ScopeSet,
+    /// The refresh token's scopes: the grant's, even when a refresh narrowed
+    /// the access token (RFC 6749 §6: "MUST be identical").
+    pub refresh_scopes: ScopeSet,
     /// The grant they descend from.
     pub family_id: String,
     /// Issue time.
@@ -306,16 +309,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// The failure count and lock of a throttling key (an account or a client address).
     async fn find_throttle(&self, key: &str) -> StoreResult<Option<ThrottleRecord>>;
-    /// Counts one more failure for `key` and sets its lock: the count starts
-    /// again at 1 when the previous failure is older than `window` seconds.
-    /// `lock_for` maps the new count to a lock duration in seconds. Returns the new state.
-    async fn record_failure(
-        &self,
-        key: &str,
-        now: UnixTime,
-        window: i64,
-        lock_for: fn(i64) -> i64,
-    ) -> StoreResult<ThrottleRecord>;
+    /// Counts an attempt against `key` before it is checked, unless the key
+    /// is locked: then nothing is counted and the lock's remaining seconds
+    /// come back. Atomic per key (a row lock), so a burst of concurrent
+    /// attempts cannot all slip past the lock. The count starts again at 1
+    /// when the previous attempt is older than the rule's window, and the
+    /// rule's lock for the new count is set in the same transaction.
+    async fn count_attempt(&self, key: &str, now: UnixTime, rule: &ThrottleRule) -> StoreResult<AttemptVerdict>;
+    /// Takes one counted attempt back (it turned out to succeed).
+    async fn forgive_attempt(&self, key: &str) -> StoreResult<()>;
     /// Forgets a key's failures (after a success).
     async fn clear_throttle(&self, key: &str) -> StoreResult<()>;
 
@@ -361,6 +363,61 @@ pub struct ThrottleRecord {
     pub last_failure_at: UnixTime,
     /// Attempts are refused until then.
     pub locked_until: UnixTime,
+}
+
+/// When a throttling key locks: after `threshold` counted attempts within
+/// `window` seconds, each further one locks it for 1 s, 2 s, 4 s, … up to `max_lock`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottleRule {
+    /// Attempts older than this (seconds) no longer count.
+    pub window: i64,
+    /// Attempts allowed before locks begin.
+    pub threshold: i64,
+    /// The longest lock (seconds).
+    pub max_lock: i64,
+}
+
+impl ThrottleRule {
+    /// Seconds of lock after the `attempts`-th counted attempt.
+    pub fn lock_after(&self, attempts: i64) -> i64 {
+        let over = attempts - self.threshold;
+        if over <= 0 {
+            return 0;
+        }
+        let exponent = u32::try_from(over - 1).unwrap_or(u32::MAX).min(30);
+        (1_i64 << exponent).min(self.max_lock)
+    }
+
+    /// The state after one more attempt on `previous` at `now`.
+    pub fn next(&self, previous: Option<ThrottleRecord>, now: UnixTime) -> ThrottleRecord {
+        let failures = match previous {
+            Some(p) if p.last_failure_at >= now - self.window => p.failures + 1,
+            _ => 1,
+        };
+        ThrottleRecord { failures, last_failure_at: now, locked_until: now + self.lock_after(failures) }
+    }
+}
+
+/// The verdict on an attempt given the key's stored state (a fresh key is
+/// stored as all zeros): locked keys refuse without counting.
+pub fn settle_attempt(stored: ThrottleRecord, now: UnixTime, rule: &ThrottleRule) -> AttemptVerdict {
+    if stored.locked_until > now {
+        return AttemptVerdict::Locked { retry_after: stored.locked_until - now };
+    }
+    let previous = (stored.failures > 0).then_some(stored);
+    AttemptVerdict::Allowed(rule.next(previous, now))
+}
+
+/// Whether an attempt may go ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptVerdict {
+    /// Counted; go ahead.
+    Allowed(ThrottleRecord),
+    /// Locked: refused without counting, for this many more seconds.
+    Locked {
+        /// Seconds until the lock ends.
+        retry_after: i64,
+    },
 }
 
 /// How a server backend's connection pool is sized and bounded (PostgreSQL;

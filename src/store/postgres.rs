@@ -19,8 +19,9 @@ use super::rows::{
     CLIENT_COLUMNS, ClientRow, CodeRow, ConsentRow, GrantRow, TokenRow, USER_COLUMNS, UserRow, parse_scopes,
 };
 use super::{
-    BoundRequest, ClientUpdate, CodeRecord, GrantRecord, NewTokens, NewUser, PoolSettings, Redemption, SessionRecord,
-    Store, StoreError, StoreResult, ThrottleRecord, TokenRecord, UserCredentials,
+    AttemptVerdict, BoundRequest, ClientUpdate, CodeRecord, GrantRecord, NewTokens, NewUser, PoolSettings, Redemption,
+    SessionRecord, Store, StoreError, StoreResult, ThrottleRecord, ThrottleRule, TokenRecord, UserCredentials,
+    settle_attempt,
 };
 use crate::clock::UnixTime;
 use crate::domain::client::{Client, NewClient};
@@ -98,10 +99,10 @@ fn map_err(error: sqlx::Error) -> StoreError {
 
 async fn write_tokens(tx: &mut Transaction<'_, Postgres>, tokens: &NewTokens) -> Result<(), sqlx::Error> {
     let rows = [
-        (Some(tokens.access_hash), "access", tokens.access_expires_at),
-        (tokens.refresh_hash, "refresh", tokens.refresh_expires_at),
+        (Some(tokens.access_hash), "access", tokens.access_expires_at, &tokens.scopes),
+        (tokens.refresh_hash, "refresh", tokens.refresh_expires_at, &tokens.refresh_scopes),
     ];
-    for (hash, kind, expires_at) in rows {
+    for (hash, kind, expires_at, scopes) in rows {
         let Some(hash) = hash else { continue };
         sqlx::query(
             "INSERT INTO tokens (token_hash, kind, client_id, user_id, scopes, family_id, created_at, expires_at) \
@@ -111,13 +112,43 @@ async fn write_tokens(tx: &mut Transaction<'_, Postgres>, tokens: &NewTokens) ->
         .bind(kind)
         .bind(tokens.client_pk)
         .bind(tokens.user_id)
-        .bind(tokens.scopes.to_string())
+        .bind(scopes.to_string())
         .bind(&tokens.family_id)
         .bind(tokens.created_at)
         .bind(expires_at)
         .execute(&mut **tx)
         .await?;
     }
+    Ok(())
+}
+
+/// Advisory lock namespaces (the two-key form of `pg_advisory_xact_lock`).
+const CLIENT_LOCKS: i32 = 1001;
+const FAMILY_LOCKS: i32 = 1002;
+
+/// Issuing and revoking take turns, so a revocation always sees the tokens
+/// minted before it and no token minted during it survives it (READ
+/// COMMITTED alone would let a concurrent insert slip past the UPDATE).
+/// Issuing holds its client's lock shared (issuances never wait on each
+/// other) and its family's exclusively; revoking a grant or an application's
+/// tokens holds the client's lock exclusively, revoking a family the
+/// family's. Always client before family, so no cycle can deadlock.
+async fn lock_client(tx: &mut Transaction<'_, Postgres>, client_pk: i64, shared: bool) -> Result<(), sqlx::Error> {
+    let sql = if shared {
+        "SELECT pg_advisory_xact_lock_shared($1, ($2 % 2147483647)::int4)"
+    } else {
+        "SELECT pg_advisory_xact_lock($1, ($2 % 2147483647)::int4)"
+    };
+    sqlx::query(sql).bind(CLIENT_LOCKS).bind(client_pk).execute(&mut **tx).await?;
+    Ok(())
+}
+
+async fn lock_family(tx: &mut Transaction<'_, Postgres>, family_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+        .bind(FAMILY_LOCKS)
+        .bind(family_id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
@@ -151,6 +182,8 @@ impl PgStore {
         now: UnixTime,
     ) -> StoreResult<Redemption> {
         let mut tx = self.begin().await.map_err(map_err)?;
+        lock_client(&mut tx, tokens.client_pk, true).await.map_err(map_err)?;
+        lock_family(&mut tx, &tokens.family_id).await.map_err(map_err)?;
         let spent: Option<String> = sqlx::query_scalar(spend_sql)
             .bind(now)
             .bind(hash.0.as_slice())
@@ -382,6 +415,7 @@ impl Store for PgStore {
 
     async fn insert_tokens(&self, tokens: &NewTokens) -> StoreResult<()> {
         let mut tx = self.begin().await.map_err(map_err)?;
+        lock_client(&mut tx, tokens.client_pk, true).await.map_err(map_err)?;
         write_tokens(&mut tx, tokens).await.map_err(map_err)?;
         tx.commit().await.map_err(map_err)?;
         Ok(())
@@ -429,6 +463,7 @@ impl Store for PgStore {
 
     async fn revoke_family(&self, family_id: &str, now: UnixTime) -> StoreResult<()> {
         let mut tx = self.begin().await.map_err(map_err)?;
+        lock_family(&mut tx, family_id).await.map_err(map_err)?;
         revoke_family_in(&mut tx, family_id, now).await.map_err(map_err)?;
         tx.commit().await.map_err(map_err)?;
         Ok(())
@@ -532,6 +567,7 @@ impl Store for PgStore {
 
     async fn revoke_client_tokens(&self, client_pk: i64, now: UnixTime) -> StoreResult<u64> {
         let mut tx = self.begin().await.map_err(map_err)?;
+        lock_client(&mut tx, client_pk, false).await.map_err(map_err)?;
         let revoked = sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE client_id = $2 AND revoked_at IS NULL")
             .bind(now)
             .bind(client_pk)
@@ -579,6 +615,7 @@ impl Store for PgStore {
 
     async fn revoke_grant(&self, user_id: i64, client_pk: i64, now: UnixTime) -> StoreResult<bool> {
         let mut tx = self.begin().await.map_err(map_err)?;
+        lock_client(&mut tx, client_pk, false).await.map_err(map_err)?;
         let deleted = sqlx::query("DELETE FROM grants WHERE user_id = $1 AND client_id = $2")
             .bind(user_id)
             .bind(client_pk)
@@ -586,6 +623,10 @@ impl Store for PgStore {
             .await
             .map_err(map_err)?
             .rows_affected();
+        if deleted == 0 {
+            // No grant: nothing changes (the transaction rolls back unused).
+            return Ok(false);
+        }
         sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND client_id = $3 AND revoked_at IS NULL")
             .bind(now)
             .bind(user_id)
@@ -617,39 +658,41 @@ impl Store for PgStore {
         }))
     }
 
-    async fn record_failure(
-        &self,
-        key: &str,
-        now: UnixTime,
-        window: i64,
-        lock_for: fn(i64) -> i64,
-    ) -> StoreResult<ThrottleRecord> {
-        // The upsert counts atomically (concurrent failures on any instance
-        // each add one) and keeps the row locked until the lock is written.
+    async fn count_attempt(&self, key: &str, now: UnixTime, rule: &ThrottleRule) -> StoreResult<AttemptVerdict> {
+        // The upsert locks the row (ON CONFLICT DO UPDATE), so concurrent
+        // attempts on one key, on any instance, take turns until commit.
+
         let mut tx = self.begin().await.map_err(map_err)?;
-        let failures: i64 = sqlx::query_scalar(
-            "INSERT INTO throttles (key, failures, last_failure_at, locked_until) VALUES ($1, 1, $2, 0) \
-             ON CONFLICT (key) DO UPDATE SET \
-               failures = CASE WHEN throttles.last_failure_at < excluded.last_failure_at - $3 THEN 1 \
-                               ELSE throttles.failures + 1 END, \
-               last_failure_at = excluded.last_failure_at \
-             RETURNING failures",
+        let (failures, last_failure_at, locked_until): (i64, i64, i64) = sqlx::query_as(
+            "INSERT INTO throttles (key, failures, last_failure_at, locked_until) VALUES ($1, 0, 0, 0) \
+             ON CONFLICT (key) DO UPDATE SET key = excluded.key RETURNING failures, last_failure_at, locked_until",
         )
         .bind(key)
-        .bind(now)
-        .bind(window)
         .fetch_one(&mut *tx)
         .await
         .map_err(map_err)?;
-        let locked_until = now + lock_for(failures);
-        sqlx::query("UPDATE throttles SET locked_until = $1 WHERE key = $2")
-            .bind(locked_until)
+        let verdict = settle_attempt(ThrottleRecord { failures, last_failure_at, locked_until }, now, rule);
+        if let AttemptVerdict::Allowed(next) = verdict {
+            sqlx::query("UPDATE throttles SET failures = $1, last_failure_at = $2, locked_until = $3 WHERE key = $4")
+                .bind(next.failures)
+                .bind(next.last_failure_at)
+                .bind(next.locked_until)
+                .bind(key)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(verdict)
+    }
+
+    async fn forgive_attempt(&self, key: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE throttles SET failures = failures - 1 WHERE key = $1 AND failures > 0")
             .bind(key)
-            .execute(&mut *tx)
+            .execute(&self.pool)
             .await
             .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(ThrottleRecord { failures, last_failure_at: now, locked_until })
+        Ok(())
     }
 
     async fn clear_throttle(&self, key: &str) -> StoreResult<()> {

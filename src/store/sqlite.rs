@@ -12,8 +12,8 @@ use super::rows::{
     CLIENT_COLUMNS, ClientRow, CodeRow, ConsentRow, GrantRow, TokenRow, USER_COLUMNS, UserRow, parse_scopes,
 };
 use super::{
-    BoundRequest, ClientUpdate, CodeRecord, GrantRecord, NewTokens, NewUser, Redemption, SessionRecord, Store,
-    StoreError, StoreResult, ThrottleRecord, TokenRecord, UserCredentials,
+    AttemptVerdict, BoundRequest, ClientUpdate, CodeRecord, GrantRecord, NewTokens, NewUser, Redemption, SessionRecord,
+    Store, StoreError, StoreResult, ThrottleRecord, ThrottleRule, TokenRecord, UserCredentials, settle_attempt,
 };
 use crate::clock::UnixTime;
 use crate::domain::client::{Client, NewClient};
@@ -73,10 +73,10 @@ fn map_err(error: sqlx::Error) -> StoreError {
 
 async fn write_tokens(tx: &mut Transaction<'_, Sqlite>, tokens: &NewTokens) -> Result<(), sqlx::Error> {
     let rows = [
-        (Some(tokens.access_hash), "access", tokens.access_expires_at),
-        (tokens.refresh_hash, "refresh", tokens.refresh_expires_at),
+        (Some(tokens.access_hash), "access", tokens.access_expires_at, &tokens.scopes),
+        (tokens.refresh_hash, "refresh", tokens.refresh_expires_at, &tokens.refresh_scopes),
     ];
-    for (hash, kind, expires_at) in rows {
+    for (hash, kind, expires_at, scopes) in rows {
         let Some(hash) = hash else { continue };
         sqlx::query(
             "INSERT INTO tokens (token_hash, kind, client_id, user_id, scopes, family_id, created_at, expires_at) \
@@ -86,7 +86,7 @@ async fn write_tokens(tx: &mut Transaction<'_, Sqlite>, tokens: &NewTokens) -> R
         .bind(kind)
         .bind(tokens.client_pk)
         .bind(tokens.user_id)
-        .bind(tokens.scopes.to_string())
+        .bind(scopes.to_string())
         .bind(&tokens.family_id)
         .bind(tokens.created_at)
         .bind(expires_at)
@@ -555,6 +555,10 @@ impl Store for SqliteStore {
             .await
             .map_err(map_err)?
             .rows_affected();
+        if deleted == 0 {
+            // No grant: nothing changes (the transaction rolls back unused).
+            return Ok(false);
+        }
         sqlx::query("UPDATE tokens SET revoked_at = ? WHERE user_id = ? AND client_id = ? AND revoked_at IS NULL")
             .bind(now)
             .bind(user_id)
@@ -586,37 +590,40 @@ impl Store for SqliteStore {
         }))
     }
 
-    async fn record_failure(
-        &self,
-        key: &str,
-        now: UnixTime,
-        window: i64,
-        lock_for: fn(i64) -> i64,
-    ) -> StoreResult<ThrottleRecord> {
+    async fn count_attempt(&self, key: &str, now: UnixTime, rule: &ThrottleRule) -> StoreResult<AttemptVerdict> {
+        // A write first, so the transaction holds SQLite's write lock before
+        // it reads: concurrent attempts on any key queue behind it.
         let mut tx = self.pool.begin().await.map_err(map_err)?;
-        let failures: i64 = sqlx::query_scalar(
-            "INSERT INTO throttles (key, failures, last_failure_at, locked_until) VALUES (?, 1, ?, 0) \
-             ON CONFLICT (key) DO UPDATE SET \
-               failures = CASE WHEN throttles.last_failure_at < excluded.last_failure_at - ? THEN 1 \
-                               ELSE throttles.failures + 1 END, \
-               last_failure_at = excluded.last_failure_at \
-             RETURNING failures",
+        let (failures, last_failure_at, locked_until): (i64, i64, i64) = sqlx::query_as(
+            "INSERT INTO throttles (key, failures, last_failure_at, locked_until) VALUES (?, 0, 0, 0) \
+             ON CONFLICT (key) DO UPDATE SET key = excluded.key RETURNING failures, last_failure_at, locked_until",
         )
         .bind(key)
-        .bind(now)
-        .bind(window)
         .fetch_one(&mut *tx)
         .await
         .map_err(map_err)?;
-        let locked_until = now + lock_for(failures);
-        sqlx::query("UPDATE throttles SET locked_until = ? WHERE key = ?")
-            .bind(locked_until)
+        let verdict = settle_attempt(ThrottleRecord { failures, last_failure_at, locked_until }, now, rule);
+        if let AttemptVerdict::Allowed(next) = verdict {
+            sqlx::query("UPDATE throttles SET failures = ?, last_failure_at = ?, locked_until = ? WHERE key = ?")
+                .bind(next.failures)
+                .bind(next.last_failure_at)
+                .bind(next.locked_until)
+                .bind(key)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(verdict)
+    }
+
+    async fn forgive_attempt(&self, key: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE throttles SET failures = failures - 1 WHERE key = ? AND failures > 0")
             .bind(key)
-            .execute(&mut *tx)
+            .execute(&self.pool)
             .await
             .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(ThrottleRecord { failures, last_failure_at: now, locked_until })
+        Ok(())
     }
 
     async fn clear_throttle(&self, key: &str) -> StoreResult<()> {

@@ -24,15 +24,20 @@ impl FromRequestParts<AppState> for ClientAddr {
         if !state.settings.trust_forwarded_for {
             return Ok(ClientAddr(peer));
         }
-        // The last entry is the one our proxy wrote; earlier ones are the client's say-so.
-        let forwarded = parts
+        // Only the last entry, the one our proxy wrote: earlier ones are the
+        // client's say-so. If it does not parse, fall back to the peer rather
+        // than to an entry the client chose.
+        let last = parts
             .headers
             .get_all("x-forwarded-for")
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
-            .filter_map(|a| a.trim().parse::<IpAddr>().ok())
-            .next_back();
+            .next_back()
+            .map(str::trim);
+        let forwarded = last.and_then(|entry| {
+            entry.parse::<IpAddr>().ok().or_else(|| entry.parse::<SocketAddr>().ok().map(|a| a.ip()))
+        });
         Ok(ClientAddr(forwarded.unwrap_or(peer)))
     }
 }

@@ -223,3 +223,57 @@ async fn stolen_refresh_token_of_another_client_refused() {
 
     assert_oauth_error(response, 400, "invalid_grant").await;
 }
+
+#[tokio::test]
+async fn a_burst_of_parallel_guesses_cannot_slip_past_the_lock() {
+    let app = TestApp::spawn().await;
+    let ann = app.create_user("ann").await;
+    let client = app.register_client(&ann, "user_info").await;
+    let mut burst = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let request = app.http.post(app.url("/oauth/token")).form(&[
+            ("grant_type", "password"),
+            ("username", ann.email.as_str()),
+            ("password", "guess"),
+            ("client_id", client.id()),
+            ("client_secret", client.secret()),
+        ]);
+        burst.spawn(async move { request.send().await.unwrap().status().as_u16() });
+    }
+
+    let statuses = burst.join_all().await;
+    let rightful = password_attempt(&app, &client, &ann.email, PASSWORD).await;
+
+    let checked = statuses.iter().filter(|&&s| s == 400).count();
+    assert!(checked <= 6, "at most the threshold and one more are checked: {statuses:?}");
+    assert_eq!(statuses.iter().filter(|&&s| s == 429).count(), 40 - checked);
+    assert_eq!(rightful.status(), 429);
+}
+
+#[tokio::test]
+async fn only_the_proxys_own_forwarded_entry_is_believed() {
+    let app = TestApp::spawn_with(|s| s.trust_forwarded_for = true).await;
+    let ann = app.create_user("ann").await;
+    let client = app.register_client(&ann, "user_info").await;
+    for i in 0..21 {
+        // The client writes an address of its choice first; the proxy's
+        // entry ("unknown" here) does not parse, so the peer is used.
+        app.http
+            .post(app.url("/oauth/token"))
+            .header("x-forwarded-for", format!("203.0.113.{i}, unknown"))
+            .form(&[
+                ("grant_type", "password"),
+                ("username", format!("v{i}@example.com").as_str()),
+                ("password", "guess"),
+                ("client_id", client.id()),
+                ("client_secret", client.secret()),
+            ])
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let next = password_attempt(&app, &client, "other@example.com", "guess").await;
+
+    assert_eq!(next.status(), 429);
+}

@@ -24,5 +24,6 @@ mod refresh_token;
 mod revoke_introspect;
 mod scale_out;
 mod scopes;
+mod settings;
 mod store_contract;
 mod user_agent;

@@ -140,6 +140,14 @@ async fn refresh_may_narrow_but_not_widen_the_scope() {
     assert_oauth_error(wider, 400, "invalid_scope").await;
     let body: serde_json::Value = narrower.json().await.unwrap();
     assert_eq!(body["scope"], "projects");
+    let next = app
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", body["refresh_token"].as_str().unwrap()),
+            ("scope", "user_info projects"),
+        ])
+        .await;
+    assert_eq!(next.status(), 200, "the new refresh token keeps the original scope (RFC 6749 §6)");
 }
 
 #[tokio::test]

@@ -195,11 +195,21 @@ async fn refresh(at: &Instance, refresh_token: &str) -> reqwest::Response {
 }
 
 async fn password_grant(at: &Instance, client_id: &str, secret: &str) -> Result<reqwest::Response, reqwest::Error> {
+    password_grant_as(at, "ann@example.com", client_id, secret).await
+}
+
+/// The password grant for `email` (whose password is [`PASSWORD`]).
+async fn password_grant_as(
+    at: &Instance,
+    email: &str,
+    client_id: &str,
+    secret: &str,
+) -> Result<reqwest::Response, reqwest::Error> {
     http(false)
         .post(at.url("/oauth/token"))
         .form(&[
             ("grant_type", "password"),
-            ("username", "ann@example.com"),
+            ("username", email),
             ("password", PASSWORD),
             ("client_id", client_id),
             ("client_secret", secret),
@@ -368,13 +378,11 @@ async fn throttling_counts_failures_from_every_instance() {
     let first = store::connect_with(&database.url, &settings, true).await.unwrap();
     let second = store::connect_with(&database.url, &settings, false).await.unwrap();
     let key = "account:ann@example.com";
-    fn lock_for(failures: i64) -> i64 {
-        failures
-    }
+    let rule = gatehouse::store::ThrottleRule { window: 3_600, threshold: 100, max_lock: 1 };
 
     let count = |store: Arc<dyn Store>| async move {
         for _ in 0..20 {
-            store.record_failure(key, 1_000, 3_600, lock_for).await.unwrap();
+            store.count_attempt(key, 1_000, &rule).await.unwrap();
         }
     };
     tokio::join!(count(Arc::clone(&first)), count(Arc::clone(&second)));
@@ -388,6 +396,17 @@ async fn an_instance_killed_mid_load_leaves_every_issued_token_working_and_nothi
     let database = TestDatabase::postgres().await;
     let mut instances = start_instances(&database.url, 2).await;
     let (client_id, secret) = seed_user_and_app(&database.url);
+    // One account per worker: parallel sign-ins to one account are throttled
+    // on purpose (attempts are counted before the password is checked).
+    for worker in 0..8 {
+        let email = format!("worker{worker}@example.com");
+        let mut args = vec!["user", "create", "--email", email.as_str(), "--name", "worker", "--password", PASSWORD];
+        let login = format!("worker{worker}");
+        args[5] = login.as_str();
+        args.extend(ARGON2);
+        args.push("--json");
+        cli_json(&database.url, &args);
+    }
     let store = store::connect_with(&database.url, &PoolSettings::default(), false).await.unwrap();
     let client = store.find_client(&client_id).await.unwrap().unwrap();
     let now = SystemClock.now();
@@ -416,6 +435,7 @@ async fn an_instance_killed_mid_load_leaves_every_issued_token_working_and_nothi
             client_pk: client.id,
             user_id: Some(client.owner_id),
             scopes: ScopeSet::parse("user_info").unwrap(),
+            refresh_scopes: ScopeSet::parse("user_info").unwrap(),
             family_id: format!("refresh-{i}"),
             created_at: now,
             access_expires_at: now + 86_400,
@@ -468,11 +488,15 @@ async fn an_instance_killed_mid_load_leaves_every_issued_token_working_and_nothi
                             .send()
                             .await
                     }
-                    _ => password_grant(&victim, &client_id, &secret).await,
+                    _ => password_grant_as(&victim, &format!("worker{worker}@example.com"), &client_id, &secret).await,
                 };
                 // Once the victim is dead, connections fail: the client stops.
                 let Ok(response) = sent else { break };
-                assert_eq!(response.status(), 200, "before the crash every request succeeds");
+                let status = response.status();
+                if status != 200 {
+                    let body = response.text().await.unwrap_or_default();
+                    panic!("before the crash every request succeeds: {status} {body}\n{}", victim.logs.lock().await);
+                }
                 let Ok(body) = response.json::<serde_json::Value>().await else { break };
                 issued.lock().unwrap().push(body);
                 answered.fetch_add(1, Ordering::SeqCst);

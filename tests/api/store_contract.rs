@@ -3,13 +3,11 @@
 
 use gatehouse::domain::scope::ScopeSet;
 use gatehouse::domain::token::{PlainSecret, SecretKind};
-use gatehouse::store::{BoundRequest, ClientUpdate, Store};
+use gatehouse::store::{AttemptVerdict, BoundRequest, ClientUpdate, Store, ThrottleRule};
 
 use crate::helpers::*;
 
-fn lock_for(failures: i64) -> i64 {
-    if failures >= 3 { 10 } else { 0 }
-}
+const RULE: ThrottleRule = ThrottleRule { window: 3600, threshold: 2, max_lock: 10 };
 
 #[tokio::test]
 async fn applications_grants_throttles_and_purging_behave_as_the_trait_says() {
@@ -70,16 +68,21 @@ async fn applications_grants_throttles_and_purging_behave_as_the_trait_says() {
     assert!(store.find_authorization_code(&code.hash()).await.unwrap().is_none(), "unused codes go with the grant");
     assert_eq!(store.find_grant(bob.user.id, first.client.id).await.unwrap(), None);
 
-    // Throttling: failures count within the window, restart after it, clear on success.
+    // Throttling: attempts count within the window, a locked key refuses
+    // without counting, the count restarts after the window, and clears.
     let key = "account:bob@example.com";
     assert_eq!(store.find_throttle(key).await.unwrap(), None);
     for _ in 0..2 {
-        store.record_failure(key, T0, 3600, lock_for).await.unwrap();
+        assert!(matches!(store.count_attempt(key, T0, &RULE).await.unwrap(), AttemptVerdict::Allowed(_)));
     }
-    let third = store.record_failure(key, T0 + 1, 3600, lock_for).await.unwrap();
-    assert_eq!((third.failures, third.locked_until), (3, T0 + 11));
+    let AttemptVerdict::Allowed(third) = store.count_attempt(key, T0 + 1, &RULE).await.unwrap() else { panic!() };
+    assert_eq!((third.failures, third.locked_until), (3, T0 + 2));
     assert_eq!(store.find_throttle(key).await.unwrap(), Some(third));
-    let later = store.record_failure(key, T0 + 10_000, 3600, lock_for).await.unwrap();
+    assert_eq!(store.count_attempt(key, T0 + 1, &RULE).await.unwrap(), AttemptVerdict::Locked { retry_after: 1 });
+    assert_eq!(store.find_throttle(key).await.unwrap(), Some(third), "a refused attempt is not counted");
+    store.forgive_attempt(key).await.unwrap();
+    assert_eq!(store.find_throttle(key).await.unwrap().unwrap().failures, 2);
+    let AttemptVerdict::Allowed(later) = store.count_attempt(key, T0 + 10_000, &RULE).await.unwrap() else { panic!() };
     assert_eq!(later.failures, 1, "the count restarts after the window");
     store.clear_throttle(key).await.unwrap();
     assert_eq!(store.find_throttle(key).await.unwrap(), None);

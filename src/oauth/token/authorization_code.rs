@@ -22,6 +22,11 @@ pub(super) async fn exchange(
     let record =
         ctx.store.find_authorization_code(&hash).await?.ok_or_else(|| invalid("unknown authorization code"))?;
     let request = &record.request;
+    if record.used {
+        // A replay, from whoever and whenever: revoke what the code issued.
+        ctx.store.revoke_family(&record.family_id, ctx.now).await?;
+        return Err(invalid("the authorization code was already used; its tokens are revoked"));
+    }
     if request.client_pk != client.id {
         return Err(invalid("the authorization code was issued to another client"));
     }

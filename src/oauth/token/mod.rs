@@ -151,6 +151,7 @@ fn mint(
         client_pk,
         user_id,
         scopes: scopes.clone(),
+        refresh_scopes: scopes.clone(),
         family_id,
         created_at: ctx.now,
         access_expires_at: ctx.now + ctx.policy.access_token_ttl,

@@ -29,6 +29,9 @@ pub(super) async fn exchange(
                 _ => TokenError::InvalidGrant("incorrect email or password".to_owned()),
             }
         })?;
+    // Remembered like a consent, so the user finds the application under
+    // authorized applications and can revoke it.
+    ctx.store.save_grant(user.id, client.id, &scopes, ctx.now).await?;
     let minted = mint(ctx, (client.id, &client.client_id), Some(user.id), scopes, new_family(), true);
     ctx.store.insert_tokens(&minted.stored).await?;
     Ok(minted.issued)

@@ -32,8 +32,10 @@ pub(super) async fn exchange(
         return Err(invalid("the refresh token has expired or was revoked"));
     }
     let scopes = resolve_scopes(scope, &record.scopes)?;
-    let minted =
+    let mut minted =
         mint(ctx, (record.client_pk, &record.client_id), record.user_id, scopes, record.family_id.clone(), true);
+    // A narrower access token; the refresh token keeps the grant's scope (RFC 6749 §6).
+    minted.stored.refresh_scopes = record.scopes.clone();
     match ctx.store.rotate_refresh_token(&hash, &minted.stored, ctx.now).await? {
         Redemption::Issued => Ok(minted.issued),
         Redemption::Replayed => Err(invalid("the refresh token was already used; its family is revoked")),
