@@ -125,10 +125,3 @@ CREATE INDEX sessions_expires_idx ON sessions (expires_at);
 CREATE INDEX tokens_expires_idx ON tokens (expires_at);
 CREATE INDEX throttles_last_failure_idx ON throttles (last_failure_at);
 CREATE INDEX grants_user_idx ON grants (user_id, updated_at);
-
--- Revoking a grant or an application, and the cascades of deleting one,
--- find rows by client and user through these (as on PostgreSQL).
-CREATE INDEX grants_client_idx ON grants (client_id);
-CREATE INDEX consent_requests_client_idx ON consent_requests (client_id);
-CREATE INDEX authorization_codes_client_user_idx ON authorization_codes (client_id, user_id);
-CREATE INDEX tokens_user_idx ON tokens (user_id);
