@@ -67,7 +67,9 @@ fn parse_args() -> anyhow::Result<Args> {
         return Ok(args);
     }
     if args.database_url.is_empty() || args.email.is_empty() || args.client_id.is_empty() {
-        bail!("usage: bench_seed --database-url URL (--create-database NAME | --email E --client-id ID --out DIR [--access N] [--filler N] [--refresh N])");
+        bail!(
+            "usage: bench_seed --database-url URL (--create-database NAME | --email E --client-id ID --out DIR [--access N] [--filler N] [--refresh N])"
+        );
     }
     Ok(args)
 }
@@ -136,7 +138,7 @@ async fn main() -> anyhow::Result<()> {
         });
         let mut batch: Vec<Row> = batch.collect();
         // Sorted, each transaction walks the primary key's B-tree once.
-        batch.sort_unstable_by(|a, b| a.hash.cmp(&b.hash));
+        batch.sort_unstable_by_key(|r| r.hash);
         insert(&args.database_url, postgres, &columns, batch.into_iter()).await?;
         written += n;
         if written % 1_000_000 == 0 {
