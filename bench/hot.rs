@@ -5,13 +5,13 @@
 #![expect(
     clippy::unwrap_used,
     clippy::expect_used,
-    missing_docs,
-    reason = "a benchmark harness: a failed setup should stop it loudly, and criterion's macros generate undocumented items"
+    reason = "a benchmark harness: a failed setup should stop it loudly"
 )]
 
 use std::hint::black_box;
+use std::time::Duration;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::Criterion;
 use gatehouse::clock::{Clock as _, SystemClock};
 use gatehouse::domain::client::NewClient;
 use gatehouse::domain::scope::ScopeSet;
@@ -90,5 +90,22 @@ fn bearer(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, tokens, scopes, bearer);
-criterion_main!(benches);
+/// `cargo bench` passes `--bench` and gets criterion's full measurement and
+/// options. `cargo test --all-targets` (CI) runs this binary too, with
+/// libtest's arguments (`--skip …`) that criterion does not accept: there it
+/// is a smoke test, each function measured briefly.
+fn main() {
+    let mut c = if std::env::args().any(|a| a == "--bench") {
+        Criterion::default().configure_from_args()
+    } else {
+        Criterion::default()
+            .sample_size(10)
+            .warm_up_time(Duration::from_millis(1))
+            .measurement_time(Duration::from_millis(20))
+            .without_plots()
+    };
+    tokens(&mut c);
+    scopes(&mut c);
+    bearer(&mut c);
+    c.final_summary();
+}
