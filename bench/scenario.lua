@@ -9,7 +9,8 @@
 --
 -- Single-use credentials (refresh tokens, codes) are never shared between
 -- threads: each thread takes every BENCH_THREADS-th refresh token, and keeps
--- its own queue of codes that only its connections redeem.
+-- its own queue of codes that only its connections redeem; BENCH_SKIP
+-- passes over the refresh tokens that earlier runs spent.
 
 local scenario = os.getenv("BENCH_SCENARIO")
 local dir = os.getenv("BENCH_DIR") or "."
@@ -37,13 +38,16 @@ local function b64(data)
   end) .. ({ "", "==", "=" })[#data % 3 + 1])
 end
 
-local function lines(name, every, offset)
-  local out, i = {}, 0
+-- Refresh tokens that earlier runs against the same database already spent.
+local skip = tonumber(os.getenv("BENCH_SKIP") or "0")
+
+local function lines(name, every, offset, first)
+  local out, i = {}, 0 - (first or 0)
   local f = io.open(dir .. "/" .. name, "r")
   if not f then return out end
   for line in f:lines() do
     if line ~= "" then
-      if i % every == offset then out[#out + 1] = line end
+      if i >= 0 and i % every == offset then out[#out + 1] = line end
       i = i + 1
     end
   end
@@ -78,7 +82,7 @@ function init(args)
   if scenario == "bearer" or scenario == "introspect" then
     tokens = lines("access.txt", 1, 0)
   elseif scenario == "refresh" then
-    tokens = lines("refresh.txt", threads_total, no)
+    tokens = lines("refresh.txt", threads_total, no, skip)
   end
   if scenario == "code" then
     local scopes = urlencode(read1("scopes.txt"))
