@@ -38,7 +38,15 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(internal)?;
+        // No ping before each checkout (sqlx's default): an embedded database
+        // cannot lose its connection, and the ping is one more round trip to
+        // the connection's worker thread on every query (docs/performance.md).
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .test_before_acquire(false)
+            .connect_with(options)
+            .await
+            .map_err(internal)?;
         if migrate {
             sqlx::migrate!("./migrations/sqlite").run(&pool).await.map_err(internal)?;
         }

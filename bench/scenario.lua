@@ -1,0 +1,166 @@
+-- wrk script for every load scenario of bench/run: BENCH_SCENARIO picks the
+-- request each connection sends next, and done() prints one JSON line
+-- ("BENCH_JSON {...}") with throughput, latency percentiles and errors.
+--
+-- Inputs (environment): BENCH_SCENARIO, BENCH_DIR (the seeder's output:
+-- access.txt, refresh.txt, session.txt, scopes.txt), BENCH_CLIENT_ID,
+-- BENCH_CLIENT_SECRET, BENCH_REDIRECT_URI, BENCH_EMAIL, BENCH_PASSWORD,
+-- BENCH_THREADS.
+--
+-- Single-use credentials (refresh tokens, codes) are never shared between
+-- threads: each thread takes every BENCH_THREADS-th refresh token, and keeps
+-- its own queue of codes that only its connections redeem; BENCH_SKIP
+-- passes over the refresh tokens that earlier runs spent.
+
+local scenario = os.getenv("BENCH_SCENARIO")
+local dir = os.getenv("BENCH_DIR") or "."
+local client_id = os.getenv("BENCH_CLIENT_ID") or ""
+local client_secret = os.getenv("BENCH_CLIENT_SECRET") or ""
+local redirect_uri = os.getenv("BENCH_REDIRECT_URI") or ""
+local threads_total = tonumber(os.getenv("BENCH_THREADS") or "1")
+local ua = "gatehouse-bench/1 (wrk)"
+
+local function urlencode(s)
+  return (s:gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", string.byte(c)) end))
+end
+
+local function b64(data)
+  local chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+  return ((data:gsub(".", function(x)
+    local r, byte = "", x:byte()
+    for i = 8, 1, -1 do r = r .. (byte % 2 ^ i - byte % 2 ^ (i - 1) > 0 and "1" or "0") end
+    return r
+  end) .. "0000"):gsub("%d%d%d?%d?%d?%d?", function(x)
+    if #x < 6 then return "" end
+    local c = 0
+    for i = 1, 6 do c = c + (x:sub(i, i) == "1" and 2 ^ (6 - i) or 0) end
+    return chars:sub(c + 1, c + 1)
+  end) .. ({ "", "==", "=" })[#data % 3 + 1])
+end
+
+-- Refresh tokens that earlier runs against the same database already spent.
+local skip = tonumber(os.getenv("BENCH_SKIP") or "0")
+
+local function lines(name, every, offset, first)
+  local out, i = {}, 0 - (first or 0)
+  local f = io.open(dir .. "/" .. name, "r")
+  if not f then return out end
+  for line in f:lines() do
+    if line ~= "" then
+      if i >= 0 and i % every == offset then out[#out + 1] = line end
+      i = i + 1
+    end
+  end
+  f:close()
+  return out
+end
+
+local function read1(name)
+  local l = lines(name, 1, 0)
+  return l[1] or ""
+end
+
+local basic = "Basic " .. b64(urlencode(client_id) .. ":" .. urlencode(client_secret))
+local form = "application/x-www-form-urlencoded"
+
+-- main thread: number the threads, keep them for done()
+local threads = {}
+local counter = 0
+function setup(thread)
+  thread:set("thread_no", counter)
+  counter = counter + 1
+  threads[#threads + 1] = thread
+end
+
+-- per-thread state
+local tokens, next_i, codes = {}, 0, {}
+completed = 0 -- successful code exchanges (scenario "code"), read by done()
+exhausted = 0 -- refresh requests that found no unused token left
+
+function init(args)
+  local no = thread_no or 0
+  if scenario == "bearer" or scenario == "introspect" then
+    tokens = lines("access.txt", 1, 0)
+  elseif scenario == "refresh" then
+    tokens = lines("refresh.txt", threads_total, no, skip)
+  end
+  if scenario == "code" then
+    local scopes = urlencode(read1("scopes.txt"))
+    authorize_req = wrk.format("GET",
+      "/oauth/authorize?response_type=code&client_id=" .. urlencode(client_id) ..
+      "&redirect_uri=" .. urlencode(redirect_uri) .. "&scope=" .. scopes .. "&state=bench",
+      { ["Cookie"] = "gatehouse_session=" .. read1("session.txt"), ["User-Agent"] = ua })
+  end
+  if scenario == "client_credentials" then
+    static_req = wrk.format("POST", "/oauth/token",
+      { ["Authorization"] = basic, ["Content-Type"] = form, ["User-Agent"] = ua },
+      "grant_type=client_credentials")
+  elseif scenario == "password" then
+    static_req = wrk.format("POST", "/oauth/token",
+      { ["Content-Type"] = form, ["User-Agent"] = ua },
+      "grant_type=password&username=" .. urlencode(os.getenv("BENCH_EMAIL") or "") ..
+      "&password=" .. urlencode(os.getenv("BENCH_PASSWORD") or "") ..
+      "&client_id=" .. urlencode(client_id) .. "&client_secret=" .. urlencode(client_secret) ..
+      "&scope=user_info")
+  elseif scenario == "health" then
+    static_req = wrk.format("GET", "/healthz", { ["User-Agent"] = ua })
+  elseif scenario == "metadata" then
+    static_req = wrk.format("GET", "/.well-known/oauth-authorization-server", { ["User-Agent"] = ua })
+  end
+end
+
+function request()
+  if static_req then return static_req end
+  if scenario == "bearer" then
+    next_i = next_i % #tokens + 1
+    return wrk.format("GET", "/api/v5/user",
+      { ["Authorization"] = "Bearer " .. tokens[next_i], ["User-Agent"] = ua })
+  elseif scenario == "introspect" then
+    next_i = next_i % #tokens + 1
+    return wrk.format("POST", "/oauth/introspect",
+      { ["Authorization"] = basic, ["Content-Type"] = form, ["User-Agent"] = ua },
+      "token=" .. tokens[next_i] .. "&token_type_hint=access_token")
+  elseif scenario == "refresh" then
+    next_i = next_i + 1
+    local t = tokens[next_i]
+    if not t then exhausted = exhausted + 1; t = "grt_exhausted" end
+    return wrk.format("POST", "/oauth/token",
+      { ["Content-Type"] = form, ["User-Agent"] = ua },
+      "grant_type=refresh_token&refresh_token=" .. t)
+  elseif scenario == "code" then
+    local code = table.remove(codes)
+    if code then
+      return wrk.format("POST", "/oauth/token",
+        { ["Authorization"] = basic, ["Content-Type"] = form, ["User-Agent"] = ua },
+        "grant_type=authorization_code&code=" .. code .. "&redirect_uri=" .. urlencode(redirect_uri))
+    end
+    return authorize_req
+  end
+end
+
+if scenario == "code" then
+  function response(status, headers, body)
+    if status == 302 then
+      local location = headers["Location"] or headers["location"] or ""
+      local code = location:match("[?&]code=([^&]+)")
+      if code then codes[#codes + 1] = code end
+    elseif status == 200 then
+      completed = completed + 1
+    end
+  end
+end
+
+function done(summary, latency, requests)
+  local done_total, exhausted_total = 0, 0
+  for _, t in ipairs(threads) do
+    done_total = done_total + (tonumber(t:get("completed")) or 0)
+    exhausted_total = exhausted_total + (tonumber(t:get("exhausted")) or 0)
+  end
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH_JSON {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"max_us":%d,' ..
+    '"errors_connect":%d,"errors_read":%d,"errors_write":%d,"errors_status":%d,"errors_timeout":%d,' ..
+    '"completed":%d,"exhausted":%d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.max,
+    e.connect, e.read, e.write, e.status, e.timeout, done_total, exhausted_total))
+end
