@@ -3,6 +3,7 @@
 use crate::clock::UnixTime;
 use crate::domain::scope::{Scope, ScopeSet};
 use crate::domain::token::PlainSecret;
+use crate::domain::user::User;
 use crate::oauth::error::BearerError;
 use crate::store::{Store, TokenKind};
 
@@ -11,6 +12,8 @@ use crate::store::{Store, TokenKind};
 pub struct AccessContext {
     /// The user; `None` for a `client_credentials` token.
     pub user_id: Option<i64>,
+    /// The user's profile, read with the token.
+    pub user: Option<User>,
     /// The client's internal id.
     pub client_pk: i64,
     /// Granted scopes.
@@ -19,11 +22,11 @@ pub struct AccessContext {
 
 impl AccessContext {
     /// The user the token acts for, if it holds `scope`.
-    pub fn user_with(&self, scope: Scope) -> Result<i64, BearerError> {
+    pub fn user_with(self, scope: Scope) -> Result<User, BearerError> {
         if !self.scopes.contains(scope) {
             return Err(BearerError::InsufficientScope(scope));
         }
-        self.user_id.ok_or(BearerError::NoUser)
+        self.user.ok_or(BearerError::NoUser)
     }
 }
 
@@ -34,5 +37,5 @@ pub async fn authenticate(store: &dyn Store, token: &str, now: UnixTime) -> Resu
         .await?
         .filter(|r| r.kind == TokenKind::Access && r.is_active(now))
         .ok_or(BearerError::InvalidToken)?;
-    Ok(AccessContext { user_id: record.user_id, client_pk: record.client_pk, scopes: record.scopes })
+    Ok(AccessContext { user_id: record.user_id, user: record.user, client_pk: record.client_pk, scopes: record.scopes })
 }

@@ -52,15 +52,11 @@ pub async fn introspect(
     if !record.is_active(now) {
         return Ok(Introspection::default());
     }
-    let user = match record.user_id {
-        Some(id) => store.find_user(id).await?,
-        None => None,
-    };
     Ok(Introspection {
         active: true,
         scope: Some(record.scopes.to_string()),
         client_id: Some(record.client_id),
-        username: user.as_ref().map(|u| u.login.clone()),
+        username: record.user.as_ref().map(|u| u.login.clone()),
         token_type: Some(match record.kind {
             crate::store::TokenKind::Access => "bearer".to_owned(),
             crate::store::TokenKind::Refresh => "refresh_token".to_owned(),

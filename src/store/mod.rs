@@ -125,6 +125,8 @@ pub struct TokenRecord {
     pub client_id: String,
     /// The user; `None` for `client_credentials` tokens.
     pub user_id: Option<i64>,
+    /// The user's profile, read in the same query.
+    pub user: Option<User>,
     /// The granted scopes.
     pub scopes: ScopeSet,
     /// Every token from one grant shares it.

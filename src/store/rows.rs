@@ -154,11 +154,49 @@ pub(super) struct TokenRow {
     pub(super) expires_at: i64,
     pub(super) used_at: Option<i64>,
     pub(super) revoked_at: Option<i64>,
+    // The user, by LEFT JOIN (all NULL for client_credentials tokens).
+    pub(super) u_login: Option<String>,
+    pub(super) u_name: Option<String>,
+    pub(super) u_email: Option<String>,
+    pub(super) u_bio: Option<String>,
+    pub(super) u_blog: Option<String>,
+    pub(super) u_weibo: Option<String>,
+    pub(super) u_created_at: Option<i64>,
+    pub(super) u_updated_at: Option<i64>,
 }
+
+/// The columns of a token lookup: the token, its client's public id and its
+/// user, in one indexed read (the bearer check's only query). A macro so
+/// each backend can `concat!` its own `WHERE` at compile time.
+macro_rules! token_select {
+    () => {
+        "SELECT t.kind, t.client_id AS client_pk, c.client_id, t.user_id, t.scopes, t.family_id, t.created_at, \
+         t.expires_at, t.used_at, t.revoked_at, u.login AS u_login, u.name AS u_name, u.email AS u_email, \
+         u.bio AS u_bio, u.blog AS u_blog, u.weibo AS u_weibo, u.created_at AS u_created_at, \
+         u.updated_at AS u_updated_at \
+         FROM tokens t JOIN clients c ON c.id = t.client_id LEFT JOIN users u ON u.id = t.user_id"
+    };
+}
+pub(super) use token_select;
 
 impl TokenRow {
     pub(super) fn into_record(self) -> TokenRecord {
+        let user = match (self.user_id, self.u_login) {
+            (Some(id), Some(login)) => Some(User {
+                id,
+                login,
+                name: self.u_name.unwrap_or_default(),
+                email: self.u_email.unwrap_or_default(),
+                bio: self.u_bio.unwrap_or_default(),
+                blog: self.u_blog.unwrap_or_default(),
+                weibo: self.u_weibo.unwrap_or_default(),
+                created_at: self.u_created_at.unwrap_or_default(),
+                updated_at: self.u_updated_at.unwrap_or_default(),
+            }),
+            _ => None,
+        };
         TokenRecord {
+            user,
             kind: if self.kind == "refresh" { TokenKind::Refresh } else { TokenKind::Access },
             client_pk: self.client_pk,
             client_id: self.client_id,

@@ -10,6 +10,7 @@ use sqlx::{Sqlite, Transaction};
 
 use super::rows::{
     CLIENT_COLUMNS, ClientRow, CodeRow, ConsentRow, GrantRow, TokenRow, USER_COLUMNS, UserRow, parse_scopes,
+    token_select,
 };
 use super::{
     AttemptVerdict, BoundRequest, ClientUpdate, CodeRecord, GrantRecord, NewTokens, NewUser, Redemption, SessionRecord,
@@ -366,15 +367,11 @@ impl Store for SqliteStore {
     }
 
     async fn find_token(&self, token: &SecretHash) -> StoreResult<Option<TokenRecord>> {
-        let row: Option<TokenRow> = sqlx::query_as(
-            "SELECT t.kind, t.client_id AS client_pk, c.client_id, t.user_id, t.scopes, t.family_id, t.created_at, \
-             t.expires_at, t.used_at, t.revoked_at FROM tokens t JOIN clients c ON c.id = t.client_id \
-             WHERE t.token_hash = ?",
-        )
-        .bind(token.0.as_slice())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(map_err)?;
+        let row: Option<TokenRow> = sqlx::query_as(concat!(token_select!(), " WHERE t.token_hash = ?"))
+            .bind(token.0.as_slice())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
         Ok(row.map(TokenRow::into_record))
     }
 
