@@ -3,6 +3,23 @@
 
 use crate::helpers::*;
 
+/// A wrong-password grant as if relayed by a proxy that sent `forwarded`.
+async fn forwarded_guess(app: &TestApp, client: &TestClient, email: &str, forwarded: &str) -> reqwest::Response {
+    app.http
+        .post(app.url("/oauth/token"))
+        .header("x-forwarded-for", forwarded)
+        .form(&[
+            ("grant_type", "password"),
+            ("username", email),
+            ("password", "guess"),
+            ("client_id", client.id()),
+            ("client_secret", client.secret()),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn password_attempt(app: &TestApp, client: &TestClient, email: &str, password: &str) -> reqwest::Response {
     app.token(&[
         ("grant_type", "password"),
@@ -99,21 +116,7 @@ async fn throttling_treats_unknown_and_known_accounts_alike() {
     for (email, address) in [(ann.email.as_str(), "198.51.100.1"), ("ghost@example.com", "198.51.100.2")] {
         let mut statuses = Vec::new();
         for _ in 0..7 {
-            let response = app
-                .http
-                .post(app.url("/oauth/token"))
-                .header("x-forwarded-for", address)
-                .form(&[
-                    ("grant_type", "password"),
-                    ("username", email),
-                    ("password", "guess"),
-                    ("client_id", client.id()),
-                    ("client_secret", client.secret()),
-                ])
-                .send()
-                .await
-                .unwrap();
-            statuses.push(response.status().as_u16());
+            statuses.push(forwarded_guess(&app, &client, email, address).await.status().as_u16());
         }
         answers.push(statuses);
     }
@@ -128,19 +131,7 @@ async fn forwarded_addresses_are_ignored_unless_the_operator_trusts_a_proxy() {
     let ann = app.create_user("ann").await;
     let client = app.register_client(&ann, "user_info").await;
     for i in 0..21 {
-        app.http
-            .post(app.url("/oauth/token"))
-            .header("x-forwarded-for", format!("203.0.113.{i}"))
-            .form(&[
-                ("grant_type", "password"),
-                ("username", format!("v{i}@example.com").as_str()),
-                ("password", "guess"),
-                ("client_id", client.id()),
-                ("client_secret", client.secret()),
-            ])
-            .send()
-            .await
-            .unwrap();
+        forwarded_guess(&app, &client, &format!("v{i}@example.com"), &format!("203.0.113.{i}")).await;
     }
 
     let next = password_attempt(&app, &client, "other@example.com", "guess").await;
@@ -258,19 +249,7 @@ async fn only_the_proxys_own_forwarded_entry_is_believed() {
     for i in 0..21 {
         // The client writes an address of its choice first; the proxy's
         // entry ("unknown" here) does not parse, so the peer is used.
-        app.http
-            .post(app.url("/oauth/token"))
-            .header("x-forwarded-for", format!("203.0.113.{i}, unknown"))
-            .form(&[
-                ("grant_type", "password"),
-                ("username", format!("v{i}@example.com").as_str()),
-                ("password", "guess"),
-                ("client_id", client.id()),
-                ("client_secret", client.secret()),
-            ])
-            .send()
-            .await
-            .unwrap();
+        forwarded_guess(&app, &client, &format!("v{i}@example.com"), &format!("203.0.113.{i}, unknown")).await;
     }
 
     let next = password_attempt(&app, &client, "other@example.com", "guess").await;

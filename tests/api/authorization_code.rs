@@ -269,15 +269,7 @@ async fn a_code_expires_after_ten_minutes() {
     let code = app.code_for(&ann, &client, "user_info").await;
 
     app.clock.advance(600);
-    let response = app
-        .token(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", client.id()),
-            ("client_secret", client.secret()),
-            ("redirect_uri", CALLBACK),
-        ])
-        .await;
+    let response = app.exchange_code(&client, &code, Some(CALLBACK), &[]).await;
 
     assert_oauth_error(response, 400, "invalid_grant").await;
 }
@@ -291,32 +283,9 @@ async fn code_injection_at_another_client_or_callback_refused() {
     let other = app.register_client(&ann, "user_info").await;
     let code = app.code_for(&ann, &client, "user_info").await;
 
-    let wrong_client = app
-        .token(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", other.id()),
-            ("client_secret", other.secret()),
-            ("redirect_uri", CALLBACK),
-        ])
-        .await;
-    let wrong_callback = app
-        .token(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", client.id()),
-            ("client_secret", client.secret()),
-            ("redirect_uri", "https://client.example.com/other"),
-        ])
-        .await;
-    let no_callback = app
-        .token(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", client.id()),
-            ("client_secret", client.secret()),
-        ])
-        .await;
+    let wrong_client = app.exchange_code(&other, &code, Some(CALLBACK), &[]).await;
+    let wrong_callback = app.exchange_code(&client, &code, Some("https://client.example.com/other"), &[]).await;
+    let no_callback = app.exchange_code(&client, &code, None, &[]).await;
 
     assert_oauth_error(wrong_client, 400, "invalid_grant").await;
     assert_oauth_error(wrong_callback, 400, "invalid_grant").await;

@@ -267,6 +267,26 @@ impl TestApp {
         self.http.post(self.url("/oauth/token")).form(form).send().await.unwrap()
     }
 
+    /// Exchanges `code` for `client` (with its secret), sending `redirect_uri`
+    /// when given, plus `extra` parameters.
+    pub async fn exchange_code(
+        &self,
+        client: &TestClient,
+        code: &str,
+        redirect_uri: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("client_id", client.id()),
+            ("client_secret", client.secret()),
+        ];
+        form.extend(redirect_uri.map(|uri| ("redirect_uri", uri)));
+        form.extend_from_slice(extra);
+        self.token(&form).await
+    }
+
     /// Password grant for `user` through `client`; the token response as JSON.
     pub async fn password_grant(&self, user: &TestUser, client: &TestClient, scope: &str) -> serde_json::Value {
         let response = self

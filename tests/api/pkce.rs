@@ -78,18 +78,9 @@ async fn plain_challenges_work_and_missing_verifiers_fail() {
         )
         .await;
     let code = query_value(&callback, "code").unwrap();
-    let base = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("client_id", client.id()),
-        ("client_secret", client.secret()),
-        ("redirect_uri", CALLBACK),
-    ];
 
-    let missing = app.token(&base).await;
-    let mut with_verifier = base.to_vec();
-    with_verifier.push(("code_verifier", &verifier));
-    let right = app.token(&with_verifier).await;
+    let missing = app.exchange_code(&client, &code, Some(CALLBACK), &[]).await;
+    let right = app.exchange_code(&client, &code, Some(CALLBACK), &[("code_verifier", &verifier)]).await;
 
     assert_oauth_error(missing, 400, "invalid_grant").await;
     assert_eq!(right.status(), 200);
@@ -102,16 +93,7 @@ async fn pkce_downgrade_with_verifier_on_plain_code_refused() {
     let client = app.register_client(&ann, "user_info").await;
     let code = app.code_for(&ann, &client, "user_info").await;
 
-    let response = app
-        .token(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", client.id()),
-            ("client_secret", client.secret()),
-            ("redirect_uri", CALLBACK),
-            ("code_verifier", &"v".repeat(50)),
-        ])
-        .await;
+    let response = app.exchange_code(&client, &code, Some(CALLBACK), &[("code_verifier", &"v".repeat(50))]).await;
 
     assert_oauth_error(response, 400, "invalid_grant").await;
 }

@@ -399,10 +399,8 @@ async fn an_instance_killed_mid_load_leaves_every_issued_token_working_and_nothi
     // One account per worker: parallel sign-ins to one account are throttled
     // on purpose (attempts are counted before the password is checked).
     for worker in 0..8 {
-        let email = format!("worker{worker}@example.com");
-        let mut args = vec!["user", "create", "--email", email.as_str(), "--name", "worker", "--password", PASSWORD];
-        let login = format!("worker{worker}");
-        args[5] = login.as_str();
+        let (email, login) = (format!("worker{worker}@example.com"), format!("worker{worker}"));
+        let mut args = vec!["user", "create", "--email", &email, "--name", &login, "--password", PASSWORD];
         args.extend(ARGON2);
         args.push("--json");
         cli_json(&database.url, &args);

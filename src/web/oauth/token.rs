@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::oauth::client_auth::ClientCredentials;
 use crate::oauth::error::TokenError;
 use crate::oauth::token::{self, GrantRequest, IssuedTokens, TokenContext, TokenRequest};
 use crate::oauth::{introspect, revoke};
@@ -104,6 +105,18 @@ pub fn grant_request(params: &mut Params) -> Result<GrantRequest, TokenError> {
     })
 }
 
+/// The `token` parameter and the client's credentials of a revocation or
+/// introspection request.
+fn token_and_credentials(
+    headers: &HeaderMap,
+    params: Result<Params, ParamsError>,
+) -> Result<(ClientCredentials, String), TokenError> {
+    let mut params = params?;
+    let credentials = take_credentials(headers, &mut params)?;
+    let token = params.take("token").ok_or_else(|| TokenError::InvalidRequest("token is required".into()))?;
+    Ok((credentials, token))
+}
+
 /// `POST /oauth/revoke` (RFC 7009): 200 with an empty body, also for unknown tokens.
 pub async fn revoke_post(
     State(state): State<AppState>,
@@ -112,9 +125,7 @@ pub async fn revoke_post(
     params: Result<Params, ParamsError>,
 ) -> Response {
     let result = async {
-        let mut params = params?;
-        let credentials = take_credentials(&headers, &mut params)?;
-        let token = params.take("token").ok_or_else(|| TokenError::InvalidRequest("token is required".into()))?;
+        let (credentials, token) = token_and_credentials(&headers, params)?;
         revoke::revoke(&*state.store, &credentials, &token, state.clock.now()).await
     }
     .await;
@@ -134,9 +145,7 @@ pub async fn introspect_post(
     params: Result<Params, ParamsError>,
 ) -> Response {
     let result = async {
-        let mut params = params?;
-        let credentials = take_credentials(&headers, &mut params)?;
-        let token = params.take("token").ok_or_else(|| TokenError::InvalidRequest("token is required".into()))?;
+        let (credentials, token) = token_and_credentials(&headers, params)?;
         introspect::introspect(&*state.store, &credentials, &token, state.clock.now()).await
     }
     .await;

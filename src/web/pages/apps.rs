@@ -160,6 +160,19 @@ fn checked_params(signed_in: &SignedIn, params: Result<Params, ParamsError>) -> 
     Ok(params)
 }
 
+/// The prologue of every action on one application: a valid CSRF token
+/// first, then the application, if the signed-in user owns it.
+async fn owned_action(
+    state: &AppState,
+    signed_in: &SignedIn,
+    client_id: &str,
+    params: Result<Params, ParamsError>,
+) -> Result<(Client, Params), PageError> {
+    let params = checked_params(signed_in, params)?;
+    let app = owned(state, &signed_in.user, client_id).await?;
+    Ok((app, params))
+}
+
 /// `GET /settings/applications`
 pub async fn list_get(State(state): State<AppState>, signed_in: SignedIn) -> Result<Response, PageError> {
     let apps = state.store.list_clients_by_owner(signed_in.user.id).await?;
@@ -236,8 +249,7 @@ pub async fn edit_post(
     Path(client_id): Path<String>,
     params: Result<Params, ParamsError>,
 ) -> Result<Response, PageError> {
-    let params = checked_params(&signed_in, params)?;
-    let app = owned(&state, &signed_in.user, &client_id).await?;
+    let (app, params) = owned_action(&state, &signed_in, &client_id, params).await?;
     let form = read_form(&params);
     let now = state.clock.now();
     match apps::update(&*state.store, signed_in.user.id, app.id, &form, state.settings.allow_http_callbacks, now).await
@@ -260,13 +272,12 @@ pub async fn reset_secret_post(
     Path(client_id): Path<String>,
     params: Result<Params, ParamsError>,
 ) -> Result<Response, PageError> {
-    checked_params(&signed_in, params)?;
-    let app = owned(&state, &signed_in.user, &client_id).await?;
+    let (mut app, _) = owned_action(&state, &signed_in, &client_id, params).await?;
     let secret = apps::reset_secret(&*state.store, signed_in.user.id, app.id, state.clock.now())
         .await?
         .ok_or_else(|| PageError::BadRequest("A public client has no secret to reset.".to_owned()))?;
     tracing::info!(target: "audit", user_id = signed_in.user.id, client_addr = %signed_in.ctx.addr, client = %app.client_id, "client secret reset");
-    let app = owned(&state, &signed_in.user, &client_id).await?;
+    app.secret_hint = Some(secret.hint());
     Ok(render(StatusCode::OK, &details_page(&signed_in, app, Some(secret.expose().to_owned()), None)))
 }
 
@@ -277,8 +288,7 @@ pub async fn revoke_tokens_post(
     Path(client_id): Path<String>,
     params: Result<Params, ParamsError>,
 ) -> Result<Response, PageError> {
-    checked_params(&signed_in, params)?;
-    let app = owned(&state, &signed_in.user, &client_id).await?;
+    let (app, _) = owned_action(&state, &signed_in, &client_id, params).await?;
     let revoked = state.store.revoke_client_tokens(app.id, state.clock.now()).await?;
     tracing::info!(target: "audit", user_id = signed_in.user.id, client_addr = %signed_in.ctx.addr, client = %app.client_id, revoked, "all tokens of application revoked");
     Ok(redirect::see_other(&format!("{}?notice=tokens_revoked", details_href(&app))))
@@ -301,8 +311,7 @@ pub async fn delete_post(
     Path(client_id): Path<String>,
     params: Result<Params, ParamsError>,
 ) -> Result<Response, PageError> {
-    checked_params(&signed_in, params)?;
-    let app = owned(&state, &signed_in.user, &client_id).await?;
+    let (app, _) = owned_action(&state, &signed_in, &client_id, params).await?;
     if !state.store.delete_client(app.id, signed_in.user.id).await? {
         return Err(PageError::NotFound);
     }
