@@ -7,6 +7,7 @@ pub mod throttle;
 use std::net::IpAddr;
 
 use crate::clock::UnixTime;
+use crate::domain::throttle::Outcome;
 use crate::domain::user::{AccountFieldError, Email, Login, Password, User};
 use crate::store::{NewUser, Store, StoreError};
 
@@ -96,9 +97,10 @@ pub async fn authenticate(
     }
 }
 
-/// Signs in with throttling: every attempt is counted against the account
-/// and the address before the password is checked, and refused while either
-/// is locked; a success resets the account's count.
+/// Signs in with throttling: every attempt is admitted on the account and
+/// the address before the password is checked (refused while either is
+/// locked, waiting while their budgets are in flight) and settled after: a
+/// failure counts, a success resets the account's count.
 pub async fn sign_in(
     store: &dyn Store,
     hasher: &PasswordHasher,
@@ -108,10 +110,15 @@ pub async fn sign_in(
     now: UnixTime,
 ) -> Result<User, AccountError> {
     let attempt = throttle::Attempt::new(email, address);
-    if let Some(retry_after) = throttle::begin(store, &attempt, now).await? {
+    if let Some(retry_after) = throttle::admit(store, &attempt, now).await? {
         return Err(AccountError::Throttled { retry_after });
     }
-    let user = authenticate(store, hasher, email, password).await?;
-    throttle::succeeded(store, &attempt).await?;
-    Ok(user)
+    let result = authenticate(store, hasher, email, password).await;
+    let outcome = match &result {
+        Ok(_) => Outcome::Succeeded,
+        Err(AccountError::InvalidCredentials) => Outcome::Failed,
+        Err(_) => Outcome::Refunded,
+    };
+    throttle::settle(store, &attempt, now, outcome).await?;
+    result
 }

@@ -1,16 +1,21 @@
-//! Brute-force throttling of sign-in and the password grant (SPEC §3, RFC
-//! 6819 §4.4.3.6): attempts are counted per account and per client address,
-//! in the database so every instance sees them, and counted *before* the
-//! password is checked, so a burst of parallel guesses cannot slip past a
-//! lock. Past a threshold each attempt locks the key for an exponentially
-//! growing time, capped, so an attacker cannot lock the rightful owner out
-//! for long; the count restarts after an hour without attempts, and a
-//! successful sign-in resets the account's count.
+//! Brute-force throttling of sign-in and the password grant (SPEC §3, §4;
+//! RFC 6819 §4.4.3.6), per account and per client address, in the database
+//! so every instance sees it. Each attempt is admitted on both keys before
+//! the password is checked and settled after (the rule itself is
+//! `domain::throttle`): a burst of parallel guesses cannot have more checked
+//! than the failure budget allows, and a burst of right passwords waits its
+//! turn instead of being refused. Past a threshold each failure locks the key
+//! for an exponentially growing time, capped, so an attacker cannot lock the
+//! rightful owner out for long; the count restarts after an hour without
+//! failures, and a successful sign-in resets the account's count.
 
 use std::net::IpAddr;
 
+use std::time::Duration;
+
 use crate::clock::UnixTime;
-use crate::store::{AttemptVerdict, Store, StoreError, ThrottleRule};
+use crate::domain::throttle::{Admission, Outcome, ThrottleRecord, ThrottleRule};
+use crate::store::{Store, StoreError};
 
 /// Attempts on one account: 5 allowed, then 1 s doubling up to 15 minutes.
 pub const ACCOUNT_RULE: ThrottleRule = ThrottleRule { window: 3600, threshold: 5, max_lock: 900 };
@@ -49,47 +54,82 @@ fn network_of(address: IpAddr) -> String {
     }
 }
 
-/// Counts the attempt against the address, then the account; refused (with
-/// the seconds to wait) while either is locked.
-pub async fn begin(store: &dyn Store, attempt: &Attempt, now: UnixTime) -> Result<Option<i64>, StoreError> {
-    for (key, rule) in [(&attempt.address_key, &ADDRESS_RULE), (&attempt.account_key, &ACCOUNT_RULE)] {
-        if let AttemptVerdict::Locked { retry_after } = store.count_attempt(key, now, rule).await? {
-            return Ok(Some(retry_after));
-        }
+/// How long an attempt waits for a place among the attempts in flight before
+/// it is refused as if locked (it would otherwise hold its request open).
+const MAX_WAIT: Duration = Duration::from_secs(10);
+/// How often a waiting attempt looks again.
+const POLL: Duration = Duration::from_millis(20);
+
+impl Attempt {
+    /// The keys in the one order every caller locks them in.
+    fn keys(&self) -> [(&str, &ThrottleRule); 2] {
+        [(&self.address_key, &ADDRESS_RULE), (&self.account_key, &ACCOUNT_RULE)]
     }
-    Ok(None)
 }
 
-/// A success resets the account's count and takes the attempt back from the
-/// address (one's own account must not launder guesses against others).
-pub async fn succeeded(store: &dyn Store, attempt: &Attempt) -> Result<(), StoreError> {
-    store.clear_throttle(&attempt.account_key).await?;
-    store.forgive_attempt(&attempt.address_key).await
+/// Admits the attempt on the address and the account at once, waiting while
+/// both budgets are taken by attempts in flight; refused (with the seconds to
+/// wait) while either key is locked. An admitted attempt must be settled.
+pub async fn admit(store: &dyn Store, attempt: &Attempt, now: UnixTime) -> Result<Option<i64>, StoreError> {
+    let waited = tokio::time::timeout(MAX_WAIT, async {
+        loop {
+            match try_admit(store, attempt, now).await? {
+                Admission::Admitted => return Ok(None),
+                Admission::Locked { retry_after } => return Ok(Some(retry_after)),
+                Admission::Wait => tokio::time::sleep(POLL).await,
+            }
+        }
+    })
+    .await;
+    waited.unwrap_or(Ok(Some(1)))
+}
+
+/// One look: admits on every key, or on none.
+async fn try_admit(store: &dyn Store, attempt: &Attempt, now: UnixTime) -> Result<Admission, StoreError> {
+    let keys = attempt.keys();
+    let verdict = |states: &[ThrottleRecord]| {
+        let verdicts = keys.iter().zip(states).map(|((_, rule), state)| rule.admit(*state, now));
+        verdicts.fold(Admission::Admitted, |all, one| match (all, one) {
+            (Admission::Locked { retry_after: a }, Admission::Locked { retry_after: b }) => {
+                Admission::Locked { retry_after: a.max(b) }
+            }
+            (locked @ Admission::Locked { .. }, _) | (_, locked @ Admission::Locked { .. }) => locked,
+            (Admission::Wait, _) | (_, Admission::Wait) => Admission::Wait,
+            _ => Admission::Admitted,
+        })
+    };
+    let step = |states: &[ThrottleRecord]| {
+        (verdict(states) == Admission::Admitted)
+            .then(|| keys.iter().zip(states).map(|((_, rule), state)| rule.admitted(*state, now)).collect())
+    };
+    let names = keys.map(|(key, _)| key);
+    let read = store.update_throttles(&names, &step).await?;
+    Ok(verdict(&read))
+}
+
+/// Settles an admitted attempt: a failure counts on both keys; a success
+/// resets the account and takes the attempt back from the address (one's
+/// own account must not launder guesses against others); `Refunded` (the
+/// check itself failed) counts nowhere.
+pub async fn settle(store: &dyn Store, attempt: &Attempt, now: UnixTime, outcome: Outcome) -> Result<(), StoreError> {
+    let keys = attempt.keys();
+    let outcomes = [if outcome == Outcome::Succeeded { Outcome::Refunded } else { outcome }, outcome];
+    let step = |states: &[ThrottleRecord]| {
+        Some(
+            keys.iter()
+                .zip(states)
+                .zip(outcomes)
+                .map(|(((_, rule), state), outcome)| rule.settled(*state, now, outcome))
+                .collect(),
+        )
+    };
+    store.update_throttles(&keys.map(|(key, _)| key), &step).await?;
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{ThrottleRecord, settle_attempt};
-
-    #[test]
-    fn locks_start_after_the_threshold_and_double_up_to_the_cap() {
-        let locks: Vec<i64> = (1..=10).map(|n| ACCOUNT_RULE.lock_after(n)).collect();
-        assert_eq!(locks, [0, 0, 0, 0, 0, 1, 2, 4, 8, 16]);
-        assert_eq!(ACCOUNT_RULE.lock_after(1000), 900);
-        assert_eq!(ADDRESS_RULE.lock_after(20), 0);
-        assert_eq!(ADDRESS_RULE.lock_after(21), 1);
-    }
-
-    #[test]
-    fn a_locked_key_refuses_without_counting_and_an_old_count_restarts() {
-        let locked = ThrottleRecord { failures: 7, last_failure_at: 100, locked_until: 110 };
-        assert_eq!(settle_attempt(locked, 105, &ACCOUNT_RULE), AttemptVerdict::Locked { retry_after: 5 });
-        let AttemptVerdict::Allowed(next) = settle_attempt(locked, 110, &ACCOUNT_RULE) else { panic!() };
-        assert_eq!((next.failures, next.locked_until), (8, 110 + 4));
-        let AttemptVerdict::Allowed(fresh) = settle_attempt(locked, 110 + 3601, &ACCOUNT_RULE) else { panic!() };
-        assert_eq!(fresh.failures, 1);
-    }
 
     #[test]
     fn keys_ignore_email_case_and_group_ipv6_by_64() {

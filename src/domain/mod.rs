@@ -4,5 +4,6 @@ pub mod client;
 pub mod pkce;
 pub mod redirect_uri;
 pub mod scope;
+pub mod throttle;
 pub mod token;
 pub mod user;

@@ -126,6 +126,10 @@ pub enum TokenError {
         /// Seconds until the next attempt may be made.
         retry_after: i64,
     },
+    /// The database cannot be written or reached right now (RFC 6749
+    /// §4.1.2.1's `temporarily_unavailable`): answered 503, nothing issued.
+    #[error("the service is temporarily unavailable; try again in a few seconds")]
+    TemporarilyUnavailable(#[source] StoreError),
     /// Storage or hashing failed; the client sees `server_error` only.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -141,6 +145,7 @@ impl TokenError {
             TokenError::UnauthorizedClient(_) => "unauthorized_client",
             TokenError::UnsupportedGrantType => "unsupported_grant_type",
             TokenError::InvalidScope(_) => "invalid_scope",
+            TokenError::TemporarilyUnavailable(_) => "temporarily_unavailable",
             TokenError::Internal(_) => "server_error",
         }
     }
@@ -153,7 +158,10 @@ impl TokenError {
 
 impl From<StoreError> for TokenError {
     fn from(error: StoreError) -> Self {
-        TokenError::Internal(Box::new(error))
+        match error {
+            StoreError::Unavailable(_) => TokenError::TemporarilyUnavailable(error),
+            other => TokenError::Internal(Box::new(other)),
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! Storage: the `Store` trait that the protocol code sees, the records it
 //! moves, and one implementation per database. Only this module imports sqlx.
 
+mod fault;
 mod postgres;
 mod rows;
 mod sqlite;
@@ -16,6 +17,7 @@ use crate::domain::scope::ScopeSet;
 use crate::domain::token::SecretHash;
 use crate::domain::user::User;
 
+pub use crate::domain::throttle::{ThrottleRecord, ThrottleRule};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -29,12 +31,30 @@ pub enum StoreError {
         /// The unique index that refused the write.
         constraint: &'static str,
     },
+    /// The database cannot be written or reached right now (a full or
+    /// read-only disk, a stopped server, a timeout): worth retrying later.
+    #[error("storage unavailable: {0}")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The database URL names no backend this build has.
     #[error("unsupported database URL (expected sqlite://… or postgres://…)")]
     UnsupportedUrl,
     /// Anything else: the database is unreachable, a query failed, …
     #[error("storage failure: {0}")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl StoreError {
+    /// Classifies a driver error: a fault that can clear by itself becomes
+    /// `Unavailable` (and makes the pools shed the connections that lived
+    /// through it); anything else `Internal`. Unique violations are mapped by
+    /// each backend before this.
+    fn from_driver(error: sqlx::Error) -> StoreError {
+        if fault::is_unavailable(&error) {
+            fault::record();
+            return StoreError::Unavailable(Box::new(error));
+        }
+        StoreError::Internal(Box::new(error))
+    }
 }
 
 /// Shorthand for storage results.
@@ -309,24 +329,25 @@ pub trait Store: Send + Sync + 'static {
     /// unused codes it issued to them; `false` if there was no grant.
     async fn revoke_grant(&self, user_id: i64, client_pk: i64, now: UnixTime) -> StoreResult<bool>;
 
-    /// The failure count and lock of a throttling key (an account or a client address).
+    /// The state of a throttling key (an account or a client address).
     async fn find_throttle(&self, key: &str) -> StoreResult<Option<ThrottleRecord>>;
-    /// Counts an attempt against `key` before it is checked, unless the key
-    /// is locked: then nothing is counted and the lock's remaining seconds
-    /// come back. Atomic per key (a row lock), so a burst of concurrent
-    /// attempts cannot all slip past the lock. The count starts again at 1
-    /// when the previous attempt is older than the rule's window, and the
-    /// rule's lock for the new count is set in the same transaction.
-    async fn count_attempt(&self, key: &str, now: UnixTime, rule: &ThrottleRule) -> StoreResult<AttemptVerdict>;
-    /// Takes one counted attempt back (it turned out to succeed).
-    async fn forgive_attempt(&self, key: &str) -> StoreResult<()>;
-    /// Forgets a key's failures (after a success).
+    /// Reads the state of every key (a fresh key reads as all zeros) under
+    /// its row lock, in the order given, and writes back what `step` makes of
+    /// them, all in one transaction; `step` returning `None` writes nothing.
+    /// Returns the states as read. Callers name keys in one fixed order, so
+    /// two transactions never wait on each other in a cycle.
+    async fn update_throttles(&self, keys: &[&str], step: &ThrottleStep<'_>) -> StoreResult<Vec<ThrottleRecord>>;
+    /// Forgets a key.
     async fn clear_throttle(&self, key: &str) -> StoreResult<()>;
 
     /// Deletes up to `limit` expired codes, consent requests, sessions,
     /// throttling keys and tokens (expired longer than a day); returns how many rows went.
     async fn purge_expired(&self, now: UnixTime, limit: i64) -> StoreResult<u64>;
 }
+
+/// What [`Store::update_throttles`] applies to the keys' states: the new
+/// states, one per key in the same order, or `None` to leave them.
+pub type ThrottleStep<'a> = dyn Fn(&[ThrottleRecord]) -> Option<Vec<ThrottleRecord>> + Send + Sync + 'a;
 
 /// Fields of an application its owner can change.
 #[derive(Debug, Clone)]
@@ -354,72 +375,6 @@ pub struct GrantRecord {
     pub created_at: UnixTime,
     /// Last approval.
     pub updated_at: UnixTime,
-}
-
-/// Consecutive failures of one throttling key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ThrottleRecord {
-    /// Consecutive failures within the window.
-    pub failures: i64,
-    /// When the latest failure happened.
-    pub last_failure_at: UnixTime,
-    /// Attempts are refused until then.
-    pub locked_until: UnixTime,
-}
-
-/// When a throttling key locks: after `threshold` counted attempts within
-/// `window` seconds, each further one locks it for 1 s, 2 s, 4 s, … up to `max_lock`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ThrottleRule {
-    /// Attempts older than this (seconds) no longer count.
-    pub window: i64,
-    /// Attempts allowed before locks begin.
-    pub threshold: i64,
-    /// The longest lock (seconds).
-    pub max_lock: i64,
-}
-
-impl ThrottleRule {
-    /// Seconds of lock after the `attempts`-th counted attempt.
-    pub fn lock_after(&self, attempts: i64) -> i64 {
-        let over = attempts - self.threshold;
-        if over <= 0 {
-            return 0;
-        }
-        let exponent = u32::try_from(over - 1).unwrap_or(u32::MAX).min(30);
-        (1_i64 << exponent).min(self.max_lock)
-    }
-
-    /// The state after one more attempt on `previous` at `now`.
-    pub fn next(&self, previous: Option<ThrottleRecord>, now: UnixTime) -> ThrottleRecord {
-        let failures = match previous {
-            Some(p) if p.last_failure_at >= now - self.window => p.failures + 1,
-            _ => 1,
-        };
-        ThrottleRecord { failures, last_failure_at: now, locked_until: now + self.lock_after(failures) }
-    }
-}
-
-/// The verdict on an attempt given the key's stored state (a fresh key is
-/// stored as all zeros): locked keys refuse without counting.
-pub fn settle_attempt(stored: ThrottleRecord, now: UnixTime, rule: &ThrottleRule) -> AttemptVerdict {
-    if stored.locked_until > now {
-        return AttemptVerdict::Locked { retry_after: stored.locked_until - now };
-    }
-    let previous = (stored.failures > 0).then_some(stored);
-    AttemptVerdict::Allowed(rule.next(previous, now))
-}
-
-/// Whether an attempt may go ahead.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AttemptVerdict {
-    /// Counted; go ahead.
-    Allowed(ThrottleRecord),
-    /// Locked: refused without counting, for this many more seconds.
-    Locked {
-        /// Seconds until the lock ends.
-        retry_after: i64,
-    },
 }
 
 /// How a server backend's connection pool is sized and bounded (PostgreSQL;

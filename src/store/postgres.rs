@@ -15,14 +15,14 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 
+use super::fault;
 use super::rows::{
-    CLIENT_COLUMNS, ClientRow, CodeRow, ConsentRow, GrantRow, TokenRow, USER_COLUMNS, UserRow, parse_scopes,
-    token_select,
+    CLIENT_COLUMNS, ClientRow, CodeRow, ConsentRow, GrantRow, ThrottleRow, TokenRow, USER_COLUMNS, UserRow,
+    parse_scopes, throttle_select, token_select,
 };
 use super::{
-    AttemptVerdict, BoundRequest, ClientUpdate, CodeRecord, GrantRecord, NewTokens, NewUser, PoolSettings, Redemption,
-    SessionRecord, Store, StoreError, StoreResult, ThrottleRecord, ThrottleRule, TokenRecord, UserCredentials,
-    settle_attempt,
+    BoundRequest, ClientUpdate, CodeRecord, GrantRecord, NewTokens, NewUser, PoolSettings, Redemption, SessionRecord,
+    Store, StoreError, StoreResult, ThrottleRecord, ThrottleStep, TokenRecord, UserCredentials,
 };
 use crate::clock::UnixTime;
 use crate::domain::client::{Client, NewClient};
@@ -63,6 +63,10 @@ impl PgStore {
             .max_connections(settings.max_connections)
             .min_connections(0)
             .acquire_timeout(std::time::Duration::from_millis(settings.acquire_timeout_ms))
+            // Connections that lived through a fault are closed, not reused
+            // (store/fault.rs); sqlx's own ping before each checkout stays on.
+            .after_release(|_, meta| Box::pin(async move { Ok(!fault::lived_through_a_fault(meta.age)) }))
+            .before_acquire(|_, meta| Box::pin(async move { Ok(!fault::lived_through_a_fault(meta.age)) }))
             .connect_with(options)
             .await
             .map_err(internal)?;
@@ -95,7 +99,7 @@ fn map_err(error: sqlx::Error) -> StoreError {
             return StoreError::Conflict { constraint };
         }
     }
-    internal(error)
+    StoreError::from_driver(error)
 }
 
 async fn write_tokens(tx: &mut Transaction<'_, Postgres>, tokens: &NewTokens) -> Result<(), sqlx::Error> {
@@ -642,54 +646,50 @@ impl Store for PgStore {
     }
 
     async fn find_throttle(&self, key: &str) -> StoreResult<Option<ThrottleRecord>> {
-        let row: Option<(i64, i64, i64)> =
-            sqlx::query_as("SELECT failures, last_failure_at, locked_until FROM throttles WHERE key = $1")
-                .bind(key)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(map_err)?;
-        Ok(row.map(|(failures, last_failure_at, locked_until)| ThrottleRecord {
-            failures,
-            last_failure_at,
-            locked_until,
-        }))
+        let row: Option<ThrottleRow> = sqlx::query_as(concat!(throttle_select!(), " WHERE key = $1"))
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(row.map(ThrottleRow::into_record))
     }
 
-    async fn count_attempt(&self, key: &str, now: UnixTime, rule: &ThrottleRule) -> StoreResult<AttemptVerdict> {
-        // The upsert locks the row (ON CONFLICT DO UPDATE), so concurrent
-        // attempts on one key, on any instance, take turns until commit.
-
+    async fn update_throttles(&self, keys: &[&str], step: &ThrottleStep<'_>) -> StoreResult<Vec<ThrottleRecord>> {
+        // The upsert is a write, so it takes the row's lock (and on SQLite
+        // the database's write lock) before the state is read.
         let mut tx = self.begin().await.map_err(map_err)?;
-        let (failures, last_failure_at, locked_until): (i64, i64, i64) = sqlx::query_as(
-            "INSERT INTO throttles (key, failures, last_failure_at, locked_until) VALUES ($1, 0, 0, 0) \
-             ON CONFLICT (key) DO UPDATE SET key = excluded.key RETURNING failures, last_failure_at, locked_until",
-        )
-        .bind(key)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        let verdict = settle_attempt(ThrottleRecord { failures, last_failure_at, locked_until }, now, rule);
-        if let AttemptVerdict::Allowed(next) = verdict {
-            sqlx::query("UPDATE throttles SET failures = $1, last_failure_at = $2, locked_until = $3 WHERE key = $4")
-                .bind(next.failures)
-                .bind(next.last_failure_at)
-                .bind(next.locked_until)
+        let mut read = Vec::with_capacity(keys.len());
+        for key in keys {
+            let row: ThrottleRow = sqlx::query_as(
+                "INSERT INTO throttles (key, failures, last_failure_at, locked_until, in_flight, in_flight_since) \
+                 VALUES ($1, 0, 0, 0, 0, 0) ON CONFLICT (key) DO UPDATE SET key = excluded.key \
+                 RETURNING failures, last_failure_at, locked_until, in_flight, in_flight_since",
+            )
+            .bind(key)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            read.push(row.into_record());
+        }
+        if let Some(written) = step(&read) {
+            for (key, state) in keys.iter().zip(written) {
+                sqlx::query(
+                    "UPDATE throttles SET failures = $1, last_failure_at = $2, locked_until = $3, \
+                     in_flight = $4, in_flight_since = $5 WHERE key = $6",
+                )
+                .bind(state.failures)
+                .bind(state.last_failure_at)
+                .bind(state.locked_until)
+                .bind(state.in_flight)
+                .bind(state.in_flight_since)
                 .bind(key)
                 .execute(&mut *tx)
                 .await
                 .map_err(map_err)?;
+            }
         }
         tx.commit().await.map_err(map_err)?;
-        Ok(verdict)
-    }
-
-    async fn forgive_attempt(&self, key: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE throttles SET failures = failures - 1 WHERE key = $1 AND failures > 0")
-            .bind(key)
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
-        Ok(())
+        Ok(read)
     }
 
     async fn clear_throttle(&self, key: &str) -> StoreResult<()> {

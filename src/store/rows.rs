@@ -4,7 +4,7 @@
 
 use sqlx::FromRow;
 
-use super::{BoundRequest, TokenKind, TokenRecord, UserCredentials};
+use super::{BoundRequest, ThrottleRecord, TokenKind, TokenRecord, UserCredentials};
 use crate::domain::client::Client;
 use crate::domain::pkce::{ChallengeMethod, CodeChallenge};
 use crate::domain::scope::ScopeSet;
@@ -214,3 +214,34 @@ impl TokenRow {
 pub(super) const USER_COLUMNS: &str = "id, login, name, email, password_hash, bio, blog, weibo, created_at, updated_at";
 pub(super) const CLIENT_COLUMNS: &str = "id, client_id, secret_hash, secret_hint, owner_id, name, homepage, description, \
                               redirect_uris, scopes, created_at";
+
+/// A throttling key's state.
+#[derive(FromRow)]
+pub(super) struct ThrottleRow {
+    failures: i64,
+    last_failure_at: i64,
+    locked_until: i64,
+    in_flight: i64,
+    in_flight_since: i64,
+}
+
+/// The columns of a throttling key's state; a macro so each backend can
+/// `concat!` its own `WHERE` at compile time.
+macro_rules! throttle_select {
+    () => {
+        "SELECT failures, last_failure_at, locked_until, in_flight, in_flight_since FROM throttles"
+    };
+}
+pub(super) use throttle_select;
+
+impl ThrottleRow {
+    pub(super) fn into_record(self) -> ThrottleRecord {
+        ThrottleRecord {
+            failures: self.failures,
+            last_failure_at: self.last_failure_at,
+            locked_until: self.locked_until,
+            in_flight: self.in_flight,
+            in_flight_since: self.in_flight_since,
+        }
+    }
+}

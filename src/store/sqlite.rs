@@ -8,13 +8,14 @@ use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, Transaction};
 
+use super::fault;
 use super::rows::{
-    CLIENT_COLUMNS, ClientRow, CodeRow, ConsentRow, GrantRow, TokenRow, USER_COLUMNS, UserRow, parse_scopes,
-    token_select,
+    CLIENT_COLUMNS, ClientRow, CodeRow, ConsentRow, GrantRow, ThrottleRow, TokenRow, USER_COLUMNS, UserRow,
+    parse_scopes, throttle_select, token_select,
 };
 use super::{
-    AttemptVerdict, BoundRequest, ClientUpdate, CodeRecord, GrantRecord, NewTokens, NewUser, Redemption, SessionRecord,
-    Store, StoreError, StoreResult, ThrottleRecord, ThrottleRule, TokenRecord, UserCredentials, settle_attempt,
+    BoundRequest, ClientUpdate, CodeRecord, GrantRecord, NewTokens, NewUser, Redemption, SessionRecord, Store,
+    StoreError, StoreResult, ThrottleRecord, ThrottleStep, TokenRecord, UserCredentials,
 };
 use crate::clock::UnixTime;
 use crate::domain::client::{Client, NewClient};
@@ -37,7 +38,9 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             // FULL: a token handed to a client survives a power cut.
             .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(10))
+            // A few seconds, not sqlx's 30: a writer that cannot get the lock
+            // by then gets 503 (SPEC §4 "Storage faults"), not a hung request.
+            .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
         // No ping before each checkout (sqlx's default): an embedded database
         // cannot lose its connection, and the ping is one more round trip to
@@ -45,6 +48,9 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .test_before_acquire(false)
+            .acquire_timeout(Duration::from_secs(5))
+            .after_release(|_, meta| Box::pin(async move { Ok(!fault::lived_through_a_fault(meta.age)) }))
+            .before_acquire(|_, meta| Box::pin(async move { Ok(!fault::lived_through_a_fault(meta.age)) }))
             .connect_with(options)
             .await
             .map_err(internal)?;
@@ -77,7 +83,7 @@ fn map_err(error: sqlx::Error) -> StoreError {
             return StoreError::Conflict { constraint };
         }
     }
-    internal(error)
+    StoreError::from_driver(error)
 }
 
 async fn write_tokens(tx: &mut Transaction<'_, Sqlite>, tokens: &NewTokens) -> Result<(), sqlx::Error> {
@@ -582,53 +588,50 @@ impl Store for SqliteStore {
     }
 
     async fn find_throttle(&self, key: &str) -> StoreResult<Option<ThrottleRecord>> {
-        let row: Option<(i64, i64, i64)> =
-            sqlx::query_as("SELECT failures, last_failure_at, locked_until FROM throttles WHERE key = ?")
-                .bind(key)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(map_err)?;
-        Ok(row.map(|(failures, last_failure_at, locked_until)| ThrottleRecord {
-            failures,
-            last_failure_at,
-            locked_until,
-        }))
+        let row: Option<ThrottleRow> = sqlx::query_as(concat!(throttle_select!(), " WHERE key = ?"))
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(row.map(ThrottleRow::into_record))
     }
 
-    async fn count_attempt(&self, key: &str, now: UnixTime, rule: &ThrottleRule) -> StoreResult<AttemptVerdict> {
-        // A write first, so the transaction holds SQLite's write lock before
-        // it reads: concurrent attempts on any key queue behind it.
+    async fn update_throttles(&self, keys: &[&str], step: &ThrottleStep<'_>) -> StoreResult<Vec<ThrottleRecord>> {
+        // The upsert is a write, so it takes the row's lock (and on SQLite
+        // the database's write lock) before the state is read.
         let mut tx = self.pool.begin().await.map_err(map_err)?;
-        let (failures, last_failure_at, locked_until): (i64, i64, i64) = sqlx::query_as(
-            "INSERT INTO throttles (key, failures, last_failure_at, locked_until) VALUES (?, 0, 0, 0) \
-             ON CONFLICT (key) DO UPDATE SET key = excluded.key RETURNING failures, last_failure_at, locked_until",
-        )
-        .bind(key)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        let verdict = settle_attempt(ThrottleRecord { failures, last_failure_at, locked_until }, now, rule);
-        if let AttemptVerdict::Allowed(next) = verdict {
-            sqlx::query("UPDATE throttles SET failures = ?, last_failure_at = ?, locked_until = ? WHERE key = ?")
-                .bind(next.failures)
-                .bind(next.last_failure_at)
-                .bind(next.locked_until)
+        let mut read = Vec::with_capacity(keys.len());
+        for key in keys {
+            let row: ThrottleRow = sqlx::query_as(
+                "INSERT INTO throttles (key, failures, last_failure_at, locked_until, in_flight, in_flight_since) \
+                 VALUES (?, 0, 0, 0, 0, 0) ON CONFLICT (key) DO UPDATE SET key = excluded.key \
+                 RETURNING failures, last_failure_at, locked_until, in_flight, in_flight_since",
+            )
+            .bind(key)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            read.push(row.into_record());
+        }
+        if let Some(written) = step(&read) {
+            for (key, state) in keys.iter().zip(written) {
+                sqlx::query(
+                    "UPDATE throttles SET failures = ?, last_failure_at = ?, locked_until = ?, \
+                     in_flight = ?, in_flight_since = ? WHERE key = ?",
+                )
+                .bind(state.failures)
+                .bind(state.last_failure_at)
+                .bind(state.locked_until)
+                .bind(state.in_flight)
+                .bind(state.in_flight_since)
                 .bind(key)
                 .execute(&mut *tx)
                 .await
                 .map_err(map_err)?;
+            }
         }
         tx.commit().await.map_err(map_err)?;
-        Ok(verdict)
-    }
-
-    async fn forgive_attempt(&self, key: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE throttles SET failures = failures - 1 WHERE key = ? AND failures > 0")
-            .bind(key)
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
-        Ok(())
+        Ok(read)
     }
 
     async fn clear_throttle(&self, key: &str) -> StoreResult<()> {

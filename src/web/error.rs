@@ -8,11 +8,15 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::accounts::AccountError;
 use crate::oauth::error::{AuthorizeError, BearerError, TokenError};
 use crate::store::StoreError;
 use crate::web::pages::error_page;
 use crate::web::params::ParamsError;
 use crate::web::redirect;
+
+/// Seconds a client is asked to wait after a storage fault (`Retry-After`).
+const UNAVAILABLE_RETRY_AFTER: u32 = 5;
 
 /// Headers that keep a response out of every cache (RFC 6749 §5.1).
 pub const NO_STORE: [(header::HeaderName, &str); 2] =
@@ -23,6 +27,10 @@ impl IntoResponse for TokenError {
         let status = match &self {
             TokenError::InvalidClient { .. } => StatusCode::UNAUTHORIZED,
             TokenError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            TokenError::TemporarilyUnavailable(source) => {
+                tracing::warn!(error = %source, "token endpoint: storage unavailable");
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             TokenError::Internal(source) => {
                 tracing::error!(error = %source, "token endpoint failed");
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -39,6 +47,9 @@ impl IntoResponse for TokenError {
             }
             TokenError::Throttled { retry_after } => {
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            }
+            TokenError::TemporarilyUnavailable(_) => {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER));
             }
             _ => {}
         }
@@ -70,6 +81,12 @@ impl IntoResponse for ParamsError {
 
 impl IntoResponse for BearerError {
     fn into_response(self) -> Response {
+        if let BearerError::Store(source @ StoreError::Unavailable(_)) = &self {
+            tracing::warn!(error = %source, "bearer check: storage unavailable");
+            let body = Json(json!({ "message": "the service is temporarily unavailable; try again in a few seconds" }));
+            let retry = [(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER))];
+            return (StatusCode::SERVICE_UNAVAILABLE, retry, body).into_response();
+        }
         let (status, challenge) = match &self {
             BearerError::Missing => (StatusCode::UNAUTHORIZED, "Bearer realm=\"gatehouse\"".to_owned()),
             BearerError::InvalidToken => (
@@ -120,6 +137,9 @@ pub enum PageError {
     /// Nothing here, or not yours.
     #[error("This page does not exist.")]
     NotFound,
+    /// The database cannot be written or reached right now.
+    #[error("The service is temporarily unavailable. Please try again in a few seconds.")]
+    Unavailable(#[source] StoreError),
     /// Something broke on our side.
     #[error("Something went wrong on our side. Please try again.")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -127,7 +147,19 @@ pub enum PageError {
 
 impl From<StoreError> for PageError {
     fn from(error: StoreError) -> Self {
-        PageError::Internal(Box::new(error))
+        match error {
+            StoreError::Unavailable(_) => PageError::Unavailable(error),
+            other => PageError::Internal(Box::new(other)),
+        }
+    }
+}
+
+impl From<AccountError> for PageError {
+    fn from(error: AccountError) -> Self {
+        match error {
+            AccountError::Store(store) => PageError::from(store),
+            other => PageError::Internal(Box::new(other)),
+        }
     }
 }
 
@@ -143,11 +175,19 @@ impl IntoResponse for PageError {
             PageError::BadRequest(_) => StatusCode::BAD_REQUEST,
             PageError::Forbidden(_) => StatusCode::FORBIDDEN,
             PageError::NotFound => StatusCode::NOT_FOUND,
+            PageError::Unavailable(source) => {
+                tracing::warn!(error = %source, "page: storage unavailable");
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             PageError::Internal(source) => {
                 tracing::error!(error = %source, "page failed");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
-        error_page(status, &self.to_string())
+        let mut response = error_page(status, &self.to_string());
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER));
+        }
+        response
     }
 }

@@ -256,3 +256,75 @@ async fn only_the_proxys_own_forwarded_entry_is_believed() {
 
     assert_eq!(next.status(), 429);
 }
+
+#[tokio::test]
+async fn sixteen_parallel_right_password_grants_all_succeed() {
+    let app = TestApp::spawn().await;
+    let ann = app.create_user("ann").await;
+    let client = app.register_client(&ann, "user_info").await;
+    let mut burst = tokio::task::JoinSet::new();
+    for _ in 0..16 {
+        let request = app.http.post(app.url("/oauth/token")).form(&[
+            ("grant_type", "password"),
+            ("username", ann.email.as_str()),
+            ("password", PASSWORD),
+            ("client_id", client.id()),
+            ("client_secret", client.secret()),
+        ]);
+        burst.spawn(async move { request.send().await.unwrap().status().as_u16() });
+    }
+
+    let statuses = burst.join_all().await;
+
+    assert_eq!(statuses, vec![200; 16], "right passwords are never refused for their concurrency");
+}
+
+#[tokio::test]
+async fn sixteen_parallel_right_password_sign_ins_all_succeed() {
+    let app = TestApp::spawn().await;
+    let ann = app.create_user("ann").await;
+    let mut burst = tokio::task::JoinSet::new();
+    for _ in 0..16 {
+        let browser = app.browser();
+        let page = browser.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+        let csrf = hidden_value(&page, "csrf_token");
+        let request = browser.post(app.url("/login")).form(&[
+            ("email", ann.email.as_str()),
+            ("password", PASSWORD),
+            ("csrf_token", csrf.as_str()),
+        ]);
+        burst.spawn(async move { request.send().await.unwrap().status().as_u16() });
+    }
+
+    let statuses = burst.join_all().await;
+
+    assert_eq!(statuses, vec![303; 16], "every tab signs in");
+}
+
+#[tokio::test]
+async fn right_and_wrong_passwords_in_one_burst_settle_in_turn() {
+    // Wrong guesses mixed into a burst of right passwords: the successes keep
+    // resetting the account's count, so no lock forms and every right
+    // password gets through, while every guess is still checked and refused.
+    let app = TestApp::spawn().await;
+    let ann = app.create_user("ann").await;
+    let client = app.register_client(&ann, "user_info").await;
+    let mut burst = tokio::task::JoinSet::new();
+    for i in 0..12 {
+        let password = if i % 4 == 0 { "guess" } else { PASSWORD };
+        let request = app.http.post(app.url("/oauth/token")).form(&[
+            ("grant_type", "password"),
+            ("username", ann.email.as_str()),
+            ("password", password),
+            ("client_id", client.id()),
+            ("client_secret", client.secret()),
+        ]);
+        burst.spawn(async move { (password == PASSWORD, request.send().await.unwrap().status().as_u16()) });
+    }
+
+    let results = burst.join_all().await;
+
+    for (right, status) in results {
+        assert_eq!(status, if right { 200 } else { 400 });
+    }
+}

@@ -79,13 +79,16 @@ impl TestDatabase {
     /// On the current pass's backend.
     pub async fn create() -> TestDatabase {
         match Backend::current() {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().unwrap();
-                let url = format!("sqlite://{}", dir.path().join("gatehouse.db").display());
-                TestDatabase { url, dir: Some(dir) }
-            }
+            Backend::Sqlite => TestDatabase::sqlite(),
             Backend::Postgres => TestDatabase::postgres().await,
         }
+    }
+
+    /// A SQLite file `gatehouse.db` in a new temporary directory.
+    pub fn sqlite() -> TestDatabase {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("gatehouse.db").display());
+        TestDatabase { url, dir: Some(dir) }
     }
 
     /// A new database on the PostgreSQL server of `TEST_DATABASE_URL`, named
@@ -134,7 +137,11 @@ impl TestApp {
     }
 
     pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
-        let database = TestDatabase::create().await;
+        TestApp::spawn_on(TestDatabase::create().await, configure).await
+    }
+
+    /// A server on a database the test made itself.
+    pub async fn spawn_on(database: TestDatabase, configure: impl FnOnce(&mut Settings)) -> TestApp {
         let mut settings = Settings {
             listen: "127.0.0.1:0".parse().unwrap(),
             database_url: database.url.clone(),
@@ -151,6 +158,11 @@ impl TestApp {
             let _ = rx.await;
         }));
         TestApp { base, http: client(false), store, clock, state, _database: database, _shutdown: tx }
+    }
+
+    /// The database this server runs on.
+    pub fn database(&self) -> &TestDatabase {
+        &self._database
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -8,6 +8,7 @@
 )]
 
 mod helpers;
+mod pg_cluster;
 
 mod attacks;
 mod authorization_code;
@@ -25,5 +26,6 @@ mod revoke_introspect;
 mod scale_out;
 mod scopes;
 mod settings;
+mod storage_faults;
 mod store_contract;
 mod user_agent;

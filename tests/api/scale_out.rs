@@ -379,10 +379,14 @@ async fn throttling_counts_failures_from_every_instance() {
     let second = store::connect_with(&database.url, &settings, false).await.unwrap();
     let key = "account:ann@example.com";
     let rule = gatehouse::store::ThrottleRule { window: 3_600, threshold: 100, max_lock: 1 };
+    let fail = move |states: &[gatehouse::store::ThrottleRecord]| {
+        let admitted = rule.admitted(states[0], 1_000);
+        Some(vec![rule.settled(admitted, 1_000, gatehouse::domain::throttle::Outcome::Failed)])
+    };
 
     let count = |store: Arc<dyn Store>| async move {
         for _ in 0..20 {
-            store.count_attempt(key, 1_000, &rule).await.unwrap();
+            store.update_throttles(&[key], &fail).await.unwrap();
         }
     };
     tokio::join!(count(Arc::clone(&first)), count(Arc::clone(&second)));
@@ -396,8 +400,7 @@ async fn an_instance_killed_mid_load_leaves_every_issued_token_working_and_nothi
     let database = TestDatabase::postgres().await;
     let mut instances = start_instances(&database.url, 2).await;
     let (client_id, secret) = seed_user_and_app(&database.url);
-    // One account per worker: parallel sign-ins to one account are throttled
-    // on purpose (attempts are counted before the password is checked).
+    // One account per worker, so each worker's tokens are its own to check.
     for worker in 0..8 {
         let (email, login) = (format!("worker{worker}@example.com"), format!("worker{worker}"));
         let mut args = vec!["user", "create", "--email", &email, "--name", &login, "--password", PASSWORD];

@@ -3,11 +3,9 @@
 
 use gatehouse::domain::scope::ScopeSet;
 use gatehouse::domain::token::{PlainSecret, SecretKind};
-use gatehouse::store::{AttemptVerdict, BoundRequest, ClientUpdate, Store, ThrottleRule};
+use gatehouse::store::{BoundRequest, ClientUpdate, Store, ThrottleRecord};
 
 use crate::helpers::*;
-
-const RULE: ThrottleRule = ThrottleRule { window: 3600, threshold: 2, max_lock: 10 };
 
 #[tokio::test]
 async fn applications_grants_throttles_and_purging_behave_as_the_trait_says() {
@@ -68,24 +66,25 @@ async fn applications_grants_throttles_and_purging_behave_as_the_trait_says() {
     assert!(store.find_authorization_code(&code.hash()).await.unwrap().is_none(), "unused codes go with the grant");
     assert_eq!(store.find_grant(bob.user.id, first.client.id).await.unwrap(), None);
 
-    // Throttling: attempts count within the window, a locked key refuses
-    // without counting, the count restarts after the window, and clears.
-    let key = "account:bob@example.com";
-    assert_eq!(store.find_throttle(key).await.unwrap(), None);
-    for _ in 0..2 {
-        assert!(matches!(store.count_attempt(key, T0, &RULE).await.unwrap(), AttemptVerdict::Allowed(_)));
-    }
-    let AttemptVerdict::Allowed(third) = store.count_attempt(key, T0 + 1, &RULE).await.unwrap() else { panic!() };
-    assert_eq!((third.failures, third.locked_until), (3, T0 + 2));
-    assert_eq!(store.find_throttle(key).await.unwrap(), Some(third));
-    assert_eq!(store.count_attempt(key, T0 + 1, &RULE).await.unwrap(), AttemptVerdict::Locked { retry_after: 1 });
-    assert_eq!(store.find_throttle(key).await.unwrap(), Some(third), "a refused attempt is not counted");
-    store.forgive_attempt(key).await.unwrap();
-    assert_eq!(store.find_throttle(key).await.unwrap().unwrap().failures, 2);
-    let AttemptVerdict::Allowed(later) = store.count_attempt(key, T0 + 10_000, &RULE).await.unwrap() else { panic!() };
-    assert_eq!(later.failures, 1, "the count restarts after the window");
-    store.clear_throttle(key).await.unwrap();
-    assert_eq!(store.find_throttle(key).await.unwrap(), None);
+    // Throttling: keys read as zeros until written, the step sees every
+    // key's state in order and writes what it returns, `None` writes nothing.
+    let keys = ["address:192.0.2.1", "account:bob@example.com"];
+    assert_eq!(store.find_throttle(keys[1]).await.unwrap(), None);
+    let bump = |states: &[ThrottleRecord]| {
+        Some(states.iter().map(|s| ThrottleRecord { failures: s.failures + 1, ..*s }).collect())
+    };
+    let read = store.update_throttles(&keys, &bump).await.unwrap();
+    assert_eq!(read, vec![ThrottleRecord::default(); 2]);
+    let read = store.update_throttles(&keys, &bump).await.unwrap();
+    assert_eq!(read.iter().map(|s| s.failures).collect::<Vec<_>>(), [1, 1]);
+    store.update_throttles(&keys, &|_: &[ThrottleRecord]| None).await.unwrap();
+    assert_eq!(store.find_throttle(keys[1]).await.unwrap().unwrap().failures, 2, "None writes nothing");
+    let full =
+        ThrottleRecord { failures: 3, last_failure_at: T0, locked_until: T0 + 2, in_flight: 1, in_flight_since: T0 };
+    store.update_throttles(&keys[1..], &|_: &[ThrottleRecord]| Some(vec![full])).await.unwrap();
+    assert_eq!(store.find_throttle(keys[1]).await.unwrap(), Some(full), "every field round-trips");
+    store.clear_throttle(keys[1]).await.unwrap();
+    assert_eq!(store.find_throttle(keys[1]).await.unwrap(), None);
 
     // Deleting: owner only; the application's rows go with it.
     assert!(!store.delete_client(second.client.id, bob.user.id).await.unwrap());

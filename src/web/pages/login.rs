@@ -80,7 +80,7 @@ pub async fn login_post(
                 let message = t.too_many_attempts.replace("{seconds}", &retry_after.to_string());
                 (StatusCode::TOO_MANY_REQUESTS, message, Some(retry_after))
             }
-            Err(other) => return Err(PageError::Internal(Box::new(other))),
+            Err(other) => return Err(PageError::from(other)),
         };
     let (jar, csrf_token) = session::anonymous_csrf(&state, jar);
     let page = LoginPage { layout: ctx.layout(), csrf_token, return_to, email: email.to_owned(), error: Some(error) };

@@ -95,7 +95,7 @@ pub async fn signup_post(
             return Ok((jar, redirect::see_other(&return_to)).into_response());
         }
         Err(error @ (AccountError::Hash(_) | AccountError::Store(_))) => {
-            return Err(PageError::Internal(Box::new(error)));
+            return Err(PageError::from(error));
         }
         Err(error) => error,
     };

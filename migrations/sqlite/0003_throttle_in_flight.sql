@@ -1,0 +1,5 @@
+-- Attempts admitted and not yet settled (src/domain/throttle.rs): a key
+-- admits at most its remaining failure budget at once, the rest wait, so
+-- parallel right passwords are never refused for concurrency alone.
+ALTER TABLE throttles ADD COLUMN in_flight INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE throttles ADD COLUMN in_flight_since INTEGER NOT NULL DEFAULT 0;
