@@ -22,23 +22,35 @@ static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
 /// Nanoseconds after [`EPOCH`] of the latest fault, plus one; 0 for none.
 static LAST_FAULT: AtomicU64 = AtomicU64::new(0);
 
-/// Whether `error` means the database is unwritable or unreachable (a
-/// condition that can clear by itself), rather than a bug or a bad request.
-pub fn is_unavailable(error: &sqlx::Error) -> bool {
+/// What a driver error says about the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Busy or slow (a lock held too long, an exhausted pool, a statement
+    /// timeout): unavailable for now, but the connections are sound.
+    Busy,
+    /// Unwritable or unreachable (I/O error, read-only or full disk, lost
+    /// connection, server shut down): the connections that saw it are suspect.
+    Broken,
+}
+
+/// Whether `error` means the database is unwritable, unreachable or too busy
+/// right now (a condition that can clear by itself), rather than a bug or a
+/// bad request; `None` for anything else.
+pub fn classify(error: &sqlx::Error) -> Option<Fault> {
     match error {
+        sqlx::Error::PoolTimedOut => Some(Fault::Busy),
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
         | sqlx::Error::Protocol(_)
-        | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(db) => sqlite_unavailable(db.as_ref()) || postgres_unavailable(db.as_ref()),
-        _ => false,
+        | sqlx::Error::WorkerCrashed => Some(Fault::Broken),
+        sqlx::Error::Database(db) => sqlite_fault(db.as_ref()).or_else(|| postgres_fault(db.as_ref())),
+        _ => None,
     }
 }
 
 /// SQLite's primary result codes for a busy, read-only, full or failing disk.
-fn sqlite_unavailable(db: &dyn DatabaseError) -> bool {
+fn sqlite_fault(db: &dyn DatabaseError) -> Option<Fault> {
     const BUSY: i64 = 5;
     const LOCKED: i64 = 6;
     const NOMEM: i64 = 7;
@@ -46,25 +58,30 @@ fn sqlite_unavailable(db: &dyn DatabaseError) -> bool {
     const IOERR: i64 = 10;
     const FULL: i64 = 13;
     const CANTOPEN: i64 = 14;
-    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_none() {
-        return false;
-    }
+    db.try_downcast_ref::<sqlx::sqlite::SqliteError>()?;
     let code = db.code().and_then(|c| c.parse::<i64>().ok()).unwrap_or(0);
-    matches!(code & 0xff, BUSY | LOCKED | NOMEM | READONLY | IOERR | FULL | CANTOPEN)
-}
-
-/// PostgreSQL's SQLSTATE classes for a lost connection (08), exhausted
-/// resources such as a full disk (53), an operator's shutdown or a statement
-/// timeout (57), a system I/O error (58), and a read-only standby (25006).
-fn postgres_unavailable(db: &dyn DatabaseError) -> bool {
-    if db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_none() {
-        return false;
+    match code & 0xff {
+        BUSY | LOCKED => Some(Fault::Busy),
+        NOMEM | READONLY | IOERR | FULL | CANTOPEN => Some(Fault::Broken),
+        _ => None,
     }
-    let code = db.code().unwrap_or_default();
-    ["08", "53", "57", "58"].iter().any(|class| code.starts_with(class)) || code == "25006"
 }
 
-/// Notes that a fault happened now.
+/// PostgreSQL's SQLSTATEs: a statement timeout (57014) is busy; a lost
+/// connection (class 08), exhausted resources such as a full disk (53), an
+/// operator's shutdown (57P01–57P03), a system I/O error (58) and a
+/// read-only standby (25006) are broken.
+fn postgres_fault(db: &dyn DatabaseError) -> Option<Fault> {
+    db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()?;
+    let code = db.code().unwrap_or_default();
+    if code == "57014" {
+        return Some(Fault::Busy);
+    }
+    let broken = ["08", "53", "57", "58"].iter().any(|class| code.starts_with(class)) || code == "25006";
+    broken.then_some(Fault::Broken)
+}
+
+/// Notes that a connection-breaking fault happened now.
 pub fn record() {
     let since = u64::try_from(EPOCH.elapsed().as_nanos()).unwrap_or(u64::MAX - 1);
     LAST_FAULT.fetch_max(since + 1, Ordering::Relaxed);
@@ -86,11 +103,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn io_and_pool_errors_are_unavailable_and_row_errors_are_not() {
-        assert!(is_unavailable(&sqlx::Error::PoolTimedOut));
-        assert!(is_unavailable(&sqlx::Error::Io(std::io::Error::other("disk"))));
-        assert!(!is_unavailable(&sqlx::Error::RowNotFound));
-        assert!(!is_unavailable(&sqlx::Error::ColumnNotFound("x".into())));
+    fn io_errors_are_broken_timeouts_busy_and_row_errors_neither() {
+        assert_eq!(classify(&sqlx::Error::PoolTimedOut), Some(Fault::Busy));
+        assert_eq!(classify(&sqlx::Error::Io(std::io::Error::other("disk"))), Some(Fault::Broken));
+        assert_eq!(classify(&sqlx::Error::RowNotFound), None);
+        assert_eq!(classify(&sqlx::Error::ColumnNotFound("x".into())), None);
     }
 
     #[test]

@@ -49,11 +49,12 @@ impl StoreError {
     /// through it); anything else `Internal`. Unique violations are mapped by
     /// each backend before this.
     fn from_driver(error: sqlx::Error) -> StoreError {
-        if fault::is_unavailable(&error) {
-            fault::record();
-            return StoreError::Unavailable(Box::new(error));
+        match fault::classify(&error) {
+            Some(fault::Fault::Broken) => fault::record(),
+            Some(fault::Fault::Busy) => {}
+            None => return StoreError::Internal(Box::new(error)),
         }
-        StoreError::Internal(Box::new(error))
+        StoreError::Unavailable(Box::new(error))
     }
 }
 
