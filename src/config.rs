@@ -153,8 +153,8 @@ pub enum ConfigError {
 pub struct Settings {
     /// Address to listen on.
     pub listen: SocketAddr,
-    /// Database URL.
-    pub database_url: String,
+    /// Database URL (it may hold a password: `Debug` and `Display` redact it).
+    pub database_url: DatabaseUrl,
     /// Whether `serve` applies migrations at start.
     pub migrate: bool,
     /// Connection pool sizes and timeouts (PostgreSQL).
@@ -185,7 +185,7 @@ impl Default for Settings {
         let listen = SocketAddr::from(([127, 0, 0, 1], 8080));
         Settings {
             listen,
-            database_url: "sqlite://gatehouse.db".to_owned(),
+            database_url: DatabaseUrl::new("sqlite://gatehouse.db"),
             migrate: true,
             database: PoolSettings::default(),
             purge_interval_secs: 300,
@@ -214,13 +214,16 @@ impl Settings {
         let defaults = Settings::default();
         let listen = args.listen.or(file.listen).unwrap_or(defaults.listen);
         let issuer = args.issuer.clone().or(file.issuer).map(|u| u.as_str().trim_end_matches('/').to_owned());
-        let refresh_days = args.refresh_token_ttl_days.or(file.refresh_token_ttl_days).unwrap_or(30);
+        let refresh_days = args
+            .refresh_token_ttl_days
+            .or(file.refresh_token_ttl_days)
+            .unwrap_or(defaults.policy.refresh_token_ttl / 86_400);
         if !(1..=3650).contains(&refresh_days) {
             return Err(ConfigError::Invalid("refresh_token_ttl_days must be 1 to 3650".into()));
         }
         let settings = Settings {
             listen,
-            database_url: args.database_url.clone().or(file.database_url).unwrap_or(defaults.database_url),
+            database_url: args.database_url.clone().or(file.database_url).map_or(defaults.database_url, DatabaseUrl),
             migrate: !args.no_migrate && file.migrate.unwrap_or(defaults.migrate),
             database: PoolSettings {
                 max_connections: args
@@ -245,13 +248,22 @@ impl Settings {
                 .or(file.purge_interval_secs)
                 .unwrap_or(defaults.purge_interval_secs),
             issuer,
-            require_user_agent: args.require_user_agent.or(file.require_user_agent).unwrap_or(true),
-            allow_http_callbacks: args.allow_http_callbacks.or(file.allow_http_callbacks).unwrap_or(false),
-            trust_forwarded_for: args.trust_forwarded_for.or(file.trust_forwarded_for).unwrap_or(false),
+            require_user_agent: args
+                .require_user_agent
+                .or(file.require_user_agent)
+                .unwrap_or(defaults.require_user_agent),
+            allow_http_callbacks: args
+                .allow_http_callbacks
+                .or(file.allow_http_callbacks)
+                .unwrap_or(defaults.allow_http_callbacks),
+            trust_forwarded_for: args
+                .trust_forwarded_for
+                .or(file.trust_forwarded_for)
+                .unwrap_or(defaults.trust_forwarded_for),
             policy: Policy {
-                password_grant: args.password_grant.or(file.password_grant).unwrap_or(true),
+                password_grant: args.password_grant.or(file.password_grant).unwrap_or(defaults.policy.password_grant),
                 refresh_token_ttl: refresh_days * 86_400,
-                ..Policy::default()
+                ..defaults.policy
             },
             argon2: Argon2Settings {
                 memory_kib: args.argon2_memory_kib.or(argon2_file.memory_kib).unwrap_or(defaults.argon2.memory_kib),
@@ -259,7 +271,7 @@ impl Settings {
                 parallelism: args.argon2_parallelism.or(argon2_file.parallelism).unwrap_or(defaults.argon2.parallelism),
             },
             max_body_bytes: args.max_body_bytes.or(file.max_body_bytes).unwrap_or(defaults.max_body_bytes),
-            log_format: args.log_format.or(file.log_format).unwrap_or_default(),
+            log_format: args.log_format.or(file.log_format).unwrap_or(defaults.log_format),
         };
         if !(1..=1000).contains(&settings.database.max_connections) {
             return Err(ConfigError::Invalid("database max_connections must be 1 to 1000".into()));
@@ -280,18 +292,47 @@ impl Settings {
 
     /// The database URL without its password, for logs and messages.
     pub fn redacted_database_url(&self) -> String {
-        match url::Url::parse(&self.database_url) {
-            Ok(mut parsed) if parsed.password().is_some() => {
-                let _ = parsed.set_password(Some("REDACTED"));
-                parsed.to_string()
-            }
-            _ => self.database_url.clone(),
-        }
+        self.database_url.to_string()
     }
 
     /// Whether the issuer is https (then cookies are `Secure`).
     pub fn is_https(&self) -> bool {
         self.issuer().starts_with("https://")
+    }
+}
+
+/// A database URL. It may carry a password, so it shows itself only
+/// redacted; [`DatabaseUrl::expose`] gives the real one to the driver.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// Wraps a URL.
+    pub fn new(url: impl Into<String>) -> DatabaseUrl {
+        DatabaseUrl(url.into())
+    }
+
+    /// The URL with its password, for connecting only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match url::Url::parse(&self.0) {
+            Ok(mut parsed) if parsed.password().is_some() => {
+                let _ = parsed.set_password(Some("REDACTED"));
+                f.write_str(parsed.as_str())
+            }
+            _ => f.write_str(&self.0),
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DatabaseUrl({self})")
     }
 }
 
@@ -323,7 +364,7 @@ mod tests {
         assert!(!settings.policy.password_grant);
         assert_eq!(settings.argon2.memory_kib, 8192);
         assert_eq!(settings.argon2.iterations, 2);
-        assert_eq!(settings.database_url, "sqlite://gatehouse.db");
+        assert_eq!(settings.database_url.expose(), "sqlite://gatehouse.db");
     }
 
     #[test]
@@ -348,9 +389,11 @@ mod tests {
 
     #[test]
     fn the_database_password_never_reaches_a_message() {
-        let settings = Settings { database_url: "postgres://gh:s3cret@db:5432/gh".into(), ..Settings::default() };
+        let settings =
+            Settings { database_url: DatabaseUrl::new("postgres://gh:s3cret@db:5432/gh"), ..Settings::default() };
 
         assert_eq!(settings.redacted_database_url(), "postgres://gh:REDACTED@db:5432/gh");
+        assert!(!format!("{settings:?}").contains("s3cret"), "Debug of the settings redacts it too");
         assert_eq!(Settings::default().redacted_database_url(), "sqlite://gatehouse.db");
     }
 

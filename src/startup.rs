@@ -48,7 +48,7 @@ impl App {
 
     /// Like [`App::build`], with a given clock (tests fix time with it).
     pub async fn build_with_clock(mut settings: Settings, clock: Arc<dyn Clock>) -> Result<App, StartupError> {
-        let store = store::connect_with(&settings.database_url, &settings.database, settings.migrate).await?;
+        let store = store::connect_with(settings.database_url.expose(), &settings.database, settings.migrate).await?;
         let hasher = Arc::new(PasswordHasher::new(settings.argon2)?);
         let listener = TcpListener::bind(settings.listen)
             .await

@@ -45,7 +45,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => serve::run(settings).await,
         Command::Migrate => {
             let database = settings.redacted_database_url();
-            crate::store::connect_with(&settings.database_url, &settings.database, true)
+            crate::store::connect_with(settings.database_url.expose(), &settings.database, true)
                 .await
                 .with_context(|| format!("cannot migrate {database}"))?;
             println!("database {database} is up to date");
@@ -57,7 +57,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn open_store(settings: &Settings) -> anyhow::Result<std::sync::Arc<dyn crate::store::Store>> {
-    crate::store::connect_with(&settings.database_url, &settings.database, true)
+    crate::store::connect_with(settings.database_url.expose(), &settings.database, true)
         .await
         .with_context(|| format!("cannot open database {}", settings.redacted_database_url()))
 }

@@ -144,7 +144,7 @@ impl TestApp {
     pub async fn spawn_on(database: TestDatabase, configure: impl FnOnce(&mut Settings)) -> TestApp {
         let mut settings = Settings {
             listen: "127.0.0.1:0".parse().unwrap(),
-            database_url: database.url.clone(),
+            database_url: gatehouse::config::DatabaseUrl::new(&database.url),
             ..Settings::default()
         };
         configure(&mut settings);
