@@ -2,6 +2,8 @@
 //! request is validated, then either answered at once (the user approved the
 //! same scope set before: seed "skip the authorization page") or parked for
 //! the consent page, whose decision issues a code or an `access_denied`.
+//! Each step loads through the `Store`, applies a `check_…` rule that does
+//! no IO, then writes.
 
 use crate::clock::UnixTime;
 use crate::domain::client::Client;
@@ -9,8 +11,8 @@ use crate::domain::pkce::{self, ChallengeMethod, CodeChallenge};
 use crate::domain::scope::ScopeSet;
 use crate::domain::token::{PlainSecret, SecretKind};
 use crate::oauth::Policy;
-use crate::oauth::error::{AuthorizeError, AuthorizeErrorCode, RedirectError, append_query};
-use crate::store::{BoundRequest, Store};
+use crate::oauth::error::{AuthorizeError, AuthorizeErrorCode, ConsentError, RedirectError, append_query};
+use crate::store::{BoundRequest, Store, StoreError};
 
 /// The longest `state` echoed back; clients use short opaque values.
 pub const MAX_STATE_LEN: usize = 1024;
@@ -100,6 +102,14 @@ pub async fn validate(store: &dyn Store, request: AuthorizeRequest) -> Result<Va
     let client_id = request.client_id.as_deref().ok_or_else(|| not_redirectable("The request has no client_id."))?;
     let client =
         store.find_client(client_id).await?.ok_or_else(|| not_redirectable("No application has this client_id."))?;
+    check_request(client, &request)
+}
+
+/// The rules of an authorization request for a known `client`: its callback
+/// (RFC 6749 §3.1.2.3: a registered one, or the only one registered), then
+/// `state`, `response_type`, `scope` and PKCE.
+fn check_request(client: Client, request: &AuthorizeRequest) -> Result<ValidatedRequest, AuthorizeError> {
+    let not_redirectable = |m: &str| AuthorizeError::NotRedirectable(m.to_owned());
     let (redirect_uri, redirect_uri_given) = match request.redirect_uri.as_deref() {
         Some(presented) => match client.find_redirect_uri(presented) {
             Some(_) => (presented.to_owned(), true),
@@ -122,7 +132,7 @@ pub async fn validate(store: &dyn Store, request: AuthorizeRequest) -> Result<Va
         state,
         challenge: None,
     };
-    check_rest(&mut validated, &request)?;
+    check_rest(&mut validated, request)?;
     Ok(validated)
 }
 
@@ -175,31 +185,103 @@ pub async fn decide(
     now: UnixTime,
 ) -> Result<Decision, AuthorizeError> {
     let bound = validated.bind(user_id);
-    if validated.scope_given {
-        let previous = store.find_grant(user_id, validated.client.id).await?;
-        if previous.as_ref() == Some(&validated.scopes) {
-            let location = issue_code(store, policy, &bound, now).await?;
-            return Ok(Decision::Approved { location });
-        }
+    // Without `scope` consent is never skipped, so the grant need not be read.
+    let previous = if validated.scope_given { store.find_grant(user_id, validated.client.id).await? } else { None };
+    if skips_consent(validated, previous.as_ref()) {
+        let location = issue_code(store, policy, &bound, now).await?;
+        return Ok(Decision::Approved { location });
     }
     let consent_id = PlainSecret::generate(SecretKind::Consent);
     store.insert_consent_request(&consent_id.hash(), &bound, now + policy.consent_ttl).await?;
     Ok(Decision::NeedsConsent { consent_id })
 }
 
+/// Seed "skip the authorization page": the request names (in any order or
+/// encoding) exactly the scope set the user last approved for this client
+/// and has not revoked since (`previous`). Any other set, also a narrower
+/// one, asks again; so does a request that names no scope.
+fn skips_consent(validated: &ValidatedRequest, previous: Option<&ScopeSet>) -> bool {
+    validated.scope_given && previous == Some(&validated.scopes)
+}
+
+/// The user's answer on the consent page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentAnswer {
+    /// The "Authorize" button.
+    Authorize,
+    /// The "Deny" button.
+    Deny,
+}
+
+impl ConsentAnswer {
+    /// The consent form's `decision` field: `authorize` or `deny`.
+    pub fn parse(raw: Option<&str>) -> Option<ConsentAnswer> {
+        match raw {
+            Some("authorize") => Some(ConsentAnswer::Authorize),
+            Some("deny") => Some(ConsentAnswer::Deny),
+            _ => None,
+        }
+    }
+}
+
+/// Where the consent page's answer sends the browser.
+#[derive(Debug)]
+pub struct ConsentOutcome {
+    /// The request that was parked (for the audit trail).
+    pub request: BoundRequest,
+    /// What the user answered.
+    pub answer: ConsentAnswer,
+    /// The callback with a code, or with `error=access_denied`.
+    pub location: String,
+}
+
+/// The consent page's answer: takes the request parked under `consent_id`
+/// (it is spent whatever the form says), checks it belongs to `user_id`, then
+/// remembers the grant and issues a code, or denies.
+pub async fn answer_consent(
+    store: &dyn Store,
+    policy: &Policy,
+    user_id: i64,
+    consent_id: &str,
+    answer: Option<ConsentAnswer>,
+    now: UnixTime,
+) -> Result<ConsentOutcome, ConsentError> {
+    let parked = store.take_consent_request(&PlainSecret::from_presented(consent_id).hash(), now).await?;
+    let (request, answer) = check_consent(parked, user_id, answer)?;
+    let location = match answer {
+        ConsentAnswer::Authorize => approve(store, policy, &request, now).await?,
+        ConsentAnswer::Deny => deny(&request),
+    };
+    Ok(ConsentOutcome { request, answer, location })
+}
+
+/// The rules of a consent answer: the parked request (`None`: unknown or
+/// expired) must be the signed-in user's, and the form must name an answer.
+/// Another user's request reads as expired, so its existence does not show.
+fn check_consent(
+    parked: Option<BoundRequest>,
+    user_id: i64,
+    answer: Option<ConsentAnswer>,
+) -> Result<(BoundRequest, ConsentAnswer), ConsentError> {
+    let request = parked.filter(|r| r.user_id == user_id).ok_or(ConsentError::Expired)?;
+    let answer = answer.ok_or(ConsentError::NoAnswer)?;
+    Ok((request, answer))
+}
+
 /// The user approved: remember the scope set and redirect with a code.
-pub async fn approve(
+async fn approve(
     store: &dyn Store,
     policy: &Policy,
     request: &BoundRequest,
     now: UnixTime,
-) -> Result<String, AuthorizeError> {
+) -> Result<String, StoreError> {
     store.save_grant(request.user_id, request.client_pk, &request.scopes, now).await?;
     issue_code(store, policy, request, now).await
 }
 
-/// The user denied: `access_denied` to the callback.
-pub fn deny(request: &BoundRequest) -> String {
+/// The user denied (RFC 6749 §4.1.2.1: "`access_denied` — The resource owner
+/// or authorization server denied the request"): the error goes to the callback.
+fn deny(request: &BoundRequest) -> String {
     RedirectError {
         redirect_uri: request.redirect_uri.clone(),
         state: request.state.clone(),
@@ -214,7 +296,7 @@ async fn issue_code(
     policy: &Policy,
     request: &BoundRequest,
     now: UnixTime,
-) -> Result<String, AuthorizeError> {
+) -> Result<String, StoreError> {
     let code = PlainSecret::generate(SecretKind::AuthorizationCode);
     let family_id = uuid::Uuid::now_v7().to_string();
     store.insert_authorization_code(&code.hash(), request, &family_id, now, now + policy.code_ttl).await?;
@@ -223,4 +305,249 @@ async fn issue_code(
         params.push(("state", state));
     }
     Ok(append_query(&request.redirect_uri, &params))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::fixtures::{CALLBACK, confidential_client, public_client, scopes};
+
+    /// RFC 7636 Appendix B.
+    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+    /// A well-formed request of the confidential client for `CALLBACK`.
+    fn request() -> AuthorizeRequest {
+        AuthorizeRequest {
+            client_id: Some("confidential".to_owned()),
+            redirect_uri: Some(CALLBACK.to_owned()),
+            response_type: Some("code".to_owned()),
+            state: Some("xyz".to_owned()),
+            ..AuthorizeRequest::default()
+        }
+    }
+
+    /// How a check failed, as the browser sees it: a page, or a redirect
+    /// with `error` (and whether `state` came back).
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    enum Seen {
+        Page(String),
+        Redirect(&'static str, bool),
+    }
+
+    fn seen(error: AuthorizeError) -> Seen {
+        match error {
+            AuthorizeError::NotRedirectable(message) => Seen::Page(message),
+            AuthorizeError::Redirect(e) => Seen::Redirect(e.code.code(), e.state.is_some()),
+            AuthorizeError::Store(e) => panic!("no store here: {e}"),
+        }
+    }
+
+    fn check(client: Client, request: &AuthorizeRequest) -> Result<ValidatedRequest, Seen> {
+        check_request(client, request).map_err(seen)
+    }
+
+    // RFC 6749 §4.1.2.1: "If the request fails due to a missing, invalid, or
+    // mismatching redirection URI … the authorization server SHOULD inform
+    // the resource owner of the error and MUST NOT automatically redirect the
+    // user-agent to the invalid redirection URI"; §3.1.2.3: "If multiple
+    // redirection URIs have been registered … the client MUST include a
+    // redirection URI with the authorization request"; RFC 9700 §2.1: exact
+    // string matching; RFC 8252 §7.3: any port on a loopback callback.
+    #[test]
+    fn rfc6749_4_1_2_1_a_callback_that_is_not_registered_is_a_page_never_a_redirect() {
+        let mut two_callbacks = confidential_client();
+        two_callbacks.redirect_uris.push("https://app.example.com/other".to_owned());
+        let mut loopback = confidential_client();
+        loopback.redirect_uris = vec!["http://127.0.0.1/cb".to_owned()];
+        let with = |redirect_uri: Option<&str>| AuthorizeRequest {
+            redirect_uri: redirect_uri.map(str::to_owned),
+            ..request()
+        };
+        let ok = |uri: &str, given| Ok((uri.to_owned(), given));
+        let unregistered = Err(Seen::Page("The redirect_uri is not registered for this application.".to_owned()));
+        let cases = [
+            ("registered", confidential_client(), with(Some(CALLBACK)), ok(CALLBACK, true)),
+            ("omitted, one registered", confidential_client(), with(None), ok(CALLBACK, false)),
+            (
+                "omitted, two registered",
+                two_callbacks,
+                with(None),
+                Err(Seen::Page("The request has no redirect_uri.".to_owned())),
+            ),
+            ("another host", confidential_client(), with(Some("https://evil.example/cb")), unregistered.clone()),
+            ("a prefix match", confidential_client(), with(Some("https://app.example.com/cb/x")), unregistered.clone()),
+            (
+                "a trailing slash",
+                confidential_client(),
+                with(Some("https://app.example.com/cb/")),
+                unregistered.clone(),
+            ),
+            (
+                "loopback, any port",
+                loopback.clone(),
+                with(Some("http://127.0.0.1:5000/cb")),
+                ok("http://127.0.0.1:5000/cb", true),
+            ),
+            ("loopback, another host", loopback, with(Some("http://localhost:5000/cb")), unregistered),
+        ];
+        for (name, client, request, expected) in cases {
+            let got = check(client, &request).map(|v| (v.redirect_uri, v.redirect_uri_given));
+            assert_eq!(got, expected, "{name}");
+        }
+    }
+
+    // RFC 6749 §4.1.2.1: "If the resource owner denies the access request or
+    // if the request fails for reasons other than a missing or invalid
+    // redirection URI, the authorization server informs the client by adding
+    // the following parameters … to the query component of the redirection URI".
+    #[test]
+    fn rfc6749_4_1_2_1_other_faults_are_redirected_to_the_verified_callback() {
+        let cases = [
+            (
+                "response_type omitted",
+                AuthorizeRequest { response_type: None, ..request() },
+                Seen::Redirect("invalid_request", true),
+            ),
+            (
+                "implicit (response_type=token)",
+                AuthorizeRequest { response_type: Some("token".into()), ..request() },
+                Seen::Redirect("unsupported_response_type", true),
+            ),
+            (
+                "a scope not registered",
+                AuthorizeRequest { scope: Some("user_info emails".into()), ..request() },
+                Seen::Redirect("invalid_scope", true),
+            ),
+            (
+                "an unknown scope",
+                AuthorizeRequest { scope: Some("admin".into()), ..request() },
+                Seen::Redirect("invalid_scope", true),
+            ),
+            (
+                "state too long: not echoed",
+                AuthorizeRequest { state: Some("s".repeat(MAX_STATE_LEN + 1)), ..request() },
+                Seen::Redirect("invalid_request", false),
+            ),
+        ];
+        for (name, request, expected) in cases {
+            assert_eq!(check(confidential_client(), &request).map(|_| ()), Err(expected), "{name}");
+        }
+    }
+
+    // RFC 6749 §3.3: "If the client omits the scope parameter …, the
+    // authorization server MUST either process the request using a
+    // pre-defined default value or fail"; SPEC §1.7: the registered set.
+    #[test]
+    fn rfc6749_3_3_an_omitted_scope_asks_for_the_registered_set() {
+        let cases = [
+            ("omitted", None, "user_info projects issues", false),
+            ("blank", Some(" "), "user_info projects issues", false),
+            ("named, any separator", Some("projects+user_info"), "user_info projects", true),
+        ];
+        for (name, scope, expected, given) in cases {
+            let request = AuthorizeRequest { scope: scope.map(str::to_owned), ..request() };
+            let validated = check(confidential_client(), &request).unwrap();
+            assert_eq!((validated.scopes.to_string().as_str(), validated.scope_given), (expected, given), "{name}");
+        }
+    }
+
+    // RFC 9700 §2.1.1: "public clients MUST use PKCE"; RFC 7636 §4.3:
+    // "code_challenge_method … Defaults to "plain" if not present in the
+    // request"; §4.4.1: the server "MUST respond with an error" when it does
+    // not support the requested transformation.
+    #[test]
+    fn rfc9700_2_1_1_public_clients_must_use_pkce() {
+        let pkce = |challenge: Option<&str>, method: Option<&str>| AuthorizeRequest {
+            client_id: Some("public".to_owned()),
+            code_challenge: challenge.map(str::to_owned),
+            code_challenge_method: method.map(str::to_owned),
+            ..request()
+        };
+        let invalid_request = Err(Seen::Redirect("invalid_request", true));
+        let cases = [
+            ("public, no challenge", public_client(), pkce(None, None), invalid_request.clone()),
+            ("public, S256", public_client(), pkce(Some(CHALLENGE), Some("S256")), Ok(Some(ChallengeMethod::S256))),
+            (
+                "public, method omitted: plain",
+                public_client(),
+                pkce(Some(CHALLENGE), None),
+                Ok(Some(ChallengeMethod::Plain)),
+            ),
+            ("public, unknown method", public_client(), pkce(Some(CHALLENGE), Some("S512")), invalid_request.clone()),
+            ("public, malformed challenge", public_client(), pkce(Some("short"), Some("S256")), invalid_request),
+            ("confidential, no challenge", confidential_client(), pkce(None, None), Ok(None)),
+            (
+                "confidential, S256",
+                confidential_client(),
+                pkce(Some(CHALLENGE), Some("S256")),
+                Ok(Some(ChallengeMethod::S256)),
+            ),
+        ];
+        for (name, client, request, expected) in cases {
+            let got = check(client, &request).map(|v| v.challenge.map(|c| c.method));
+            assert_eq!(got, expected, "{name}");
+        }
+    }
+
+    // Seed "skip the authorization page": "When the scope parameter names
+    // exactly a set of scopes (in any order or encoding) that this user
+    // approved for this application before and has not revoked since, the
+    // consent page is skipped … Any other set shows the consent page."
+    #[test]
+    fn seed_consent_is_skipped_only_for_exactly_the_scope_set_approved_before() {
+        let approved = scopes("user_info projects");
+        let cases = [
+            ("the same set", Some("user_info projects"), Some(&approved), true),
+            ("the same set, other order and encoding", Some("projects%20user_info"), Some(&approved), true),
+            ("a narrower set", Some("user_info"), Some(&approved), false),
+            ("a wider set", Some("user_info projects issues"), Some(&approved), false),
+            ("nothing approved before (or revoked)", Some("user_info projects"), None, false),
+            ("no scope named, though the default equals it", None, Some(&scopes("user_info projects issues")), false),
+        ];
+        for (name, scope, previous, expected) in cases {
+            let request = AuthorizeRequest { scope: scope.map(str::to_owned), ..request() };
+            let validated = check(confidential_client(), &request).unwrap();
+            assert_eq!(skips_consent(&validated, previous), expected, "{name}");
+        }
+    }
+
+    /// A request for `user_info`, parked for user 7.
+    fn parked() -> BoundRequest {
+        let request = AuthorizeRequest { scope: Some("user_info".into()), ..request() };
+        check(confidential_client(), &request).unwrap().bind(7)
+    }
+
+    // The consent form posts only an opaque id (STYLE §5); the request it
+    // stands for is the signed-in user's alone, and is answered once.
+    #[test]
+    fn a_parked_consent_request_is_answered_only_by_the_user_it_was_parked_for() {
+        use ConsentAnswer::{Authorize, Deny};
+        let cases = [
+            ("its user authorizes", Some(parked()), 7, Some(Authorize), Ok(Authorize)),
+            ("its user denies", Some(parked()), 7, Some(Deny), Ok(Deny)),
+            ("another user", Some(parked()), 8, Some(Authorize), Err("the authorization request has expired")),
+            ("expired, unknown or answered", None, 7, Some(Authorize), Err("the authorization request has expired")),
+            ("its user, no answer", Some(parked()), 7, None, Err("the form names no decision")),
+            ("another user, no answer", Some(parked()), 8, None, Err("the authorization request has expired")),
+        ];
+        for (name, parked, user_id, answer, expected) in cases {
+            let got = check_consent(parked, user_id, answer).map(|(_, a)| a).map_err(|e| e.to_string());
+            assert_eq!(got, expected.map_err(str::to_owned), "{name}");
+        }
+        assert_eq!(ConsentAnswer::parse(Some("authorize")), Some(Authorize));
+        assert_eq!(ConsentAnswer::parse(Some("deny")), Some(Deny));
+        assert_eq!(ConsentAnswer::parse(Some("Authorize")), None);
+        assert_eq!(ConsentAnswer::parse(None), None);
+    }
+
+    // RFC 6749 §4.1.2.1: "access_denied: The resource owner or authorization
+    // server denied the request"; "state: REQUIRED if a "state" parameter was
+    // present in the client authorization request".
+    #[test]
+    fn rfc6749_4_1_2_1_a_denial_redirects_access_denied_with_the_state() {
+        assert_eq!(
+            deny(&parked()),
+            "https://app.example.com/cb?error=access_denied&error_description=The+user+denied+the+request.&state=xyz"
+        );
+    }
 }

@@ -87,6 +87,23 @@ pub enum AuthorizeError {
     Store(#[from] StoreError),
 }
 
+/// What can fail when the consent page posts its answer. Not an RFC error:
+/// these are shown to the user as a page, since the client's callback is
+/// only reached once the user has answered.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsentError {
+    /// The parked request is unknown, expired, already answered, or parked
+    /// for another user (which is not told apart, so it does not show).
+    #[error("the authorization request has expired")]
+    Expired,
+    /// The form named neither `authorize` nor `deny`.
+    #[error("the form names no decision")]
+    NoAnswer,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// Token endpoint errors (RFC 6749 §5.2), also used by revocation and introspection.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {

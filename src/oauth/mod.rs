@@ -6,6 +6,8 @@ pub mod authorize;
 pub mod bearer;
 pub mod client_auth;
 pub mod error;
+#[cfg(test)]
+mod fixtures;
 pub mod introspect;
 pub mod revoke;
 pub mod token;

@@ -129,46 +129,101 @@ fn resolve_scopes(requested: Option<&str>, allowed: &ScopeSet) -> Result<ScopeSe
     }
 }
 
+/// A single-use credential (code or refresh token) that its check refused.
+#[derive(Debug)]
+enum Refusal {
+    /// It was spent before: deny, and revoke every token of its family
+    /// (RFC 6749 §4.1.2, RFC 9700 §4.14.2).
+    Replayed(TokenError),
+    /// Deny, and change nothing.
+    Denied(TokenError),
+}
+
 /// New tokens for one grant, ready to store and to hand out.
 struct Minted {
     stored: NewTokens,
     issued: IssuedTokens,
 }
 
-fn mint(
-    ctx: TokenContext<'_>,
-    (client_pk, client_id): (i64, &str),
-    user_id: Option<i64>,
-    scopes: ScopeSet,
-    family_id: String,
-    with_refresh: bool,
-) -> Minted {
-    let access_token = PlainSecret::generate(SecretKind::AccessToken);
-    let refresh_token = with_refresh.then(|| PlainSecret::generate(SecretKind::RefreshToken));
-    let stored = NewTokens {
-        access_hash: access_token.hash(),
-        refresh_hash: refresh_token.as_ref().map(PlainSecret::hash),
-        client_pk,
-        user_id,
-        scopes: scopes.clone(),
-        refresh_scopes: scopes.clone(),
-        family_id,
-        created_at: ctx.now,
-        access_expires_at: ctx.now + ctx.policy.access_token_ttl,
-        refresh_expires_at: ctx.now + ctx.policy.refresh_token_ttl,
-    };
-    let issued = IssuedTokens {
-        access_token,
-        refresh_token,
-        scopes,
-        expires_in: ctx.policy.access_token_ttl,
-        created_at: ctx.now,
-        client_id: client_id.to_owned(),
-        user_id,
-    };
-    Minted { stored, issued }
+/// Issues tokens under the operator's lifetimes at the time of the request.
+#[derive(Clone, Copy)]
+struct Issuer<'a> {
+    policy: &'a Policy,
+    now: UnixTime,
+}
+
+impl Issuer<'_> {
+    /// Fresh tokens for one grant; a refresh token only `with_refresh`.
+    fn mint(
+        self,
+        (client_pk, client_id): (i64, &str),
+        user_id: Option<i64>,
+        scopes: ScopeSet,
+        family_id: String,
+        with_refresh: bool,
+    ) -> Minted {
+        let access_token = PlainSecret::generate(SecretKind::AccessToken);
+        let refresh_token = with_refresh.then(|| PlainSecret::generate(SecretKind::RefreshToken));
+        let stored = NewTokens {
+            access_hash: access_token.hash(),
+            refresh_hash: refresh_token.as_ref().map(PlainSecret::hash),
+            client_pk,
+            user_id,
+            scopes: scopes.clone(),
+            refresh_scopes: scopes.clone(),
+            family_id,
+            created_at: self.now,
+            access_expires_at: self.now + self.policy.access_token_ttl,
+            refresh_expires_at: self.now + self.policy.refresh_token_ttl,
+        };
+        let issued = IssuedTokens {
+            access_token,
+            refresh_token,
+            scopes,
+            expires_in: self.policy.access_token_ttl,
+            created_at: self.now,
+            client_id: client_id.to_owned(),
+            user_id,
+        };
+        Minted { stored, issued }
+    }
+}
+
+impl<'a> TokenContext<'a> {
+    /// Issues at this request's time under the operator's policy.
+    fn issuer(self) -> Issuer<'a> {
+        Issuer { policy: self.policy, now: self.now }
+    }
 }
 
 fn new_family() -> String {
     uuid::Uuid::now_v7().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::fixtures::scopes;
+
+    // RFC 6749 §3.3: "If the client omits the scope parameter when requesting
+    // authorization, the authorization server MUST either process the request
+    // using a pre-defined default value or fail the request"; SPEC §1.7: the
+    // default is the set the application registered. §5.2 invalid_scope: "The
+    // requested scope is invalid, unknown, malformed, or exceeds the scope
+    // granted by the resource owner."
+    #[test]
+    fn rfc6749_3_3_a_grant_gets_the_scopes_it_names_within_what_is_allowed_or_all_of_it() {
+        let allowed = scopes("user_info projects");
+        let cases = [
+            ("omitted", None, Ok("user_info projects")),
+            ("blank", Some("  "), Ok("user_info projects")),
+            ("a subset, comma-separated", Some("projects,"), Ok("projects")),
+            ("exceeds", Some("projects issues"), Err("invalid_scope")),
+            ("unknown", Some("admin"), Err("invalid_scope")),
+        ];
+        for (name, requested, expected) in cases {
+            let got = resolve_scopes(requested, &allowed).map(|s| s.to_string()).map_err(|e| e.code());
+            assert_eq!(got, expected.map(str::to_owned), "{name}");
+        }
+    }
 }

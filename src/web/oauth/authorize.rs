@@ -4,9 +4,8 @@
 use axum::extract::{OriginalUri, State};
 use axum::response::{IntoResponse, Response};
 
-use crate::domain::token::PlainSecret;
-use crate::oauth::authorize::{self, AuthorizeRequest, Decision};
-use crate::oauth::error::AuthorizeError;
+use crate::oauth::authorize::{self, AuthorizeRequest, ConsentAnswer, Decision};
+use crate::oauth::error::ConsentError;
 use crate::state::AppState;
 use crate::web::error::PageError;
 use crate::web::pages::PageContext;
@@ -81,31 +80,36 @@ pub async fn authorize_post(
     session.check_csrf(params.get("csrf_token"))?;
     let consent_id =
         params.get("consent_id").ok_or_else(|| PageError::BadRequest("The form has no consent_id.".into()))?;
-    let now = state.clock.now();
-    let request = state
-        .store
-        .take_consent_request(&PlainSecret::from_presented(consent_id).hash(), now)
-        .await?
-        .filter(|r| r.user_id == session.user_id)
-        .ok_or_else(|| {
-            PageError::BadRequest("This authorization request has expired. Start again from the application.".into())
-        })?;
-    let location = match params.get("decision") {
-        Some("authorize") => {
-            let location = authorize::approve(&*state.store, &state.settings.policy, &request, now).await.map_err(
-                |e| match e {
-                    AuthorizeError::Store(e) => PageError::from(e),
-                    other => PageError::BadRequest(other.to_string()),
-                },
-            )?;
+    let answer = ConsentAnswer::parse(params.get("decision"));
+    let outcome = authorize::answer_consent(
+        &*state.store,
+        &state.settings.policy,
+        session.user_id,
+        consent_id,
+        answer,
+        state.clock.now(),
+    )
+    .await
+    .map_err(consent_error_page)?;
+    let request = &outcome.request;
+    match outcome.answer {
+        ConsentAnswer::Authorize => {
             tracing::info!(target: "audit", user_id = session.user_id, client_pk = request.client_pk, scopes = %request.scopes, "access granted");
-            location
         }
-        Some("deny") => {
+        ConsentAnswer::Deny => {
             tracing::info!(target: "audit", user_id = session.user_id, client_pk = request.client_pk, "access denied by user");
-            authorize::deny(&request)
         }
-        _ => return Err(PageError::BadRequest("Choose Authorize or Deny.".into())),
-    };
-    Ok(redirect::see_other(&location))
+    }
+    Ok(redirect::see_other(&outcome.location))
+}
+
+/// The page that tells the user why their answer was not taken.
+fn consent_error_page(error: ConsentError) -> PageError {
+    match error {
+        ConsentError::Expired => {
+            PageError::BadRequest("This authorization request has expired. Start again from the application.".into())
+        }
+        ConsentError::NoAnswer => PageError::BadRequest("Choose Authorize or Deny.".into()),
+        ConsentError::Store(e) => PageError::from(e),
+    }
 }
