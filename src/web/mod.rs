@@ -9,6 +9,7 @@ pub mod i18n;
 pub mod oauth;
 mod pages;
 pub mod params;
+mod path_check;
 mod redirect;
 mod session;
 
@@ -104,6 +105,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(pages::not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn(path_check::refuse_bad_paths))
         .layer(axum::middleware::from_fn(limit_headers));
     with_security_headers(router)
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
