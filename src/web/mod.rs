@@ -3,6 +3,7 @@
 
 mod api;
 pub(crate) mod client_addr;
+mod early_close;
 mod error;
 mod health;
 pub mod i18n;
@@ -111,6 +112,9 @@ pub fn router(state: AppState) -> Router {
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(CatchPanicLayer::new())
         .layer(access_log())
+        // Outermost, so that every early answer (431, 408, a panic's 500,
+        // a refused body) is seen with the final word on the body.
+        .layer(axum::middleware::from_fn(early_close::close_unless_body_read))
 }
 
 /// Refuses requests with too many or too large header fields: 431 (RFC 6585 §5).
