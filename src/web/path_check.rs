@@ -12,8 +12,7 @@ use crate::web::error::PageError;
 /// Refuses a request whose decoded path holds bytes no page can use.
 pub async fn refuse_bad_paths(request: Request, next: Next) -> Response {
     if !is_clean_path(request.uri().path()) {
-        return PageError::BadRequest("The address holds a control character or invalid UTF-8.".into())
-            .into_response();
+        return PageError::BadRequest("The address holds a control character or invalid UTF-8.".into()).into_response();
     }
     next.run(request).await
 }

@@ -107,7 +107,8 @@ async fn replay_local_fuzz_corpus(app: &TestApp) {
             .header("content-type", content_type)
             .body(body.to_vec())
             .send()
-            .await.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert_not_5xx(&response, &path.display().to_string());
     }
 }

@@ -72,7 +72,8 @@ mod tests {
 
     #[test]
     fn bad_bytes_are_an_invalid_token() {
-        for uri in ["/api/v5/user?access_token=%00", "/api/v5/user?access_token=%FF", "/api/v5/user?access_token=a%7Fb"] {
+        for uri in ["/api/v5/user?access_token=%00", "/api/v5/user?access_token=%FF", "/api/v5/user?access_token=a%7Fb"]
+        {
             assert!(matches!(presented_token(&parts(uri, None)), Err(BearerError::InvalidToken)), "{uri}");
         }
         let tab = parts("/api/v5/user", Some("Bearer gat_a\tb"));

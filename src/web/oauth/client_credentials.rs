@@ -55,9 +55,8 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, To
         return Err(TokenError::InvalidRequest("only HTTP Basic client authentication is supported".into()));
     }
     let decoded = STANDARD.decode(encoded.trim()).map_err(|_| malformed())?;
-    let bad_bytes = || {
-        TokenError::InvalidRequest("the HTTP Basic credentials hold a control character or invalid UTF-8".into())
-    };
+    let bad_bytes =
+        || TokenError::InvalidRequest("the HTTP Basic credentials hold a control character or invalid UTF-8".into());
     let decoded = String::from_utf8(decoded).map_err(|_| bad_bytes())?;
     let (id, secret) = decoded.split_once(':').ok_or_else(malformed)?;
     let id = decode_component(id.as_bytes()).ok_or_else(bad_bytes)?;
