@@ -3,12 +3,14 @@
 
 mod api;
 pub(crate) mod client_addr;
+mod early_close;
 mod error;
 mod health;
 pub mod i18n;
 pub mod oauth;
 mod pages;
 pub mod params;
+mod path_check;
 mod redirect;
 mod session;
 
@@ -104,11 +106,15 @@ pub fn router(state: AppState) -> Router {
         .fallback(pages::not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn(path_check::refuse_bad_paths))
         .layer(axum::middleware::from_fn(limit_headers));
     with_security_headers(router)
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(CatchPanicLayer::new())
         .layer(access_log())
+        // Outermost, so that every early answer (431, 408, a panic's 500,
+        // a refused body) is seen with the final word on the body.
+        .layer(axum::middleware::from_fn(early_close::close_unless_body_read))
 }
 
 /// Refuses requests with too many or too large header fields: 431 (RFC 6585 §5).

@@ -1,6 +1,8 @@
 //! Request parameters from the query string and the body together (SPEC §1.1:
 //! "accepted in the form body and in the query string"; §2: also JSON), with
-//! explicit limits on their number and length.
+//! explicit limits on their number and length. This is where parameters
+//! enter, so it is also where bytes no backend can store are refused (SPEC §4,
+//! "Robustness"): invalid UTF-8 and control characters never reach a handler.
 
 use std::collections::BTreeMap;
 
@@ -33,6 +35,11 @@ pub enum ParamsError {
     /// The body could not be parsed.
     #[error("the request body is malformed: {0}")]
     Malformed(String),
+    /// A name or value that is not UTF-8 after percent-decoding, or holds a
+    /// control character (PostgreSQL refuses NUL in text; nothing we store
+    /// needs the others). Carries the parameter's name, made printable.
+    #[error("parameter `{0}` holds a control character or invalid UTF-8")]
+    BadBytes(String),
     /// A body of a type other than form or JSON.
     #[error("the request body must be application/x-www-form-urlencoded or application/json")]
     UnsupportedMediaType,
@@ -48,8 +55,7 @@ impl Params {
     pub fn from_query(query: Option<&str>) -> Result<Params, ParamsError> {
         let mut params = Params::default();
         if let Some(query) = query {
-            params
-                .extend(url::form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())))?;
+            params.extend(form_pairs(query.as_bytes()))?;
         }
         Ok(params)
     }
@@ -61,21 +67,28 @@ impl Params {
         }
         let media_type = content_type.and_then(|c| c.split(';').next()).map(|m| m.trim().to_ascii_lowercase());
         match media_type.as_deref() {
-            Some("application/x-www-form-urlencoded") => {
-                self.extend(url::form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())))
-            }
-            Some("application/json") => self.extend(json_pairs(body)?),
+            Some("application/x-www-form-urlencoded") => self.extend(form_pairs(body)),
+            Some("application/json") => self.extend(json_pairs(body)?.into_iter().map(Ok)),
             _ => Err(ParamsError::UnsupportedMediaType),
         }
     }
 
-    fn extend(&mut self, pairs: impl IntoIterator<Item = (String, String)>) -> Result<(), ParamsError> {
-        for (name, value) in pairs {
+    /// Adds decoded pairs, checking every one whatever its source (query,
+    /// form or JSON): limits first, then the characters.
+    fn extend(
+        &mut self,
+        pairs: impl IntoIterator<Item = Result<(String, String), ParamsError>>,
+    ) -> Result<(), ParamsError> {
+        for pair in pairs {
+            let (name, value) = pair?;
             if name.len() > MAX_NAME_LEN {
-                return Err(ParamsError::TooLong(name.chars().take(MAX_NAME_LEN).collect()));
+                return Err(ParamsError::TooLong(printable(name.as_bytes())));
             }
             if value.len() > MAX_VALUE_LEN {
-                return Err(ParamsError::TooLong(name));
+                return Err(ParamsError::TooLong(printable(name.as_bytes())));
+            }
+            if !is_clean(&name) || !is_clean(&value) {
+                return Err(ParamsError::BadBytes(printable(name.as_bytes())));
             }
             if value.is_empty() {
                 continue;
@@ -101,6 +114,45 @@ impl Params {
     pub fn take(&mut self, name: &str) -> Option<String> {
         self.0.remove(name)
     }
+}
+
+/// Whether `text` is free of control characters: C0 except tab, line feed
+/// and carriage return (which multi-line form fields legitimately send), and DEL.
+pub fn is_clean(text: &str) -> bool {
+    !text.chars().any(|c| c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r'))
+}
+
+/// Decodes one component of a URL-encoded string (`+` is a space, then
+/// percent-decoding), refusing what `url::form_urlencoded::parse` would
+/// silently replace with U+FFFD (invalid UTF-8) and control characters.
+/// A `%` not followed by two hex digits stays as it is, as in that parser.
+pub fn decode_component(raw: &[u8]) -> Option<String> {
+    let spaced: Vec<u8> = raw.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+    let decoded: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
+    String::from_utf8(decoded).ok().filter(|text| is_clean(text))
+}
+
+/// The pairs of an `application/x-www-form-urlencoded` string, strictly decoded.
+fn form_pairs(input: &[u8]) -> impl Iterator<Item = Result<(String, String), ParamsError>> + '_ {
+    input.split(|&b| b == b'&').filter(|pair| !pair.is_empty()).map(|pair| {
+        let mut parts = pair.splitn(2, |&b| b == b'=');
+        let raw_name = parts.next().unwrap_or_default();
+        let raw_value = parts.next().unwrap_or_default();
+        let bad = || ParamsError::BadBytes(printable(&percent_encoding::percent_decode(raw_name).collect::<Vec<u8>>()));
+        let name = decode_component(raw_name).ok_or_else(bad)?;
+        let value = decode_component(raw_value).ok_or_else(bad)?;
+        Ok((name, value))
+    })
+}
+
+/// A parameter name fit for an error message: lossily decoded, control
+/// characters replaced, cut to [`MAX_NAME_LEN`] characters.
+fn printable(name: &[u8]) -> String {
+    String::from_utf8_lossy(name)
+        .chars()
+        .map(|c| if c.is_control() { char::REPLACEMENT_CHARACTER } else { c })
+        .take(MAX_NAME_LEN)
+        .collect()
 }
 
 /// A flat JSON object of strings, numbers and booleans, as some of the
@@ -176,5 +228,63 @@ mod tests {
             Params::default().extend_from_body(Some("text/plain"), b"hi"),
             Err(ParamsError::UnsupportedMediaType)
         );
+    }
+
+    fn bad(name: &str) -> ParamsError {
+        ParamsError::BadBytes(name.into())
+    }
+
+    #[test]
+    fn nul_and_control_characters_are_refused_in_values_and_names() {
+        for query in ["a=%00", "a=x%00y", "a=%01", "a=%1F", "a=%7F", "a=%1B[31m"] {
+            assert_eq!(Params::from_query(Some(query)).unwrap_err(), bad("a"), "{query}");
+        }
+        assert_eq!(Params::from_query(Some("%00=1")).unwrap_err(), bad("\u{FFFD}"));
+        assert_eq!(Params::from_query(Some("a%07b=1")).unwrap_err(), bad("a\u{FFFD}b"));
+    }
+
+    #[test]
+    fn tab_line_feed_and_carriage_return_are_text() {
+        let params = Params::from_query(Some("d=one%0D%0Atwo%09three")).unwrap();
+        assert_eq!(params.get("d"), Some("one\r\ntwo\tthree"));
+    }
+
+    #[test]
+    fn invalid_utf8_after_percent_decoding_is_refused_not_replaced() {
+        // A stray byte, an overlong `/`, an encoded surrogate, a truncated sequence.
+        for query in ["a=%FF", "a=%C0%AF", "a=%ED%A0%80", "a=%E2%82"] {
+            assert_eq!(Params::from_query(Some(query)).unwrap_err(), bad("a"), "{query}");
+        }
+        assert_eq!(Params::from_query(Some("a=%E2%82%AC")).unwrap().get("a"), Some("\u{20AC}"));
+    }
+
+    #[test]
+    fn raw_bytes_in_a_form_body_are_checked_too() {
+        let form = Some("application/x-www-form-urlencoded");
+        for body in [&b"a=\xff"[..], b"a=\x00", b"a=x\x7f", b"a=1&b=\xc3"] {
+            assert!(matches!(Params::default().extend_from_body(form, body), Err(ParamsError::BadBytes(_))));
+        }
+    }
+
+    #[test]
+    fn json_strings_with_control_characters_are_refused() {
+        let json = Some("application/json");
+        assert_eq!(Params::default().extend_from_body(json, br#"{"a":"x\u0000"}"#), Err(bad("a")));
+        assert_eq!(Params::default().extend_from_body(json, br#"{"a\u0001":"x"}"#), Err(bad("a\u{FFFD}")));
+        // serde_json itself refuses a lone surrogate.
+        assert!(matches!(
+            Params::default().extend_from_body(json, br#"{"a":"\ud800"}"#),
+            Err(ParamsError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn odd_but_valid_encodings_decode_as_the_url_standard_says() {
+        let params = Params::from_query(Some("a=%&b=%zz&c=x+y&d=%2B&&=v&e")).unwrap();
+        assert_eq!(params.get("a"), Some("%"));
+        assert_eq!(params.get("b"), Some("%zz"));
+        assert_eq!(params.get("c"), Some("x y"));
+        assert_eq!(params.get("d"), Some("+"));
+        assert_eq!(params.get("e"), None);
     }
 }

@@ -12,10 +12,13 @@ mod pg_cluster;
 
 mod attacks;
 mod authorization_code;
+mod bad_bytes;
 mod bad_input;
 mod cli;
 mod client_credentials;
 mod consent;
+mod corpus_replay;
+mod early_close;
 mod logs;
 mod open_api;
 mod pages;

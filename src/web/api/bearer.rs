@@ -24,6 +24,10 @@ impl FromRequestParts<AppState> for Authenticated {
     }
 }
 
+/// The token as presented. Bad bytes are an invalid token (401), never
+/// passed on: a query parameter holding a control character or invalid
+/// UTF-8 is refused by [`Params`], and a header token may hold no control
+/// character (tokens are printable ASCII; a header value can still carry a tab).
 fn presented_token(parts: &Parts) -> Result<String, BearerError> {
     let from_header = match parts.headers.get(header::AUTHORIZATION) {
         None => None,
@@ -33,7 +37,11 @@ fn presented_token(parts: &Parts) -> Result<String, BearerError> {
                 Some((scheme, token))
                     if scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("token") =>
                 {
-                    Some(token.trim().to_owned())
+                    let token = token.trim();
+                    if token.chars().any(char::is_control) {
+                        return Err(BearerError::InvalidToken);
+                    }
+                    Some(token.to_owned())
                 }
                 _ => return Err(BearerError::InvalidToken),
             }
@@ -45,5 +53,32 @@ fn presented_token(parts: &Parts) -> Result<String, BearerError> {
         // RFC 6750 §2: "Clients MUST NOT use more than one method to transmit the token".
         (Some(_), Some(_)) => Err(BearerError::InvalidToken),
         _ => Err(BearerError::Missing),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::Request;
+
+    use super::*;
+
+    fn parts(uri: &str, authorization: Option<&str>) -> Parts {
+        let mut request = Request::builder().uri(uri);
+        if let Some(value) = authorization {
+            request = request.header(header::AUTHORIZATION, value);
+        }
+        request.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn bad_bytes_are_an_invalid_token() {
+        for uri in ["/api/v5/user?access_token=%00", "/api/v5/user?access_token=%FF", "/api/v5/user?access_token=a%7Fb"]
+        {
+            assert!(matches!(presented_token(&parts(uri, None)), Err(BearerError::InvalidToken)), "{uri}");
+        }
+        let tab = parts("/api/v5/user", Some("Bearer gat_a\tb"));
+        assert!(matches!(presented_token(&tab), Err(BearerError::InvalidToken)));
+        let fine = parts("/api/v5/user?access_token=gat_ab", None);
+        assert_eq!(presented_token(&fine).unwrap(), "gat_ab");
     }
 }

@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use crate::domain::token::PlainSecret;
 use crate::oauth::client_auth::ClientCredentials;
 use crate::oauth::error::TokenError;
-use crate::web::params::Params;
+use crate::web::params::{Params, decode_component};
 
 /// Takes the client credentials out of the headers and parameters.
 pub fn take_credentials(headers: &HeaderMap, params: &mut Params) -> Result<ClientCredentials, TokenError> {
@@ -39,6 +39,9 @@ pub fn take_credentials(headers: &HeaderMap, params: &mut Params) -> Result<Clie
 }
 
 /// `Authorization: Basic base64(urlencode(id) ":" urlencode(secret))`.
+/// Credentials that decode to invalid UTF-8 or hold a control character are
+/// bad input like any such parameter (SPEC §4, "Robustness"): 400, and
+/// never passed on to the store.
 fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, TokenError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
@@ -52,18 +55,16 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, To
         return Err(TokenError::InvalidRequest("only HTTP Basic client authentication is supported".into()));
     }
     let decoded = STANDARD.decode(encoded.trim()).map_err(|_| malformed())?;
-    let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
+    let bad_bytes =
+        || TokenError::InvalidRequest("the HTTP Basic credentials hold a control character or invalid UTF-8".into());
+    let decoded = String::from_utf8(decoded).map_err(|_| bad_bytes())?;
     let (id, secret) = decoded.split_once(':').ok_or_else(malformed)?;
-    let (id, secret) = (form_decode(id).ok_or_else(malformed)?, form_decode(secret).ok_or_else(malformed)?);
+    let id = decode_component(id.as_bytes()).ok_or_else(bad_bytes)?;
+    let secret = decode_component(secret.as_bytes()).ok_or_else(bad_bytes)?;
     if id.is_empty() {
         return Err(malformed());
     }
     Ok(Some((id, secret)))
-}
-
-fn form_decode(raw: &str) -> Option<String> {
-    let spaced = raw.replace('+', " ");
-    percent_encoding::percent_decode_str(&spaced).decode_utf8().ok().map(|s| s.into_owned())
 }
 
 #[cfg(test)]
@@ -102,5 +103,14 @@ mod tests {
     fn garbage_basic_is_invalid_client() {
         let error = take_credentials(&headers("Basic !!!"), &mut Params::default()).unwrap_err();
         assert!(matches!(error, TokenError::InvalidClient { basic: true, .. }));
+    }
+
+    #[test]
+    fn control_characters_or_invalid_utf8_in_basic_are_invalid_request() {
+        for raw in [&b"a%00:b"[..], b"a:b%00", b"a:%FF", b"a:b\x01", b"\xff:b"] {
+            let encoded = STANDARD.encode(raw);
+            let error = take_credentials(&headers(&format!("Basic {encoded}")), &mut Params::default()).unwrap_err();
+            assert_eq!(error.code(), "invalid_request", "{raw:?}");
+        }
     }
 }
