@@ -1,8 +1,11 @@
 //! Storage: the `Store` trait that the protocol code sees, the records it
-//! moves, and one implementation per database. Only this module imports sqlx.
+//! moves, and its one SQL implementation over SQLite or PostgreSQL. Only
+//! this module imports sqlx.
 
+mod binds;
 mod postgres;
 mod rows;
+mod sql;
 mod sqlite;
 
 use std::sync::Arc;
@@ -16,8 +19,7 @@ use crate::domain::scope::ScopeSet;
 use crate::domain::token::SecretHash;
 use crate::domain::user::User;
 
-pub use postgres::PgStore;
-pub use sqlite::SqliteStore;
+use sql::{Pool, SqlStore};
 
 /// What can go wrong in storage, mapped from the driver's errors once, here.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +37,48 @@ pub enum StoreError {
     /// Anything else: the database is unreachable, a query failed, …
     #[error("storage failure: {0}")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl StoreError {
+    /// Wraps a failure that is not the driver's (a migration, …).
+    fn internal(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+        StoreError::Internal(Box::new(error))
+    }
+}
+
+/// Maps a driver error, once for both databases: a unique violation becomes
+/// `Conflict` naming the index, anything else `Internal`.
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> StoreError {
+        if let sqlx::Error::Database(db) = &error {
+            if db.is_unique_violation() {
+                return StoreError::Conflict { constraint: unique_index(db.as_ref()) };
+            }
+        }
+        StoreError::internal(error)
+    }
+}
+
+/// The unique indexes callers tell apart, each with how SQLite's message
+/// names it: by its columns (`UNIQUE constraint failed: users.email`), or by
+/// name for an index on an expression.
+const UNIQUE_INDEXES: [(&str, &str); 3] = [
+    ("users_email_key", "users.email"),
+    ("users_login_key", "index 'users_login_key'"),
+    ("clients_client_id_key", "clients.client_id"),
+];
+
+/// The index a unique violation names: the constraint the driver reports
+/// (PostgreSQL), else the one SQLite's message names.
+fn unique_index(db: &dyn sqlx::error::DatabaseError) -> &'static str {
+    let found = match db.constraint() {
+        Some(constraint) => UNIQUE_INDEXES.iter().find(|(name, _)| *name == constraint),
+        None => {
+            let message = db.message();
+            UNIQUE_INDEXES.iter().find(|(name, sqlite_says)| message.contains(name) || message.contains(sqlite_says))
+        }
+    };
+    found.map_or("unknown", |(name, _)| name)
 }
 
 /// Shorthand for storage results.
@@ -192,7 +236,8 @@ pub struct SessionRecord {
     pub csrf_token: String,
 }
 
-/// Everything Gatehouse keeps, named by use case. Implemented once per database.
+/// Everything Gatehouse keeps, named by use case. Implemented once, in SQL
+/// that runs on both databases (`store/sql.rs`).
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Whether the database answers.
@@ -458,11 +503,12 @@ pub async fn connect(database_url: &str, migrate: bool) -> StoreResult<Arc<dyn S
 /// Opens the store a database URL names (`sqlite://…`, `postgres://…` or
 /// `postgresql://…`), applying migrations if asked.
 pub async fn connect_with(database_url: &str, pool: &PoolSettings, migrate: bool) -> StoreResult<Arc<dyn Store>> {
-    if database_url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::connect(database_url, migrate).await?))
+    let pool = if database_url.starts_with("sqlite:") {
+        Pool::Sqlite(sqlite::connect(database_url, migrate).await?)
     } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
-        Ok(Arc::new(PgStore::connect(database_url, pool, migrate).await?))
+        Pool::Postgres(postgres::connect(database_url, pool, migrate).await?)
     } else {
-        Err(StoreError::UnsupportedUrl)
-    }
+        return Err(StoreError::UnsupportedUrl);
+    };
+    Ok(Arc::new(SqlStore::new(pool)))
 }
