@@ -3,6 +3,7 @@
 //! this module imports sqlx.
 
 mod binds;
+mod pool;
 mod postgres;
 mod rows;
 mod sql;
@@ -19,7 +20,8 @@ use crate::domain::scope::ScopeSet;
 use crate::domain::token::SecretHash;
 use crate::domain::user::User;
 
-use sql::{Pool, SqlStore};
+use pool::Pool;
+use sql::SqlStore;
 
 /// What can go wrong in storage, mapped from the driver's errors once, here.
 #[derive(Debug, thiserror::Error)]

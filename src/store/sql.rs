@@ -3,17 +3,15 @@
 //! here has a column type on both schemas (INTEGER / BIGINT, BLOB / BYTEA,
 //! INTEGER / BOOLEAN, TEXT), so one text serves both.
 //!
-//! `on_pool!` and `on_tx!` expand a statement once per backend, so each copy
-//! is type-checked against its own driver and no generic `Database` bound
-//! leaks out. What truly differs lives beside: `sqlite.rs` and `postgres.rs`
-//! hold the connect options, how a transaction begins, PostgreSQL's advisory
-//! locks and the purge.
+//! `on_pool!` and `on_tx!` (`pool.rs`) expand a statement once per backend,
+//! so each copy is type-checked against its own driver and no generic
+//! `Database` bound leaks out. What truly differs lives beside: `sqlite.rs`
+//! and `postgres.rs` hold the connect options, how a transaction begins,
+//! PostgreSQL's advisory locks and the purge.
 
 use async_trait::async_trait;
-use sqlx::postgres::PgPool;
-use sqlx::sqlite::SqlitePool;
-use sqlx::{Postgres, Sqlite, Transaction};
 
+use super::pool::{Pool, Tx, on_pool, on_tx};
 use super::rows::{
     ClientRow, CodeRow, ConsentRow, GrantRow, TokenRow, UserRow, client_columns, parse_scopes, token_select,
     user_columns,
@@ -28,86 +26,6 @@ use crate::domain::pkce::CodeChallenge;
 use crate::domain::scope::ScopeSet;
 use crate::domain::token::SecretHash;
 use crate::domain::user::User;
-
-/// A connection pool of either backend.
-#[derive(Debug, Clone)]
-pub(super) enum Pool {
-    /// `sqlite://…`
-    Sqlite(SqlitePool),
-    /// `postgres://…`
-    Postgres(PgPool),
-}
-
-/// An open transaction of either backend.
-enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
-    Postgres(Transaction<'static, Postgres>),
-}
-
-/// Evaluates `$body` with `$pool` bound to the concrete pool: one copy per
-/// backend, each checked against its driver.
-macro_rules! on_pool {
-    ($pool_enum:expr, $pool:ident => $body:expr) => {
-        match $pool_enum {
-            Pool::Sqlite($pool) => $body,
-            Pool::Postgres($pool) => $body,
-        }
-    };
-}
-
-/// Evaluates `$body` with `$conn` bound to the transaction's connection: one
-/// copy per backend, each checked against its driver.
-macro_rules! on_tx {
-    ($tx:expr, $conn:ident => $body:expr) => {
-        match $tx {
-            Tx::Sqlite(tx) => {
-                let $conn = &mut **tx;
-                $body
-            }
-            Tx::Postgres(tx) => {
-                let $conn = &mut **tx;
-                $body
-            }
-        }
-    };
-}
-
-impl Tx {
-    /// Begins a transaction the way its backend needs (`sqlite::begin`:
-    /// the write lock at once; `postgres::begin`: READ COMMITTED).
-    async fn begin(pool: &Pool) -> sqlx::Result<Tx> {
-        Ok(match pool {
-            Pool::Sqlite(pool) => Tx::Sqlite(sqlite::begin(pool).await?),
-            Pool::Postgres(pool) => Tx::Postgres(postgres::begin(pool).await?),
-        })
-    }
-
-    /// Makes issuing and revoking for one client take turns
-    /// (`postgres::lock_client`). Nothing to do on SQLite: a transaction
-    /// there holds the only write lock from its start.
-    async fn lock_client(&mut self, client_pk: i64, shared: bool) -> sqlx::Result<()> {
-        match self {
-            Tx::Sqlite(_) => Ok(()),
-            Tx::Postgres(tx) => postgres::lock_client(tx, client_pk, shared).await,
-        }
-    }
-
-    /// The same for one token family (`postgres::lock_family`); nothing to
-    /// do on SQLite.
-    async fn lock_family(&mut self, family_id: &str) -> sqlx::Result<()> {
-        match self {
-            Tx::Sqlite(_) => Ok(()),
-            Tx::Postgres(tx) => postgres::lock_family(tx, family_id).await,
-        }
-    }
-
-    async fn commit(self) -> sqlx::Result<()> {
-        match self {
-            Tx::Sqlite(tx) => tx.commit().await,
-            Tx::Postgres(tx) => tx.commit().await,
-        }
-    }
-}
 
 /// The store on either database.
 #[derive(Debug, Clone)]
@@ -202,8 +120,7 @@ fn challenge_columns(challenge: Option<&CodeChallenge>) -> (Option<&str>, Option
 }
 
 /// What the purge deletes, in bounded batches: (table, key column,
-/// condition on `$1` = now). Each backend wraps these in its own `DELETE`
-/// (`purge_statements`).
+/// condition on `$1` = now).
 const PURGE_BATCHES: [(&str, &str, &str); 5] = [
     ("authorization_codes", "code_hash", "expires_at < $1"),
     ("consent_requests", "id_hash", "expires_at < $1"),
@@ -215,7 +132,8 @@ const PURGE_BATCHES: [(&str, &str, &str); 5] = [
 
 /// The purge's statements, binding now as `$1` and the batch size as `$2`:
 /// each walks an expiry index with a `LIMIT`, so its cost is the batch size,
-/// not the table size. `locking` ends the batch's `SELECT`.
+/// not the table size. `locking` ends the batch's `SELECT` (PostgreSQL
+/// skips rows a request holds; SQLite has no row locks).
 pub(super) fn purge_statements(locking: &str) -> impl Iterator<Item = String> + '_ {
     PURGE_BATCHES.into_iter().map(move |(table, key, expired)| {
         format!("DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE {expired} LIMIT $2{locking})")
