@@ -514,3 +514,57 @@ pub async fn connect_with(database_url: &str, pool: &PoolSettings, migrate: bool
     };
     Ok(Arc::new(SqlStore::new(pool)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(login: &str, email: &str) -> NewUser {
+        NewUser {
+            login: login.into(),
+            name: login.into(),
+            email: email.into(),
+            password_hash: "$argon2id$unused".into(),
+        }
+    }
+
+    fn client(client_id: &str, owner_id: i64) -> NewClient {
+        NewClient {
+            client_id: client_id.into(),
+            secret_hash: Some(SecretHash([7; 32])),
+            secret_hint: Some("abcd".into()),
+            owner_id,
+            name: "App".into(),
+            homepage: "https://app.example".into(),
+            description: String::new(),
+            redirect_uris: vec!["https://app.example/callback".into()],
+            scopes: ScopeSet::default(),
+        }
+    }
+
+    fn conflict<T: std::fmt::Debug>(result: StoreResult<T>) -> &'static str {
+        match result {
+            Err(StoreError::Conflict { constraint }) => constraint,
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+    }
+
+    /// SQLite names no constraint, only columns or an index in its message:
+    /// each unique index the callers tell apart must still come out by name.
+    #[tokio::test]
+    async fn sqlite_unique_violations_name_their_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("store.db").display());
+        let store = connect(&url, true).await.unwrap();
+        let owner = store.insert_user(&user("Octo", "octo@example.com"), 1).await.unwrap();
+        store.insert_client(&client("app-1", owner.id), 1).await.unwrap();
+
+        let email = store.insert_user(&user("other", "octo@example.com"), 2).await;
+        let login = store.insert_user(&user("OCTO", "other@example.com"), 2).await;
+        let client_id = store.insert_client(&client("app-1", owner.id), 2).await;
+
+        assert_eq!(conflict(email), "users_email_key");
+        assert_eq!(conflict(login), "users_login_key");
+        assert_eq!(conflict(client_id), "clients_client_id_key");
+    }
+}
