@@ -1,9 +1,13 @@
 //! Storage: the `Store` trait that the protocol code sees, the records it
-//! moves, and one implementation per database. Only this module imports sqlx.
+//! moves, and its one SQL implementation over SQLite or PostgreSQL. Only
+//! this module imports sqlx.
 
+mod binds;
 mod fault;
+mod pool;
 mod postgres;
 mod rows;
+mod sql;
 mod sqlite;
 
 use std::sync::Arc;
@@ -18,8 +22,8 @@ use crate::domain::token::SecretHash;
 use crate::domain::user::User;
 
 pub use crate::domain::throttle::{ThrottleRecord, ThrottleRule};
-pub use postgres::PgStore;
-pub use sqlite::SqliteStore;
+use pool::Pool;
+use sql::SqlStore;
 
 /// What can go wrong in storage, mapped from the driver's errors once, here.
 #[derive(Debug, thiserror::Error)]
@@ -44,18 +48,53 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// Classifies a driver error: a fault that can clear by itself becomes
-    /// `Unavailable` (and makes the pools shed the connections that lived
-    /// through it); anything else `Internal`. Unique violations are mapped by
-    /// each backend before this.
-    fn from_driver(error: sqlx::Error) -> StoreError {
+    /// Wraps a failure that is not the driver's (a migration, …).
+    fn internal(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+        StoreError::Internal(Box::new(error))
+    }
+}
+
+/// Maps a driver error, once for both databases: a unique violation becomes
+/// `Conflict` naming the index, anything else `Internal`.
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> StoreError {
+        if let sqlx::Error::Database(db) = &error {
+            if db.is_unique_violation() {
+                return StoreError::Conflict { constraint: unique_index(db.as_ref()) };
+            }
+        }
+        // A fault that can clear by itself is `Unavailable`; one that may
+        // have broken the connection also makes the pools shed every
+        // connection that lived through it (store/fault.rs).
         match fault::classify(&error) {
             Some(fault::Fault::Broken) => fault::record(),
             Some(fault::Fault::Busy) => {}
-            None => return StoreError::Internal(Box::new(error)),
+            None => return StoreError::internal(error),
         }
         StoreError::Unavailable(Box::new(error))
     }
+}
+
+/// The unique indexes callers tell apart, each with how SQLite's message
+/// names it: by its columns (`UNIQUE constraint failed: users.email`), or by
+/// name for an index on an expression.
+const UNIQUE_INDEXES: [(&str, &str); 3] = [
+    ("users_email_key", "users.email"),
+    ("users_login_key", "index 'users_login_key'"),
+    ("clients_client_id_key", "clients.client_id"),
+];
+
+/// The index a unique violation names: the constraint the driver reports
+/// (PostgreSQL), else the one SQLite's message names.
+fn unique_index(db: &dyn sqlx::error::DatabaseError) -> &'static str {
+    let found = match db.constraint() {
+        Some(constraint) => UNIQUE_INDEXES.iter().find(|(name, _)| *name == constraint),
+        None => {
+            let message = db.message();
+            UNIQUE_INDEXES.iter().find(|(name, sqlite_says)| message.contains(name) || message.contains(sqlite_says))
+        }
+    };
+    found.map_or("unknown", |(name, _)| name)
 }
 
 /// Shorthand for storage results.
@@ -213,7 +252,8 @@ pub struct SessionRecord {
     pub csrf_token: String,
 }
 
-/// Everything Gatehouse keeps, named by use case. Implemented once per database.
+/// Everything Gatehouse keeps, named by use case. Implemented once, in SQL
+/// that runs on both databases (`store/sql.rs`).
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Whether the database answers.
@@ -338,7 +378,7 @@ pub trait Store: Send + Sync + 'static {
     /// Returns the states as read. Callers name keys in one fixed order, so
     /// two transactions never wait on each other in a cycle.
     async fn update_throttles(&self, keys: &[&str], step: &ThrottleStep<'_>) -> StoreResult<Vec<ThrottleRecord>>;
-    /// Forgets a key.
+    /// Forgets a key's failures (after a success).
     async fn clear_throttle(&self, key: &str) -> StoreResult<()>;
 
     /// Deletes up to `limit` expired codes, consent requests, sessions,
@@ -414,11 +454,66 @@ pub async fn connect(database_url: &str, migrate: bool) -> StoreResult<Arc<dyn S
 /// Opens the store a database URL names (`sqlite://…`, `postgres://…` or
 /// `postgresql://…`), applying migrations if asked.
 pub async fn connect_with(database_url: &str, pool: &PoolSettings, migrate: bool) -> StoreResult<Arc<dyn Store>> {
-    if database_url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::connect(database_url, migrate).await?))
+    let pool = if database_url.starts_with("sqlite:") {
+        Pool::Sqlite(sqlite::connect(database_url, migrate).await?)
     } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
-        Ok(Arc::new(PgStore::connect(database_url, pool, migrate).await?))
+        Pool::Postgres(postgres::connect(database_url, pool, migrate).await?)
     } else {
-        Err(StoreError::UnsupportedUrl)
+        return Err(StoreError::UnsupportedUrl);
+    };
+    Ok(Arc::new(SqlStore::new(pool)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(login: &str, email: &str) -> NewUser {
+        NewUser {
+            login: login.into(),
+            name: login.into(),
+            email: email.into(),
+            password_hash: "$argon2id$unused".into(),
+        }
+    }
+
+    fn client(client_id: &str, owner_id: i64) -> NewClient {
+        NewClient {
+            client_id: client_id.into(),
+            secret_hash: Some(SecretHash([7; 32])),
+            secret_hint: Some("abcd".into()),
+            owner_id,
+            name: "App".into(),
+            homepage: "https://app.example".into(),
+            description: String::new(),
+            redirect_uris: vec!["https://app.example/callback".into()],
+            scopes: ScopeSet::default(),
+        }
+    }
+
+    fn conflict<T: std::fmt::Debug>(result: StoreResult<T>) -> &'static str {
+        match result {
+            Err(StoreError::Conflict { constraint }) => constraint,
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+    }
+
+    /// SQLite names no constraint, only columns or an index in its message:
+    /// each unique index the callers tell apart must still come out by name.
+    #[tokio::test]
+    async fn sqlite_unique_violations_name_their_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("store.db").display());
+        let store = connect(&url, true).await.unwrap();
+        let owner = store.insert_user(&user("Octo", "octo@example.com"), 1).await.unwrap();
+        store.insert_client(&client("app-1", owner.id), 1).await.unwrap();
+
+        let email = store.insert_user(&user("other", "octo@example.com"), 2).await;
+        let login = store.insert_user(&user("OCTO", "other@example.com"), 2).await;
+        let client_id = store.insert_client(&client("app-1", owner.id), 2).await;
+
+        assert_eq!(conflict(email), "users_email_key");
+        assert_eq!(conflict(login), "users_login_key");
+        assert_eq!(conflict(client_id), "clients_client_id_key");
     }
 }

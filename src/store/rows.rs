@@ -1,6 +1,7 @@
-//! Row types shared by both SQL backends: what a `SELECT` returns, mapped
-//! into the store's records. `FromRow` is derived generically over the
-//! driver's row type, so SQLite and PostgreSQL decode the same structs.
+//! Row types of the SQL store: what a `SELECT` returns, mapped into the
+//! store's records, and the column lists that go with them. `FromRow` is
+//! derived generically over the driver's row type, so SQLite and PostgreSQL
+//! decode the same structs.
 
 use sqlx::FromRow;
 
@@ -167,7 +168,7 @@ pub(super) struct TokenRow {
 
 /// The columns of a token lookup: the token, its client's public id and its
 /// user, in one indexed read (the bearer check's only query). A macro so
-/// each backend can `concat!` its own `WHERE` at compile time.
+/// the lookup can `concat!` its `WHERE` at compile time.
 macro_rules! token_select {
     () => {
         "SELECT t.kind, t.client_id AS client_pk, c.client_id, t.user_id, t.scopes, t.family_id, t.created_at, \
@@ -211,9 +212,45 @@ impl TokenRow {
     }
 }
 
-pub(super) const USER_COLUMNS: &str = "id, login, name, email, password_hash, bio, blog, weibo, created_at, updated_at";
-pub(super) const CLIENT_COLUMNS: &str = "id, client_id, secret_hash, secret_hint, owner_id, name, homepage, description, \
-                              redirect_uris, scopes, created_at";
+/// The columns `UserRow` reads. Macros rather than constants so that each
+/// statement is one `concat!`ed `&'static str`, built at compile time.
+macro_rules! user_columns {
+    () => {
+        "id, login, name, email, password_hash, bio, blog, weibo, created_at, updated_at"
+    };
+}
+pub(super) use user_columns;
+
+/// The columns `ClientRow` reads, each after `$prefix` (`""`, or `"c."` in a join).
+macro_rules! client_columns {
+    ($prefix:literal) => {
+        concat!(
+            $prefix,
+            "id, ",
+            $prefix,
+            "client_id, ",
+            $prefix,
+            "secret_hash, ",
+            $prefix,
+            "secret_hint, ",
+            $prefix,
+            "owner_id, ",
+            $prefix,
+            "name, ",
+            $prefix,
+            "homepage, ",
+            $prefix,
+            "description, ",
+            $prefix,
+            "redirect_uris, ",
+            $prefix,
+            "scopes, ",
+            $prefix,
+            "created_at"
+        )
+    };
+}
+pub(super) use client_columns;
 
 /// A throttling key's state.
 #[derive(FromRow)]
@@ -225,8 +262,7 @@ pub(super) struct ThrottleRow {
     in_flight_since: i64,
 }
 
-/// The columns of a throttling key's state; a macro so each backend can
-/// `concat!` its own `WHERE` at compile time.
+/// The columns of a throttling key's state.
 macro_rules! throttle_select {
     () => {
         "SELECT failures, last_failure_at, locked_until, in_flight, in_flight_since FROM throttles"

@@ -1,0 +1,94 @@
+//! Which database a store runs on: a pool or an open transaction of either
+//! backend, and the two macros that run one statement on whichever it is.
+//! Each macro expands its body once per backend, so both copies are
+//! type-checked against a concrete driver (`SqlitePool`, `PgConnection`, …)
+//! and nothing generic over `sqlx::Database` is needed.
+
+use sqlx::postgres::PgPool;
+use sqlx::sqlite::SqlitePool;
+use sqlx::{Postgres, Sqlite, Transaction};
+
+use super::{postgres, sqlite};
+
+/// A connection pool of either backend.
+#[derive(Debug, Clone)]
+pub(super) enum Pool {
+    /// `sqlite://…`
+    Sqlite(SqlitePool),
+    /// `postgres://…`
+    Postgres(PgPool),
+}
+
+/// An open transaction of either backend.
+pub(super) enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Evaluates `$body` with `$pool` bound to the concrete pool: one copy per
+/// backend, each checked against its driver.
+macro_rules! on_pool {
+    ($pool_enum:expr, $pool:ident => $body:expr) => {
+        match $pool_enum {
+            $crate::store::pool::Pool::Sqlite($pool) => $body,
+            $crate::store::pool::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+pub(super) use on_pool;
+
+/// Evaluates `$body` with `$conn` bound to the transaction's connection: one
+/// copy per backend, each checked against its driver.
+macro_rules! on_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            $crate::store::pool::Tx::Sqlite(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+            $crate::store::pool::Tx::Postgres(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+        }
+    };
+}
+pub(super) use on_tx;
+
+impl Tx {
+    /// Begins a transaction the way its backend needs (`sqlite::begin`:
+    /// the write lock at once; `postgres::begin`: READ COMMITTED).
+    pub(super) async fn begin(pool: &Pool) -> sqlx::Result<Tx> {
+        Ok(match pool {
+            Pool::Sqlite(pool) => Tx::Sqlite(sqlite::begin(pool).await?),
+            Pool::Postgres(pool) => Tx::Postgres(postgres::begin(pool).await?),
+        })
+    }
+
+    /// Makes issuing and revoking for one client take turns
+    /// (`postgres::lock_client`). Nothing to do on SQLite: a transaction
+    /// there holds the only write lock from its start.
+    pub(super) async fn lock_client(&mut self, client_pk: i64, shared: bool) -> sqlx::Result<()> {
+        match self {
+            Tx::Sqlite(_) => Ok(()),
+            Tx::Postgres(tx) => postgres::lock_client(tx, client_pk, shared).await,
+        }
+    }
+
+    /// The same for one token family (`postgres::lock_family`); nothing to
+    /// do on SQLite.
+    pub(super) async fn lock_family(&mut self, family_id: &str) -> sqlx::Result<()> {
+        match self {
+            Tx::Sqlite(_) => Ok(()),
+            Tx::Postgres(tx) => postgres::lock_family(tx, family_id).await,
+        }
+    }
+
+    /// Commits.
+    pub(super) async fn commit(self) -> sqlx::Result<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Postgres(tx) => tx.commit().await,
+        }
+    }
+}

@@ -1,0 +1,683 @@
+//! The SQL store: every statement once, for both databases. sqlx binds `$N`
+//! placeholders by number on SQLite as on PostgreSQL, and each value bound
+//! here has a column type on both schemas (INTEGER / BIGINT, BLOB / BYTEA,
+//! INTEGER / BOOLEAN, TEXT), so one text serves both.
+//!
+//! `on_pool!` and `on_tx!` (`pool.rs`) expand a statement once per backend,
+//! so each copy is type-checked against its own driver and no generic
+//! `Database` bound leaks out. What truly differs lives beside: `sqlite.rs`
+//! and `postgres.rs` hold the connect options, how a transaction begins,
+//! PostgreSQL's advisory locks and the purge.
+
+use async_trait::async_trait;
+
+use super::pool::{Pool, Tx, on_pool, on_tx};
+use super::rows::{
+    ClientRow, CodeRow, ConsentRow, GrantRow, ThrottleRow, TokenRow, UserRow, client_columns, parse_scopes,
+    throttle_select, token_select, user_columns,
+};
+use super::{
+    BoundRequest, ClientUpdate, CodeRecord, GrantRecord, NewTokens, NewUser, Redemption, SessionRecord, Store,
+    StoreResult, ThrottleRecord, ThrottleStep, TokenRecord, UserCredentials, postgres, sqlite,
+};
+use crate::clock::UnixTime;
+use crate::domain::client::{Client, NewClient};
+use crate::domain::pkce::CodeChallenge;
+use crate::domain::scope::ScopeSet;
+use crate::domain::token::SecretHash;
+use crate::domain::user::User;
+
+/// The store on either database.
+#[derive(Debug, Clone)]
+pub(super) struct SqlStore {
+    pool: Pool,
+}
+
+impl SqlStore {
+    /// A store over an open (and migrated) pool.
+    pub(super) fn new(pool: Pool) -> SqlStore {
+        SqlStore { pool }
+    }
+
+    /// Spends a single-use credential with `spend_sql` (an UPDATE binding
+    /// `now` as `$1` and the hash as `$2`, returning the family id only if it
+    /// was unused) and writes `tokens` in the same transaction; on a replay,
+    /// revokes the family `family_sql` finds. The UPDATE's row lock (SQLite:
+    /// the database's write lock) makes a concurrent redemption on any
+    /// instance wait and then see the credential spent, so two redemptions
+    /// can never both succeed; a crash before COMMIT leaves neither the
+    /// spend nor the tokens.
+    async fn spend_and_issue(
+        &self,
+        spend_sql: &'static str,
+        family_sql: &'static str,
+        hash: &SecretHash,
+        tokens: &NewTokens,
+        now: UnixTime,
+    ) -> StoreResult<Redemption> {
+        let mut tx = Tx::begin(&self.pool).await?;
+        tx.lock_client(tokens.client_pk, true).await?;
+        tx.lock_family(&tokens.family_id).await?;
+        let spent: Option<String> =
+            on_tx!(&mut tx, conn => sqlx::query_scalar(spend_sql).bind(now).bind(hash).fetch_optional(conn).await?);
+        let outcome = if spent.is_some() {
+            write_tokens(&mut tx, tokens).await?;
+            Redemption::Issued
+        } else {
+            let family: Option<String> =
+                on_tx!(&mut tx, conn => sqlx::query_scalar(family_sql).bind(hash).fetch_optional(conn).await?);
+            if let Some(family_id) = family {
+                revoke_family_in(&mut tx, &family_id, now).await?;
+            }
+            Redemption::Replayed
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+}
+
+async fn write_tokens(tx: &mut Tx, tokens: &NewTokens) -> sqlx::Result<()> {
+    let rows = [
+        (Some(tokens.access_hash), "access", tokens.access_expires_at, &tokens.scopes),
+        (tokens.refresh_hash, "refresh", tokens.refresh_expires_at, &tokens.refresh_scopes),
+    ];
+    for (hash, kind, expires_at, scopes) in rows {
+        let Some(hash) = hash else { continue };
+        on_tx!(&mut *tx, conn => {
+            sqlx::query(
+                "INSERT INTO tokens (token_hash, kind, client_id, user_id, scopes, family_id, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(hash)
+            .bind(kind)
+            .bind(tokens.client_pk)
+            .bind(tokens.user_id)
+            .bind(scopes)
+            .bind(&tokens.family_id)
+            .bind(tokens.created_at)
+            .bind(expires_at)
+            .execute(conn)
+            .await?;
+        });
+    }
+    Ok(())
+}
+
+async fn revoke_family_in(tx: &mut Tx, family_id: &str, now: UnixTime) -> sqlx::Result<()> {
+    on_tx!(tx, conn => {
+        sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(family_id)
+            .execute(conn)
+            .await?;
+    });
+    Ok(())
+}
+
+/// A PKCE challenge as its two nullable columns.
+fn challenge_columns(challenge: Option<&CodeChallenge>) -> (Option<&str>, Option<&'static str>) {
+    (challenge.map(|c| c.challenge.as_str()), challenge.map(|c| c.method.as_str()))
+}
+
+/// What the purge deletes, in bounded batches: (table, key column,
+/// condition on `$1` = now).
+const PURGE_BATCHES: [(&str, &str, &str); 5] = [
+    ("authorization_codes", "code_hash", "expires_at < $1"),
+    ("consent_requests", "id_hash", "expires_at < $1"),
+    ("sessions", "id_hash", "expires_at < $1"),
+    // Spent and expired tokens stay a day so a replay is still recognised.
+    ("tokens", "token_hash", "expires_at < $1 - 86400"),
+    ("throttles", "key", "last_failure_at < $1 - 86400 AND locked_until < $1"),
+];
+
+/// The purge's statements, binding now as `$1` and the batch size as `$2`:
+/// each walks an expiry index with a `LIMIT`, so its cost is the batch size,
+/// not the table size. `locking` ends the batch's `SELECT` (PostgreSQL
+/// skips rows a request holds; SQLite has no row locks).
+pub(super) fn purge_statements(locking: &str) -> impl Iterator<Item = String> + '_ {
+    PURGE_BATCHES.into_iter().map(move |(table, key, expired)| {
+        format!("DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE {expired} LIMIT $2{locking})")
+    })
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn ping(&self) -> StoreResult<()> {
+        on_pool!(&self.pool, pool => {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    async fn insert_user(&self, user: &NewUser, now: UnixTime) -> StoreResult<User> {
+        let row: UserRow = on_pool!(&self.pool, pool => {
+            sqlx::query_as(concat!(
+                "INSERT INTO users (login, name, email, password_hash, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5) RETURNING ",
+                user_columns!()
+            ))
+            .bind(&user.login)
+            .bind(&user.name)
+            .bind(&user.email)
+            .bind(&user.password_hash)
+            .bind(now)
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(row.into_user())
+    }
+
+    async fn find_user(&self, id: i64) -> StoreResult<Option<User>> {
+        let row: Option<UserRow> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(UserRow::into_user))
+    }
+
+    async fn find_user_credentials(&self, email: &str) -> StoreResult<Option<UserCredentials>> {
+        let row: Option<UserRow> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE email = $1"))
+                .bind(email)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(UserRow::into_credentials))
+    }
+
+    async fn insert_client(&self, client: &NewClient, now: UnixTime) -> StoreResult<Client> {
+        let row: ClientRow = on_pool!(&self.pool, pool => {
+            sqlx::query_as(concat!(
+                "INSERT INTO clients (client_id, secret_hash, secret_hint, owner_id, name, homepage, description, \
+                 redirect_uris, scopes, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) \
+                 RETURNING ",
+                client_columns!("")
+            ))
+            .bind(&client.client_id)
+            .bind(client.secret_hash)
+            .bind(&client.secret_hint)
+            .bind(client.owner_id)
+            .bind(&client.name)
+            .bind(&client.homepage)
+            .bind(&client.description)
+            .bind(client.redirect_uris.join("\n"))
+            .bind(&client.scopes)
+            .bind(now)
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(row.into_client())
+    }
+
+    async fn find_client(&self, client_id: &str) -> StoreResult<Option<Client>> {
+        let row: Option<ClientRow> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(concat!("SELECT ", client_columns!(""), " FROM clients WHERE client_id = $1"))
+                .bind(client_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(ClientRow::into_client))
+    }
+
+    async fn find_client_by_pk(&self, id: i64) -> StoreResult<Option<Client>> {
+        let row: Option<ClientRow> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(concat!("SELECT ", client_columns!(""), " FROM clients WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(ClientRow::into_client))
+    }
+
+    async fn find_grant(&self, user_id: i64, client_pk: i64) -> StoreResult<Option<ScopeSet>> {
+        let scopes: Option<String> = on_pool!(&self.pool, pool => {
+            sqlx::query_scalar("SELECT scopes FROM grants WHERE user_id = $1 AND client_id = $2")
+                .bind(user_id)
+                .bind(client_pk)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(scopes.as_deref().map(parse_scopes))
+    }
+
+    async fn save_grant(&self, user_id: i64, client_pk: i64, scopes: &ScopeSet, now: UnixTime) -> StoreResult<()> {
+        on_pool!(&self.pool, pool => {
+            sqlx::query(
+                "INSERT INTO grants (user_id, client_id, scopes, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) \
+                 ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(user_id)
+            .bind(client_pk)
+            .bind(scopes)
+            .bind(now)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    async fn insert_consent_request(
+        &self,
+        id: &SecretHash,
+        request: &BoundRequest,
+        expires_at: UnixTime,
+    ) -> StoreResult<()> {
+        let (challenge, method) = challenge_columns(request.challenge.as_ref());
+        on_pool!(&self.pool, pool => {
+            sqlx::query(
+                "INSERT INTO consent_requests (id_hash, user_id, client_id, redirect_uri, redirect_uri_given, \
+                 scopes, state, code_challenge, code_challenge_method, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(id)
+            .bind(request.user_id)
+            .bind(request.client_pk)
+            .bind(&request.redirect_uri)
+            .bind(request.redirect_uri_given)
+            .bind(&request.scopes)
+            .bind(&request.state)
+            .bind(challenge)
+            .bind(method)
+            .bind(expires_at)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    async fn take_consent_request(&self, id: &SecretHash, now: UnixTime) -> StoreResult<Option<BoundRequest>> {
+        // DELETE … RETURNING: of two instances receiving the same form, only
+        // one gets the row.
+        let row: Option<ConsentRow> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(
+                "DELETE FROM consent_requests WHERE id_hash = $1 RETURNING client_id, user_id, redirect_uri, \
+                 redirect_uri_given, scopes, state, code_challenge, code_challenge_method, expires_at",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+        });
+        // Expiry is checked after the delete so an expired request is gone too.
+        Ok(row.filter(|r| r.expires_at > now).map(|r| r.request.into_request(r.state)))
+    }
+
+    async fn insert_authorization_code(
+        &self,
+        code: &SecretHash,
+        request: &BoundRequest,
+        family_id: &str,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> StoreResult<()> {
+        let (challenge, method) = challenge_columns(request.challenge.as_ref());
+        on_pool!(&self.pool, pool => {
+            sqlx::query(
+                "INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, redirect_uri_given, \
+                 scopes, code_challenge, code_challenge_method, family_id, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(code)
+            .bind(request.client_pk)
+            .bind(request.user_id)
+            .bind(&request.redirect_uri)
+            .bind(request.redirect_uri_given)
+            .bind(&request.scopes)
+            .bind(challenge)
+            .bind(method)
+            .bind(family_id)
+            .bind(now)
+            .bind(expires_at)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    async fn find_authorization_code(&self, code: &SecretHash) -> StoreResult<Option<CodeRecord>> {
+        let row: Option<CodeRow> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(
+                "SELECT client_id, user_id, redirect_uri, redirect_uri_given, scopes, code_challenge, \
+                 code_challenge_method, family_id, expires_at, used_at FROM authorization_codes WHERE code_hash = $1",
+            )
+            .bind(code)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row.map(|r| CodeRecord {
+            request: r.request.into_request(None),
+            family_id: r.family_id,
+            expires_at: r.expires_at,
+            used: r.used_at.is_some(),
+        }))
+    }
+
+    async fn redeem_authorization_code(
+        &self,
+        code: &SecretHash,
+        tokens: &NewTokens,
+        now: UnixTime,
+    ) -> StoreResult<Redemption> {
+        self.spend_and_issue(
+            "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL \
+             RETURNING family_id",
+            "SELECT family_id FROM authorization_codes WHERE code_hash = $1",
+            code,
+            tokens,
+            now,
+        )
+        .await
+    }
+
+    async fn insert_tokens(&self, tokens: &NewTokens) -> StoreResult<()> {
+        let mut tx = Tx::begin(&self.pool).await?;
+        tx.lock_client(tokens.client_pk, true).await?;
+        write_tokens(&mut tx, tokens).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn find_token(&self, token: &SecretHash) -> StoreResult<Option<TokenRecord>> {
+        let row: Option<TokenRow> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(concat!(token_select!(), " WHERE t.token_hash = $1"))
+                .bind(token)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(TokenRow::into_record))
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        refresh: &SecretHash,
+        tokens: &NewTokens,
+        now: UnixTime,
+    ) -> StoreResult<Redemption> {
+        self.spend_and_issue(
+            "UPDATE tokens SET used_at = $1 WHERE token_hash = $2 AND kind = 'refresh' AND used_at IS NULL \
+             AND revoked_at IS NULL RETURNING family_id",
+            "SELECT family_id FROM tokens WHERE token_hash = $1 AND used_at IS NOT NULL",
+            refresh,
+            tokens,
+            now,
+        )
+        .await
+    }
+
+    async fn revoke_token(&self, token: &SecretHash, now: UnixTime) -> StoreResult<()> {
+        on_pool!(&self.pool, pool => {
+            sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(token)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    async fn revoke_family(&self, family_id: &str, now: UnixTime) -> StoreResult<()> {
+        let mut tx = Tx::begin(&self.pool).await?;
+        tx.lock_family(family_id).await?;
+        revoke_family_in(&mut tx, family_id, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert_session(
+        &self,
+        id: &SecretHash,
+        session: &SessionRecord,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> StoreResult<()> {
+        on_pool!(&self.pool, pool => {
+            sqlx::query(
+                "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(id)
+            .bind(session.user_id)
+            .bind(&session.csrf_token)
+            .bind(now)
+            .bind(expires_at)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    async fn find_session(&self, id: &SecretHash, now: UnixTime) -> StoreResult<Option<SessionRecord>> {
+        let row: Option<(i64, String)> = on_pool!(&self.pool, pool => {
+            sqlx::query_as("SELECT user_id, csrf_token FROM sessions WHERE id_hash = $1 AND expires_at > $2")
+                .bind(id)
+                .bind(now)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(|(user_id, csrf_token)| SessionRecord { user_id, csrf_token }))
+    }
+
+    async fn delete_session(&self, id: &SecretHash) -> StoreResult<()> {
+        on_pool!(&self.pool, pool => {
+            sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id).execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    async fn list_clients_by_owner(&self, owner_id: i64) -> StoreResult<Vec<Client>> {
+        let rows: Vec<ClientRow> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(concat!("SELECT ", client_columns!(""), " FROM clients WHERE owner_id = $1 ORDER BY id DESC"))
+                .bind(owner_id)
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows.into_iter().map(ClientRow::into_client).collect())
+    }
+
+    async fn update_client(
+        &self,
+        client_pk: i64,
+        owner_id: i64,
+        update: &ClientUpdate,
+        now: UnixTime,
+    ) -> StoreResult<Option<Client>> {
+        let row: Option<ClientRow> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(concat!(
+                "UPDATE clients SET name = $1, homepage = $2, description = $3, redirect_uris = $4, scopes = $5, \
+                 updated_at = $6 WHERE id = $7 AND owner_id = $8 RETURNING ",
+                client_columns!("")
+            ))
+            .bind(&update.name)
+            .bind(&update.homepage)
+            .bind(&update.description)
+            .bind(update.redirect_uris.join("\n"))
+            .bind(&update.scopes)
+            .bind(now)
+            .bind(client_pk)
+            .bind(owner_id)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row.map(ClientRow::into_client))
+    }
+
+    async fn reset_client_secret(
+        &self,
+        client_pk: i64,
+        owner_id: i64,
+        secret_hash: &SecretHash,
+        secret_hint: &str,
+        now: UnixTime,
+    ) -> StoreResult<bool> {
+        let updated = on_pool!(&self.pool, pool => {
+            sqlx::query(
+                "UPDATE clients SET secret_hash = $1, secret_hint = $2, updated_at = $3 \
+                 WHERE id = $4 AND owner_id = $5 AND secret_hash IS NOT NULL",
+            )
+            .bind(secret_hash)
+            .bind(secret_hint)
+            .bind(now)
+            .bind(client_pk)
+            .bind(owner_id)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(updated == 1)
+    }
+
+    async fn revoke_client_tokens(&self, client_pk: i64, now: UnixTime) -> StoreResult<u64> {
+        let mut tx = Tx::begin(&self.pool).await?;
+        tx.lock_client(client_pk, false).await?;
+        let revoked = on_tx!(&mut tx, conn => {
+            sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE client_id = $2 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(client_pk)
+                .execute(conn)
+                .await?
+                .rows_affected()
+        });
+        on_tx!(&mut tx, conn => {
+            sqlx::query("DELETE FROM authorization_codes WHERE client_id = $1 AND used_at IS NULL")
+                .bind(client_pk)
+                .execute(conn)
+                .await?;
+        });
+        tx.commit().await?;
+        Ok(revoked)
+    }
+
+    async fn delete_client(&self, client_pk: i64, owner_id: i64) -> StoreResult<bool> {
+        let deleted = on_pool!(&self.pool, pool => {
+            sqlx::query("DELETE FROM clients WHERE id = $1 AND owner_id = $2")
+                .bind(client_pk)
+                .bind(owner_id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(deleted == 1)
+    }
+
+    async fn list_grants_for_user(&self, user_id: i64) -> StoreResult<Vec<GrantRecord>> {
+        let rows: Vec<GrantRow> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                client_columns!("c."),
+                ", g.scopes AS granted_scopes, g.created_at AS granted_at, g.updated_at AS approved_at \
+                 FROM grants g JOIN clients c ON c.id = g.client_id WHERE g.user_id = $1 \
+                 ORDER BY g.updated_at DESC, c.id DESC"
+            ))
+            .bind(user_id)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|r| GrantRecord {
+                scopes: parse_scopes(&r.granted_scopes),
+                created_at: r.granted_at,
+                updated_at: r.approved_at,
+                client: r.client.into_client(),
+            })
+            .collect())
+    }
+
+    async fn revoke_grant(&self, user_id: i64, client_pk: i64, now: UnixTime) -> StoreResult<bool> {
+        let mut tx = Tx::begin(&self.pool).await?;
+        tx.lock_client(client_pk, false).await?;
+        let deleted = on_tx!(&mut tx, conn => {
+            sqlx::query("DELETE FROM grants WHERE user_id = $1 AND client_id = $2")
+                .bind(user_id)
+                .bind(client_pk)
+                .execute(conn)
+                .await?
+                .rows_affected()
+        });
+        if deleted == 0 {
+            // No grant: nothing changes (the transaction rolls back unused).
+            return Ok(false);
+        }
+        on_tx!(&mut tx, conn => {
+            sqlx::query(
+                "UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND client_id = $3 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(user_id)
+            .bind(client_pk)
+            .execute(conn)
+            .await?;
+        });
+        on_tx!(&mut tx, conn => {
+            sqlx::query("DELETE FROM authorization_codes WHERE user_id = $1 AND client_id = $2 AND used_at IS NULL")
+                .bind(user_id)
+                .bind(client_pk)
+                .execute(conn)
+                .await?;
+        });
+        tx.commit().await?;
+        Ok(deleted == 1)
+    }
+
+    async fn find_throttle(&self, key: &str) -> StoreResult<Option<ThrottleRecord>> {
+        let row: Option<ThrottleRow> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(concat!(throttle_select!(), " WHERE key = $1")).bind(key).fetch_optional(pool).await?
+        });
+        Ok(row.map(ThrottleRow::into_record))
+    }
+
+    async fn update_throttles(&self, keys: &[&str], step: &ThrottleStep<'_>) -> StoreResult<Vec<ThrottleRecord>> {
+        // The upsert locks the row (ON CONFLICT DO UPDATE), so concurrent
+        // attempts on one key, on any instance, take turns until commit; on
+        // SQLite the transaction holds the write lock from its start.
+        let mut tx = Tx::begin(&self.pool).await?;
+        let mut read = Vec::with_capacity(keys.len());
+        for key in keys {
+            let row: ThrottleRow = on_tx!(&mut tx, conn => {
+                sqlx::query_as(
+                    "INSERT INTO throttles (key, failures, last_failure_at, locked_until, in_flight, in_flight_since) \
+                     VALUES ($1, 0, 0, 0, 0, 0) ON CONFLICT (key) DO UPDATE SET key = excluded.key \
+                     RETURNING failures, last_failure_at, locked_until, in_flight, in_flight_since",
+                )
+                .bind(key)
+                .fetch_one(conn)
+                .await?
+            });
+            read.push(row.into_record());
+        }
+        for (key, state) in keys.iter().zip(step(&read).unwrap_or_default()) {
+            on_tx!(&mut tx, conn => {
+                sqlx::query(
+                    "UPDATE throttles SET failures = $1, last_failure_at = $2, locked_until = $3, in_flight = $4, \
+                     in_flight_since = $5 WHERE key = $6",
+                )
+                .bind(state.failures)
+                .bind(state.last_failure_at)
+                .bind(state.locked_until)
+                .bind(state.in_flight)
+                .bind(state.in_flight_since)
+                .bind(key)
+                .execute(conn)
+                .await?;
+            });
+        }
+        tx.commit().await?;
+        Ok(read)
+    }
+
+    async fn clear_throttle(&self, key: &str) -> StoreResult<()> {
+        on_pool!(&self.pool, pool => {
+            sqlx::query("DELETE FROM throttles WHERE key = $1").bind(key).execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    async fn purge_expired(&self, now: UnixTime, limit: i64) -> StoreResult<u64> {
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlite::purge_expired(pool, now, limit).await,
+            Pool::Postgres(pool) => postgres::purge_expired(pool, now, limit).await,
+        }
+    }
+}
