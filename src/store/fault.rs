@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use sqlx::error::DatabaseError;
+use sqlx::pool::PoolOptions;
 
 /// The process's reference point for fault times.
 static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
@@ -96,6 +97,15 @@ pub fn lived_through_a_fault(age: Duration) -> bool {
     }
     let since_fault = EPOCH.elapsed().saturating_sub(Duration::from_nanos(last - 1));
     age >= since_fault
+}
+
+/// Pool options that close, instead of reusing, every connection that lived
+/// through a fault: when it is released and, should it be idle at the fault,
+/// when it is next acquired.
+pub fn shed_after_faults<DB: sqlx::Database>(options: PoolOptions<DB>) -> PoolOptions<DB> {
+    options
+        .after_release(|_, meta| Box::pin(async move { Ok(!lived_through_a_fault(meta.age)) }))
+        .before_acquire(|_, meta| Box::pin(async move { Ok(!lived_through_a_fault(meta.age)) }))
 }
 
 #[cfg(test)]

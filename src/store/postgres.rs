@@ -42,13 +42,10 @@ pub(super) async fn connect(url: &str, settings: &PoolSettings, migrate: bool) -
     let pool = PgPoolOptions::new()
         .max_connections(settings.max_connections)
         .min_connections(0)
-        .acquire_timeout(std::time::Duration::from_millis(settings.acquire_timeout_ms))
-        // Connections that lived through a fault are closed, not reused
-        // (store/fault.rs); sqlx's own ping before each checkout stays on.
-        .after_release(|_, meta| Box::pin(async move { Ok(!fault::lived_through_a_fault(meta.age)) }))
-        .before_acquire(|_, meta| Box::pin(async move { Ok(!fault::lived_through_a_fault(meta.age)) }))
-        .connect_with(options)
-        .await?;
+        .acquire_timeout(std::time::Duration::from_millis(settings.acquire_timeout_ms));
+    // Connections that lived through a fault are closed, not reused
+    // (store/fault.rs); sqlx's own ping before each checkout stays on.
+    let pool = fault::shed_after_faults(pool).connect_with(options).await?;
     if migrate {
         sqlx::migrate!("./migrations/postgres").run(&pool).await.map_err(StoreError::internal)?;
     }

@@ -29,14 +29,8 @@ pub(super) async fn connect(url: &str, migrate: bool) -> StoreResult<SqlitePool>
     // the connection's worker thread on every query (docs/performance.md).
     // Connections that lived through a fault are closed, not reused
     // (store/fault.rs): that is how a process recovers once the disk does.
-    let pool = SqlitePoolOptions::new()
-        .max_connections(8)
-        .test_before_acquire(false)
-        .acquire_timeout(Duration::from_secs(5))
-        .after_release(|_, meta| Box::pin(async move { Ok(!fault::lived_through_a_fault(meta.age)) }))
-        .before_acquire(|_, meta| Box::pin(async move { Ok(!fault::lived_through_a_fault(meta.age)) }))
-        .connect_with(options)
-        .await?;
+    let pool = SqlitePoolOptions::new().max_connections(8).test_before_acquire(false);
+    let pool = fault::shed_after_faults(pool.acquire_timeout(Duration::from_secs(5))).connect_with(options).await?;
     if migrate {
         sqlx::migrate!("./migrations/sqlite").run(&pool).await.map_err(StoreError::internal)?;
     }
