@@ -174,7 +174,7 @@ async fn insert(url: &str, postgres: bool, c: &Columns<'_>, rows: impl Iterator<
         sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new(
-                "INSERT INTO tokens (token_hash, kind, client_id, user_id, scopes, family_id, created_at, expires_at) ",
+                "INSERT INTO tokens (token_hash, kind, client_pk, user_id, scopes, family_id, created_at, expires_at) ",
             );
             qb.push_values(chunk, |mut b, r| {
                 b.push_bind(r.hash.to_vec())
@@ -200,7 +200,7 @@ async fn insert(url: &str, postgres: bool, c: &Columns<'_>, rows: impl Iterator<
         let mut tx = conn.begin().await?;
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "INSERT INTO tokens (token_hash, kind, client_id, user_id, scopes, family_id, created_at, expires_at) ",
+                "INSERT INTO tokens (token_hash, kind, client_pk, user_id, scopes, family_id, created_at, expires_at) ",
             );
             qb.push_values(chunk, |mut b, r| {
                 b.push_bind(r.hash.to_vec())

@@ -97,7 +97,7 @@ pub(super) struct GrantRow {
 
 #[derive(FromRow)]
 pub(super) struct RequestRow {
-    pub(super) client_id: i64,
+    pub(super) client_pk: i64,
     pub(super) user_id: i64,
     pub(super) redirect_uri: String,
     pub(super) redirect_uri_given: bool,
@@ -115,7 +115,7 @@ impl RequestRow {
             (None, _) => None,
         };
         BoundRequest {
-            client_pk: self.client_id,
+            client_pk: self.client_pk,
             user_id: self.user_id,
             redirect_uri: self.redirect_uri,
             redirect_uri_given: self.redirect_uri_given,
@@ -171,11 +171,11 @@ pub(super) struct TokenRow {
 /// the lookup can `concat!` its `WHERE` at compile time.
 macro_rules! token_select {
     () => {
-        "SELECT t.kind, t.client_id AS client_pk, c.client_id, t.user_id, t.scopes, t.family_id, t.created_at, \
+        "SELECT t.kind, t.client_pk, c.client_id, t.user_id, t.scopes, t.family_id, t.created_at, \
          t.expires_at, t.used_at, t.revoked_at, u.login AS u_login, u.name AS u_name, u.email AS u_email, \
          u.bio AS u_bio, u.blog AS u_blog, u.weibo AS u_weibo, u.created_at AS u_created_at, \
          u.updated_at AS u_updated_at \
-         FROM tokens t JOIN clients c ON c.id = t.client_id LEFT JOIN users u ON u.id = t.user_id"
+         FROM tokens t JOIN clients c ON c.id = t.client_pk LEFT JOIN users u ON u.id = t.user_id"
     };
 }
 pub(super) use token_select;

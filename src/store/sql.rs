@@ -85,7 +85,7 @@ async fn write_tokens(tx: &mut Tx, tokens: &NewTokens) -> sqlx::Result<()> {
         let Some(hash) = hash else { continue };
         on_tx!(&mut *tx, conn => {
             sqlx::query(
-                "INSERT INTO tokens (token_hash, kind, client_id, user_id, scopes, family_id, created_at, expires_at) \
+                "INSERT INTO tokens (token_hash, kind, client_pk, user_id, scopes, family_id, created_at, expires_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(hash)
@@ -233,7 +233,7 @@ impl Store for SqlStore {
 
     async fn find_grant(&self, user_id: i64, client_pk: i64) -> StoreResult<Option<ScopeSet>> {
         let scopes: Option<String> = on_pool!(&self.pool, pool => {
-            sqlx::query_scalar("SELECT scopes FROM grants WHERE user_id = $1 AND client_id = $2")
+            sqlx::query_scalar("SELECT scopes FROM grants WHERE user_id = $1 AND client_pk = $2")
                 .bind(user_id)
                 .bind(client_pk)
                 .fetch_optional(pool)
@@ -245,8 +245,8 @@ impl Store for SqlStore {
     async fn save_grant(&self, user_id: i64, client_pk: i64, scopes: &ScopeSet, now: UnixTime) -> StoreResult<()> {
         on_pool!(&self.pool, pool => {
             sqlx::query(
-                "INSERT INTO grants (user_id, client_id, scopes, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) \
-                 ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes, \
+                "INSERT INTO grants (user_id, client_pk, scopes, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) \
+                 ON CONFLICT (user_id, client_pk) DO UPDATE SET scopes = excluded.scopes, \
                  updated_at = excluded.updated_at",
             )
             .bind(user_id)
@@ -268,7 +268,7 @@ impl Store for SqlStore {
         let (challenge, method) = challenge_columns(request.challenge.as_ref());
         on_pool!(&self.pool, pool => {
             sqlx::query(
-                "INSERT INTO consent_requests (id_hash, user_id, client_id, redirect_uri, redirect_uri_given, \
+                "INSERT INTO consent_requests (id_hash, user_id, client_pk, redirect_uri, redirect_uri_given, \
                  scopes, state, code_challenge, code_challenge_method, expires_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
@@ -293,7 +293,7 @@ impl Store for SqlStore {
         // one gets the row.
         let row: Option<ConsentRow> = on_pool!(&self.pool, pool => {
             sqlx::query_as(
-                "DELETE FROM consent_requests WHERE id_hash = $1 RETURNING client_id, user_id, redirect_uri, \
+                "DELETE FROM consent_requests WHERE id_hash = $1 RETURNING client_pk, user_id, redirect_uri, \
                  redirect_uri_given, scopes, state, code_challenge, code_challenge_method, expires_at",
             )
             .bind(id)
@@ -315,7 +315,7 @@ impl Store for SqlStore {
         let (challenge, method) = challenge_columns(request.challenge.as_ref());
         on_pool!(&self.pool, pool => {
             sqlx::query(
-                "INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, redirect_uri_given, \
+                "INSERT INTO authorization_codes (code_hash, client_pk, user_id, redirect_uri, redirect_uri_given, \
                  scopes, code_challenge, code_challenge_method, family_id, created_at, expires_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
@@ -339,7 +339,7 @@ impl Store for SqlStore {
     async fn find_authorization_code(&self, code: &SecretHash) -> StoreResult<Option<CodeRecord>> {
         let row: Option<CodeRow> = on_pool!(&self.pool, pool => {
             sqlx::query_as(
-                "SELECT client_id, user_id, redirect_uri, redirect_uri_given, scopes, code_challenge, \
+                "SELECT client_pk, user_id, redirect_uri, redirect_uri_given, scopes, code_challenge, \
                  code_challenge_method, family_id, expires_at, used_at FROM authorization_codes WHERE code_hash = $1",
             )
             .bind(code)
@@ -532,7 +532,7 @@ impl Store for SqlStore {
         let mut tx = Tx::begin(&self.pool).await?;
         tx.lock_client(client_pk, false).await?;
         let revoked = on_tx!(&mut tx, conn => {
-            sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE client_id = $2 AND revoked_at IS NULL")
+            sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE client_pk = $2 AND revoked_at IS NULL")
                 .bind(now)
                 .bind(client_pk)
                 .execute(conn)
@@ -540,7 +540,7 @@ impl Store for SqlStore {
                 .rows_affected()
         });
         on_tx!(&mut tx, conn => {
-            sqlx::query("DELETE FROM authorization_codes WHERE client_id = $1 AND used_at IS NULL")
+            sqlx::query("DELETE FROM authorization_codes WHERE client_pk = $1 AND used_at IS NULL")
                 .bind(client_pk)
                 .execute(conn)
                 .await?;
@@ -567,7 +567,7 @@ impl Store for SqlStore {
                 "SELECT ",
                 client_columns!("c."),
                 ", g.scopes AS granted_scopes, g.created_at AS granted_at, g.updated_at AS approved_at \
-                 FROM grants g JOIN clients c ON c.id = g.client_id WHERE g.user_id = $1 \
+                 FROM grants g JOIN clients c ON c.id = g.client_pk WHERE g.user_id = $1 \
                  ORDER BY g.updated_at DESC, c.id DESC"
             ))
             .bind(user_id)
@@ -589,7 +589,7 @@ impl Store for SqlStore {
         let mut tx = Tx::begin(&self.pool).await?;
         tx.lock_client(client_pk, false).await?;
         let deleted = on_tx!(&mut tx, conn => {
-            sqlx::query("DELETE FROM grants WHERE user_id = $1 AND client_id = $2")
+            sqlx::query("DELETE FROM grants WHERE user_id = $1 AND client_pk = $2")
                 .bind(user_id)
                 .bind(client_pk)
                 .execute(conn)
@@ -602,7 +602,7 @@ impl Store for SqlStore {
         }
         on_tx!(&mut tx, conn => {
             sqlx::query(
-                "UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND client_id = $3 AND revoked_at IS NULL",
+                "UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND client_pk = $3 AND revoked_at IS NULL",
             )
             .bind(now)
             .bind(user_id)
@@ -611,7 +611,7 @@ impl Store for SqlStore {
             .await?;
         });
         on_tx!(&mut tx, conn => {
-            sqlx::query("DELETE FROM authorization_codes WHERE user_id = $1 AND client_id = $2 AND used_at IS NULL")
+            sqlx::query("DELETE FROM authorization_codes WHERE user_id = $1 AND client_pk = $2 AND used_at IS NULL")
                 .bind(user_id)
                 .bind(client_pk)
                 .execute(conn)
