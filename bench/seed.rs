@@ -15,7 +15,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use gatehouse::clock::{Clock as _, SystemClock};
+use gatehouse::domain::client::ClientPk;
 use gatehouse::domain::token::{PlainSecret, SecretKind};
+use gatehouse::domain::user::UserId;
 use gatehouse::store::SessionRecord;
 use rand::RngCore as _;
 
@@ -154,8 +156,8 @@ async fn main() -> anyhow::Result<()> {
 
 /// The columns every seeded token shares.
 struct Columns<'a> {
-    client_pk: i64,
-    user_id: i64,
+    client_pk: ClientPk,
+    user_id: UserId,
     scopes: &'a str,
     now: i64,
 }

@@ -9,7 +9,8 @@ use crate::clock::UnixTime;
 use crate::domain::client::Client;
 use crate::domain::pkce::{self, ChallengeMethod, CodeChallenge};
 use crate::domain::scope::ScopeSet;
-use crate::domain::token::{PlainSecret, SecretKind};
+use crate::domain::token::{FamilyId, PlainSecret, SecretKind};
+use crate::domain::user::UserId;
 use crate::oauth::Policy;
 use crate::oauth::error::{AuthorizeError, AuthorizeErrorCode, ConsentError, RedirectError, append_query};
 use crate::store::{BoundRequest, Store, StoreError};
@@ -58,7 +59,7 @@ pub struct ValidatedRequest {
 
 impl ValidatedRequest {
     /// Binds the request to the signed-in user.
-    pub fn bind(&self, user_id: i64) -> BoundRequest {
+    pub fn bind(&self, user_id: UserId) -> BoundRequest {
         BoundRequest {
             client_pk: self.client.id,
             user_id,
@@ -181,7 +182,7 @@ pub async fn decide(
     store: &dyn Store,
     policy: &Policy,
     validated: &ValidatedRequest,
-    user_id: i64,
+    user_id: UserId,
     now: UnixTime,
 ) -> Result<Decision, AuthorizeError> {
     let bound = validated.bind(user_id);
@@ -241,7 +242,7 @@ pub struct ConsentOutcome {
 pub async fn answer_consent(
     store: &dyn Store,
     policy: &Policy,
-    user_id: i64,
+    user_id: UserId,
     consent_id: &str,
     answer: Option<ConsentAnswer>,
     now: UnixTime,
@@ -260,7 +261,7 @@ pub async fn answer_consent(
 /// Another user's request reads as expired, so its existence does not show.
 fn check_consent(
     parked: Option<BoundRequest>,
-    user_id: i64,
+    user_id: UserId,
     answer: Option<ConsentAnswer>,
 ) -> Result<(BoundRequest, ConsentAnswer), ConsentError> {
     let request = parked.filter(|r| r.user_id == user_id).ok_or(ConsentError::Expired)?;
@@ -298,7 +299,7 @@ async fn issue_code(
     now: UnixTime,
 ) -> Result<String, StoreError> {
     let code = PlainSecret::generate(SecretKind::AuthorizationCode);
-    let family_id = uuid::Uuid::now_v7().to_string();
+    let family_id = FamilyId::generate();
     store.insert_authorization_code(&code.hash(), request, &family_id, now, now + policy.code_ttl).await?;
     let mut params = vec![("code", code.expose())];
     if let Some(state) = &request.state {
@@ -514,7 +515,7 @@ mod tests {
     /// A request for `user_info`, parked for user 7.
     fn parked() -> BoundRequest {
         let request = AuthorizeRequest { scope: Some("user_info".into()), ..request() };
-        check(confidential_client(), &request).unwrap().bind(7)
+        check(confidential_client(), &request).unwrap().bind(UserId(7))
     }
 
     // The consent form posts only an opaque id (STYLE §5); the request it
@@ -531,7 +532,7 @@ mod tests {
             ("another user, no answer", Some(parked()), 8, None, Err("the authorization request has expired")),
         ];
         for (name, parked, user_id, answer, expected) in cases {
-            let got = check_consent(parked, user_id, answer).map(|(_, a)| a).map_err(|e| e.to_string());
+            let got = check_consent(parked, UserId(user_id), answer).map(|(_, a)| a).map_err(|e| e.to_string());
             assert_eq!(got, expected.map_err(str::to_owned), "{name}");
         }
         assert_eq!(ConsentAnswer::parse(Some("authorize")), Some(Authorize));

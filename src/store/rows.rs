@@ -6,15 +6,15 @@
 use sqlx::FromRow;
 
 use super::{BoundRequest, ThrottleRecord, TokenKind, TokenRecord, UserCredentials};
-use crate::domain::client::Client;
+use crate::domain::client::{Client, ClientPk};
 use crate::domain::pkce::{ChallengeMethod, CodeChallenge};
 use crate::domain::scope::ScopeSet;
-use crate::domain::token::SecretHash;
-use crate::domain::user::User;
+use crate::domain::token::{FamilyId, SecretHash};
+use crate::domain::user::{User, UserId};
 
 #[derive(FromRow)]
 pub(super) struct UserRow {
-    pub(super) id: i64,
+    pub(super) id: UserId,
     pub(super) login: String,
     pub(super) name: String,
     pub(super) email: String,
@@ -49,11 +49,11 @@ impl UserRow {
 
 #[derive(FromRow)]
 pub(super) struct ClientRow {
-    pub(super) id: i64,
+    pub(super) id: ClientPk,
     pub(super) client_id: String,
     pub(super) secret_hash: Option<Vec<u8>>,
     pub(super) secret_hint: Option<String>,
-    pub(super) owner_id: i64,
+    pub(super) owner_id: UserId,
     pub(super) name: String,
     pub(super) homepage: String,
     pub(super) description: String,
@@ -97,8 +97,8 @@ pub(super) struct GrantRow {
 
 #[derive(FromRow)]
 pub(super) struct RequestRow {
-    pub(super) client_pk: i64,
-    pub(super) user_id: i64,
+    pub(super) client_pk: ClientPk,
+    pub(super) user_id: UserId,
     pub(super) redirect_uri: String,
     pub(super) redirect_uri_given: bool,
     pub(super) scopes: String,
@@ -138,7 +138,7 @@ pub(super) struct ConsentRow {
 pub(super) struct CodeRow {
     #[sqlx(flatten)]
     pub(super) request: RequestRow,
-    pub(super) family_id: String,
+    pub(super) family_id: FamilyId,
     pub(super) expires_at: i64,
     pub(super) used_at: Option<i64>,
 }
@@ -146,11 +146,11 @@ pub(super) struct CodeRow {
 #[derive(FromRow)]
 pub(super) struct TokenRow {
     pub(super) kind: String,
-    pub(super) client_pk: i64,
+    pub(super) client_pk: ClientPk,
     pub(super) client_id: String,
-    pub(super) user_id: Option<i64>,
+    pub(super) user_id: Option<UserId>,
     pub(super) scopes: String,
-    pub(super) family_id: String,
+    pub(super) family_id: FamilyId,
     pub(super) created_at: i64,
     pub(super) expires_at: i64,
     pub(super) used_at: Option<i64>,

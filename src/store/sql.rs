@@ -21,11 +21,11 @@ use super::{
     StoreResult, ThrottleRecord, ThrottleStep, TokenRecord, UserCredentials, postgres, sqlite,
 };
 use crate::clock::UnixTime;
-use crate::domain::client::{Client, NewClient};
+use crate::domain::client::{Client, ClientPk, NewClient};
 use crate::domain::pkce::CodeChallenge;
 use crate::domain::scope::ScopeSet;
-use crate::domain::token::SecretHash;
-use crate::domain::user::User;
+use crate::domain::token::{FamilyId, SecretHash};
+use crate::domain::user::{User, UserId};
 
 /// The store on either database.
 #[derive(Debug, Clone)]
@@ -58,13 +58,13 @@ impl SqlStore {
         let mut tx = Tx::begin(&self.pool).await?;
         tx.lock_client(tokens.client_pk, true).await?;
         tx.lock_family(&tokens.family_id).await?;
-        let spent: Option<String> =
+        let spent: Option<FamilyId> =
             on_tx!(&mut tx, conn => sqlx::query_scalar(spend_sql).bind(now).bind(hash).fetch_optional(conn).await?);
         let outcome = if spent.is_some() {
             write_tokens(&mut tx, tokens).await?;
             Redemption::Issued
         } else {
-            let family: Option<String> =
+            let family: Option<FamilyId> =
                 on_tx!(&mut tx, conn => sqlx::query_scalar(family_sql).bind(hash).fetch_optional(conn).await?);
             if let Some(family_id) = family {
                 revoke_family_in(&mut tx, &family_id, now).await?;
@@ -103,7 +103,7 @@ async fn write_tokens(tx: &mut Tx, tokens: &NewTokens) -> sqlx::Result<()> {
     Ok(())
 }
 
-async fn revoke_family_in(tx: &mut Tx, family_id: &str, now: UnixTime) -> sqlx::Result<()> {
+async fn revoke_family_in(tx: &mut Tx, family_id: &FamilyId, now: UnixTime) -> sqlx::Result<()> {
     on_tx!(tx, conn => {
         sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
             .bind(now)
@@ -167,7 +167,7 @@ impl Store for SqlStore {
         Ok(row.into_user())
     }
 
-    async fn find_user(&self, id: i64) -> StoreResult<Option<User>> {
+    async fn find_user(&self, id: UserId) -> StoreResult<Option<User>> {
         let row: Option<UserRow> = on_pool!(&self.pool, pool => {
             sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1"))
                 .bind(id)
@@ -221,7 +221,7 @@ impl Store for SqlStore {
         Ok(row.map(ClientRow::into_client))
     }
 
-    async fn find_client_by_pk(&self, id: i64) -> StoreResult<Option<Client>> {
+    async fn find_client_by_pk(&self, id: ClientPk) -> StoreResult<Option<Client>> {
         let row: Option<ClientRow> = on_pool!(&self.pool, pool => {
             sqlx::query_as(concat!("SELECT ", client_columns!(""), " FROM clients WHERE id = $1"))
                 .bind(id)
@@ -231,7 +231,7 @@ impl Store for SqlStore {
         Ok(row.map(ClientRow::into_client))
     }
 
-    async fn find_grant(&self, user_id: i64, client_pk: i64) -> StoreResult<Option<ScopeSet>> {
+    async fn find_grant(&self, user_id: UserId, client_pk: ClientPk) -> StoreResult<Option<ScopeSet>> {
         let scopes: Option<String> = on_pool!(&self.pool, pool => {
             sqlx::query_scalar("SELECT scopes FROM grants WHERE user_id = $1 AND client_pk = $2")
                 .bind(user_id)
@@ -242,7 +242,13 @@ impl Store for SqlStore {
         Ok(scopes.as_deref().map(parse_scopes))
     }
 
-    async fn save_grant(&self, user_id: i64, client_pk: i64, scopes: &ScopeSet, now: UnixTime) -> StoreResult<()> {
+    async fn save_grant(
+        &self,
+        user_id: UserId,
+        client_pk: ClientPk,
+        scopes: &ScopeSet,
+        now: UnixTime,
+    ) -> StoreResult<()> {
         on_pool!(&self.pool, pool => {
             sqlx::query(
                 "INSERT INTO grants (user_id, client_pk, scopes, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) \
@@ -308,7 +314,7 @@ impl Store for SqlStore {
         &self,
         code: &SecretHash,
         request: &BoundRequest,
-        family_id: &str,
+        family_id: &FamilyId,
         now: UnixTime,
         expires_at: UnixTime,
     ) -> StoreResult<()> {
@@ -417,7 +423,7 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn revoke_family(&self, family_id: &str, now: UnixTime) -> StoreResult<()> {
+    async fn revoke_family(&self, family_id: &FamilyId, now: UnixTime) -> StoreResult<()> {
         let mut tx = Tx::begin(&self.pool).await?;
         tx.lock_family(family_id).await?;
         revoke_family_in(&mut tx, family_id, now).await?;
@@ -449,7 +455,7 @@ impl Store for SqlStore {
     }
 
     async fn find_session(&self, id: &SecretHash, now: UnixTime) -> StoreResult<Option<SessionRecord>> {
-        let row: Option<(i64, String)> = on_pool!(&self.pool, pool => {
+        let row: Option<(UserId, String)> = on_pool!(&self.pool, pool => {
             sqlx::query_as("SELECT user_id, csrf_token FROM sessions WHERE id_hash = $1 AND expires_at > $2")
                 .bind(id)
                 .bind(now)
@@ -466,7 +472,7 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn list_clients_by_owner(&self, owner_id: i64) -> StoreResult<Vec<Client>> {
+    async fn list_clients_by_owner(&self, owner_id: UserId) -> StoreResult<Vec<Client>> {
         let rows: Vec<ClientRow> = on_pool!(&self.pool, pool => {
             sqlx::query_as(concat!("SELECT ", client_columns!(""), " FROM clients WHERE owner_id = $1 ORDER BY id DESC"))
                 .bind(owner_id)
@@ -478,8 +484,8 @@ impl Store for SqlStore {
 
     async fn update_client(
         &self,
-        client_pk: i64,
-        owner_id: i64,
+        client_pk: ClientPk,
+        owner_id: UserId,
         update: &ClientUpdate,
         now: UnixTime,
     ) -> StoreResult<Option<Client>> {
@@ -505,8 +511,8 @@ impl Store for SqlStore {
 
     async fn reset_client_secret(
         &self,
-        client_pk: i64,
-        owner_id: i64,
+        client_pk: ClientPk,
+        owner_id: UserId,
         secret_hash: &SecretHash,
         secret_hint: &str,
         now: UnixTime,
@@ -528,7 +534,7 @@ impl Store for SqlStore {
         Ok(updated == 1)
     }
 
-    async fn revoke_client_tokens(&self, client_pk: i64, now: UnixTime) -> StoreResult<u64> {
+    async fn revoke_client_tokens(&self, client_pk: ClientPk, now: UnixTime) -> StoreResult<u64> {
         let mut tx = Tx::begin(&self.pool).await?;
         tx.lock_client(client_pk, false).await?;
         let revoked = on_tx!(&mut tx, conn => {
@@ -549,7 +555,7 @@ impl Store for SqlStore {
         Ok(revoked)
     }
 
-    async fn delete_client(&self, client_pk: i64, owner_id: i64) -> StoreResult<bool> {
+    async fn delete_client(&self, client_pk: ClientPk, owner_id: UserId) -> StoreResult<bool> {
         let deleted = on_pool!(&self.pool, pool => {
             sqlx::query("DELETE FROM clients WHERE id = $1 AND owner_id = $2")
                 .bind(client_pk)
@@ -561,7 +567,7 @@ impl Store for SqlStore {
         Ok(deleted == 1)
     }
 
-    async fn list_grants_for_user(&self, user_id: i64) -> StoreResult<Vec<GrantRecord>> {
+    async fn list_grants_for_user(&self, user_id: UserId) -> StoreResult<Vec<GrantRecord>> {
         let rows: Vec<GrantRow> = on_pool!(&self.pool, pool => {
             sqlx::query_as(concat!(
                 "SELECT ",
@@ -585,7 +591,7 @@ impl Store for SqlStore {
             .collect())
     }
 
-    async fn revoke_grant(&self, user_id: i64, client_pk: i64, now: UnixTime) -> StoreResult<bool> {
+    async fn revoke_grant(&self, user_id: UserId, client_pk: ClientPk, now: UnixTime) -> StoreResult<bool> {
         let mut tx = Tx::begin(&self.pool).await?;
         tx.lock_client(client_pk, false).await?;
         let deleted = on_tx!(&mut tx, conn => {
