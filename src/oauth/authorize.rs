@@ -7,7 +7,7 @@
 
 use crate::clock::UnixTime;
 use crate::domain::client::Client;
-use crate::domain::pkce::{self, ChallengeMethod, CodeChallenge};
+use crate::domain::pkce::CodeChallenge;
 use crate::domain::scope::ScopeSet;
 use crate::domain::token::{FamilyId, PlainSecret, SecretKind};
 use crate::domain::user::UserId;
@@ -164,14 +164,10 @@ fn check_rest(validated: &mut ValidatedRequest, request: &AuthorizeRequest) -> R
             return Err(validated.error(InvalidRequest, "public clients must use PKCE (code_challenge)"));
         }
         None => None,
-        Some(challenge) => {
-            let method = ChallengeMethod::parse(request.code_challenge_method.as_deref())
-                .ok_or_else(|| validated.error(InvalidRequest, "code_challenge_method must be S256 or plain"))?;
-            if !pkce::is_well_formed(challenge) {
-                return Err(validated.error(InvalidRequest, "code_challenge is malformed"));
-            }
-            Some(CodeChallenge { challenge: challenge.to_owned(), method })
-        }
+        Some(challenge) => Some(
+            CodeChallenge::parse(challenge, request.code_challenge_method.as_deref())
+                .map_err(|e| validated.error(InvalidRequest, &e.to_string()))?,
+        ),
     };
     Ok(())
 }
@@ -311,6 +307,7 @@ async fn issue_code(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::pkce::ChallengeMethod;
     use crate::oauth::fixtures::{CALLBACK, confidential_client, public_client, scopes};
 
     /// RFC 7636 Appendix B.
@@ -485,7 +482,7 @@ mod tests {
             ),
         ];
         for (name, client, request, expected) in cases {
-            let got = check(client, &request).map(|v| v.challenge.map(|c| c.method));
+            let got = check(client, &request).map(|v| v.challenge.map(|c| c.method()));
             assert_eq!(got, expected, "{name}");
         }
     }

@@ -5,9 +5,9 @@
 
 use sqlx::FromRow;
 
-use super::{BoundRequest, ThrottleRecord, TokenKind, TokenRecord, UserCredentials};
+use super::{BoundRequest, StoreError, StoreResult, ThrottleRecord, TokenKind, TokenRecord, UserCredentials};
 use crate::domain::client::{Client, ClientPk};
-use crate::domain::pkce::{ChallengeMethod, CodeChallenge};
+use crate::domain::pkce::CodeChallenge;
 use crate::domain::scope::ScopeSet;
 use crate::domain::token::{FamilyId, SecretHash};
 use crate::domain::user::{User, UserId};
@@ -107,14 +107,17 @@ pub(super) struct RequestRow {
 }
 
 impl RequestRow {
-    pub(super) fn into_request(self, state: Option<String>) -> BoundRequest {
-        let challenge = match (self.code_challenge, self.code_challenge_method) {
-            (Some(challenge), method) => {
-                ChallengeMethod::parse(method.as_deref()).map(|method| CodeChallenge { challenge, method })
-            }
-            (None, _) => None,
-        };
-        BoundRequest {
+    /// The request, its PKCE challenge parsed again. A stored challenge that
+    /// does not parse is an error, never read as no challenge: that would let
+    /// the code be redeemed without a verifier.
+    pub(super) fn into_request(self, state: Option<String>) -> StoreResult<BoundRequest> {
+        let method = self.code_challenge_method.as_deref();
+        let challenge = self
+            .code_challenge
+            .map(|challenge| CodeChallenge::parse(&challenge, method))
+            .transpose()
+            .map_err(StoreError::internal)?;
+        Ok(BoundRequest {
             client_pk: self.client_pk,
             user_id: self.user_id,
             redirect_uri: self.redirect_uri,
@@ -122,7 +125,7 @@ impl RequestRow {
             scopes: parse_scopes(&self.scopes),
             state,
             challenge,
-        }
+        })
     }
 }
 

@@ -116,7 +116,7 @@ async fn revoke_family_in(tx: &mut Tx, family_id: &FamilyId, now: UnixTime) -> s
 
 /// A PKCE challenge as its two nullable columns.
 fn challenge_columns(challenge: Option<&CodeChallenge>) -> (Option<&str>, Option<&'static str>) {
-    (challenge.map(|c| c.challenge.as_str()), challenge.map(|c| c.method.as_str()))
+    (challenge.map(CodeChallenge::as_str), challenge.map(|c| c.method().as_str()))
 }
 
 /// What the purge deletes, in bounded batches: (table, key column,
@@ -307,7 +307,7 @@ impl Store for SqlStore {
             .await?
         });
         // Expiry is checked after the delete so an expired request is gone too.
-        Ok(row.filter(|r| r.expires_at > now).map(|r| r.request.into_request(r.state)))
+        row.filter(|r| r.expires_at > now).map(|r| r.request.into_request(r.state)).transpose()
     }
 
     async fn insert_authorization_code(
@@ -352,12 +352,15 @@ impl Store for SqlStore {
             .fetch_optional(pool)
             .await?
         });
-        Ok(row.map(|r| CodeRecord {
-            request: r.request.into_request(None),
-            family_id: r.family_id,
-            expires_at: r.expires_at,
-            used: r.used_at.is_some(),
-        }))
+        row.map(|r| {
+            Ok(CodeRecord {
+                request: r.request.into_request(None)?,
+                family_id: r.family_id,
+                expires_at: r.expires_at,
+                used: r.used_at.is_some(),
+            })
+        })
+        .transpose()
     }
 
     async fn redeem_authorization_code(

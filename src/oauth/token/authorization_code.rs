@@ -130,7 +130,7 @@ mod tests {
 
     fn with_challenge(method: ChallengeMethod, challenge: &str) -> CodeRecord {
         let mut record = code();
-        record.request.challenge = Some(CodeChallenge { challenge: challenge.to_owned(), method });
+        record.request.challenge = Some(CodeChallenge::parse(challenge, Some(method.as_str())).unwrap());
         record
     }
 
