@@ -15,7 +15,8 @@ use criterion::Criterion;
 use gatehouse::clock::{Clock as _, SystemClock};
 use gatehouse::domain::client::NewClient;
 use gatehouse::domain::scope::ScopeSet;
-use gatehouse::domain::token::{PlainSecret, SecretKind};
+use gatehouse::domain::token::{FamilyId, PlainSecret, SecretKind};
+use gatehouse::domain::user::{Email, Login};
 use gatehouse::oauth::bearer::authenticate;
 use gatehouse::store::{NewTokens, NewUser};
 
@@ -48,9 +49,9 @@ fn bearer(c: &mut Criterion) {
     let (store, token) = runtime.block_on(async {
         let store = gatehouse::store::connect(&url, true).await.unwrap();
         let user = NewUser {
-            login: "bench".to_owned(),
+            login: Login::parse("bench").unwrap(),
             name: "bench".to_owned(),
-            email: "bench@example.com".to_owned(),
+            email: Email::parse("bench@example.com").unwrap(),
             password_hash: "unused".to_owned(),
         };
         let user = store.insert_user(&user, now).await.unwrap();
@@ -75,7 +76,7 @@ fn bearer(c: &mut Criterion) {
             user_id: Some(user.id),
             refresh_scopes: scopes.clone(),
             scopes,
-            family_id: "bench".to_owned(),
+            family_id: FamilyId::new("bench"),
             created_at: now,
             access_expires_at: now + 86_400,
             refresh_expires_at: now + 86_400,

@@ -15,7 +15,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use gatehouse::clock::{Clock as _, SystemClock};
+use gatehouse::domain::client::ClientPk;
 use gatehouse::domain::token::{PlainSecret, SecretKind};
+use gatehouse::domain::user::UserId;
 use gatehouse::store::SessionRecord;
 use rand::RngCore as _;
 
@@ -154,8 +156,8 @@ async fn main() -> anyhow::Result<()> {
 
 /// The columns every seeded token shares.
 struct Columns<'a> {
-    client_pk: i64,
-    user_id: i64,
+    client_pk: ClientPk,
+    user_id: UserId,
     scopes: &'a str,
     now: i64,
 }
@@ -174,7 +176,7 @@ async fn insert(url: &str, postgres: bool, c: &Columns<'_>, rows: impl Iterator<
         sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new(
-                "INSERT INTO tokens (token_hash, kind, client_id, user_id, scopes, family_id, created_at, expires_at) ",
+                "INSERT INTO tokens (token_hash, kind, client_pk, user_id, scopes, family_id, created_at, expires_at) ",
             );
             qb.push_values(chunk, |mut b, r| {
                 b.push_bind(r.hash.to_vec())
@@ -200,7 +202,7 @@ async fn insert(url: &str, postgres: bool, c: &Columns<'_>, rows: impl Iterator<
         let mut tx = conn.begin().await?;
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "INSERT INTO tokens (token_hash, kind, client_id, user_id, scopes, family_id, created_at, expires_at) ",
+                "INSERT INTO tokens (token_hash, kind, client_pk, user_id, scopes, family_id, created_at, expires_at) ",
             );
             qb.push_values(chunk, |mut b, r| {
                 b.push_bind(r.hash.to_vec())

@@ -65,12 +65,7 @@ pub async fn sign_up(
     let login = Login::parse(login)?;
     let password = Password::parse_new(password)?;
     let password_hash = hasher.hash(password).await?;
-    let new_user = NewUser {
-        login: login.as_str().to_owned(),
-        name: login.as_str().to_owned(),
-        email: email.as_str().to_owned(),
-        password_hash,
-    };
+    let new_user = NewUser { name: login.as_str().to_owned(), login, email, password_hash };
     Ok(store.insert_user(&new_user, now).await?)
 }
 

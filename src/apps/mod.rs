@@ -2,10 +2,11 @@
 //! settings pages (SPEC §1.8).
 
 use crate::clock::UnixTime;
-use crate::domain::client::{Client, NewClient};
+use crate::domain::client::{Client, ClientPk, NewClient};
 use crate::domain::redirect_uri::{self, RedirectUriError};
 use crate::domain::scope::{ScopeError, ScopeSet};
 use crate::domain::token::{PlainSecret, SecretKind, generate_client_id};
+use crate::domain::user::UserId;
 use crate::store::{ClientUpdate, Store, StoreError};
 
 /// Most callback URLs one application may register.
@@ -74,7 +75,7 @@ pub struct Registered {
 /// Validates a form and registers the application for `owner_id`.
 pub async fn register(
     store: &dyn Store,
-    owner_id: i64,
+    owner_id: UserId,
     form: &ApplicationForm,
     allow_http_callbacks: bool,
     now: UnixTime,
@@ -95,8 +96,8 @@ pub async fn register(
 /// Changes an application its owner edited; `None` unless `owner_id` owns it.
 pub async fn update(
     store: &dyn Store,
-    owner_id: i64,
-    client_pk: i64,
+    owner_id: UserId,
+    client_pk: ClientPk,
     form: &ApplicationForm,
     allow_http_callbacks: bool,
     now: UnixTime,
@@ -116,8 +117,8 @@ pub async fn update(
 /// at once. `None` unless `owner_id` owns it and it has a secret.
 pub async fn reset_secret(
     store: &dyn Store,
-    owner_id: i64,
-    client_pk: i64,
+    owner_id: UserId,
+    client_pk: ClientPk,
     now: UnixTime,
 ) -> Result<Option<PlainSecret>, StoreError> {
     let secret = PlainSecret::generate(SecretKind::ClientSecret);
@@ -154,7 +155,7 @@ fn validate(form: &ApplicationForm, allow_http_callbacks: bool) -> Result<NewCli
         client_id: String::new(),
         secret_hash: None,
         secret_hint: None,
-        owner_id: 0,
+        owner_id: UserId(0),
         name: name.to_owned(),
         homepage: homepage.to_owned(),
         description: form.description.clone(),

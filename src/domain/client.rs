@@ -1,15 +1,31 @@
 //! Registered applications (OAuth clients, RFC 6749 §2).
 
+use std::fmt;
+
 use crate::clock::UnixTime;
 use crate::domain::redirect_uri;
 use crate::domain::scope::ScopeSet;
 use crate::domain::token::SecretHash;
+use crate::domain::user::UserId;
+
+/// An application's internal id (`clients.id`, and the `client_pk` columns
+/// that refer to it). Never shown to anyone: the public id is the
+/// `client_id` string. A type of its own, so that it cannot be passed where
+/// a user's id is expected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClientPk(pub i64);
+
+impl fmt::Display for ClientPk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
 
 /// An application as stored.
 #[derive(Debug, Clone)]
 pub struct Client {
     /// Internal row id.
-    pub id: i64,
+    pub id: ClientPk,
     /// The public `client_id`.
     pub client_id: String,
     /// SHA-256 of the client secret; `None` for a public client.
@@ -17,7 +33,7 @@ pub struct Client {
     /// The last characters of the secret, to recognise it on a page.
     pub secret_hint: Option<String>,
     /// The user who registered it.
-    pub owner_id: i64,
+    pub owner_id: UserId,
     /// Display name, as typed.
     pub name: String,
     /// Homepage URL (`http` or `https`).
@@ -54,7 +70,7 @@ pub struct NewClient {
     /// The last characters of the secret.
     pub secret_hint: Option<String>,
     /// The registering user.
-    pub owner_id: i64,
+    pub owner_id: UserId,
     /// Display name.
     pub name: String,
     /// Homepage URL.

@@ -33,13 +33,26 @@ impl ChallengeMethod {
     }
 }
 
-/// A code challenge bound to an authorization code.
+/// Why a `code_challenge` was refused (RFC 7636 §4.4.1: `invalid_request`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ChallengeError {
+    /// `code_challenge_method` names a transformation the server does not support.
+    #[error("code_challenge_method must be S256 or plain")]
+    Method,
+    /// The challenge is not 43 to 128 characters of the unreserved set (§4.2).
+    #[error("code_challenge is malformed")]
+    Malformed,
+}
+
+/// A code challenge bound to an authorization code: parsed once, from the
+/// request or from its stored columns, so that a well-formed challenge with
+/// a known method is all there is to verify against.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeChallenge {
     /// The challenge as the client sent it.
-    pub challenge: String,
+    challenge: String,
     /// How the verifier maps to it.
-    pub method: ChallengeMethod,
+    method: ChallengeMethod,
 }
 
 /// Whether `value` has the form RFC 7636 §4.1 gives both verifier and
@@ -50,6 +63,26 @@ pub fn is_well_formed(value: &str) -> bool {
 }
 
 impl CodeChallenge {
+    /// Parses `code_challenge` and `code_challenge_method` (absent means
+    /// `plain`, RFC 7636 §4.3); the method is checked first.
+    pub fn parse(challenge: &str, method: Option<&str>) -> Result<CodeChallenge, ChallengeError> {
+        let method = ChallengeMethod::parse(method).ok_or(ChallengeError::Method)?;
+        if !is_well_formed(challenge) {
+            return Err(ChallengeError::Malformed);
+        }
+        Ok(CodeChallenge { challenge: challenge.to_owned(), method })
+    }
+
+    /// The challenge as the client sent it.
+    pub fn as_str(&self) -> &str {
+        &self.challenge
+    }
+
+    /// How the verifier maps to it.
+    pub fn method(&self) -> ChallengeMethod {
+        self.method
+    }
+
     /// Whether `verifier` answers this challenge (RFC 7636 §4.6), in constant time.
     pub fn verify(&self, verifier: &str) -> bool {
         if !is_well_formed(verifier) {
@@ -83,6 +116,29 @@ mod tests {
         let challenge = CodeChallenge { challenge: v.clone(), method: ChallengeMethod::Plain };
         assert!(challenge.verify(&v));
         assert!(!challenge.verify(&"b".repeat(43)));
+    }
+
+    // RFC 7636 §4.3: "code_challenge_method … Defaults to "plain" if not
+    // present"; §4.2: a challenge has the verifier's alphabet and length.
+    #[test]
+    fn rfc7636_4_2_and_4_3_a_challenge_is_parsed_with_its_method() {
+        let good = "a".repeat(43);
+        let cases = [
+            ("S256", good.as_str(), Some("S256"), Ok(ChallengeMethod::S256)),
+            ("plain", &good, Some("plain"), Ok(ChallengeMethod::Plain)),
+            ("no method: plain", &good, None, Ok(ChallengeMethod::Plain)),
+            ("unknown method", &good, Some("s256"), Err(ChallengeError::Method)),
+            ("unknown method beats malformed", "short", Some("md5"), Err(ChallengeError::Method)),
+            ("too short", "short", Some("S256"), Err(ChallengeError::Malformed)),
+            ("outside the alphabet", &format!("{good}!"), None, Err(ChallengeError::Malformed)),
+        ];
+        for (name, challenge, method, expected) in cases {
+            let got = CodeChallenge::parse(challenge, method);
+            assert_eq!(got.as_ref().map(CodeChallenge::method).map_err(|e| *e), expected, "{name}");
+            if let Ok(parsed) = got {
+                assert_eq!(parsed.as_str(), challenge, "{name}: kept verbatim");
+            }
+        }
     }
 
     #[test]

@@ -1,12 +1,27 @@
 //! Accounts: the parsed forms of email, login and password, and the stored user.
 
+use std::fmt;
+
 use crate::clock::UnixTime;
+
+/// A user's numeric id (`users.id`), the `id` the Open API shows: a type of
+/// its own, so that it cannot be passed where a client's id is expected.
+/// Serialises as the bare number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
+pub struct UserId(pub i64);
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
 
 /// A user as stored (without the password hash).
 #[derive(Debug, Clone)]
 pub struct User {
     /// Numeric id, as the platform's API shows it.
-    pub id: i64,
+    pub id: UserId,
     /// The login (user name) in the platform's safe alphabet.
     pub login: String,
     /// Display name.

@@ -7,9 +7,10 @@
 
 use crate::clock::UnixTime;
 use crate::domain::client::Client;
-use crate::domain::pkce::{self, ChallengeMethod, CodeChallenge};
+use crate::domain::pkce::CodeChallenge;
 use crate::domain::scope::ScopeSet;
-use crate::domain::token::{PlainSecret, SecretKind};
+use crate::domain::token::{FamilyId, PlainSecret, SecretKind};
+use crate::domain::user::UserId;
 use crate::oauth::Policy;
 use crate::oauth::error::{AuthorizeError, AuthorizeErrorCode, ConsentError, RedirectError, append_query};
 use crate::store::{BoundRequest, Store, StoreError};
@@ -58,7 +59,7 @@ pub struct ValidatedRequest {
 
 impl ValidatedRequest {
     /// Binds the request to the signed-in user.
-    pub fn bind(&self, user_id: i64) -> BoundRequest {
+    pub fn bind(&self, user_id: UserId) -> BoundRequest {
         BoundRequest {
             client_pk: self.client.id,
             user_id,
@@ -163,14 +164,10 @@ fn check_rest(validated: &mut ValidatedRequest, request: &AuthorizeRequest) -> R
             return Err(validated.error(InvalidRequest, "public clients must use PKCE (code_challenge)"));
         }
         None => None,
-        Some(challenge) => {
-            let method = ChallengeMethod::parse(request.code_challenge_method.as_deref())
-                .ok_or_else(|| validated.error(InvalidRequest, "code_challenge_method must be S256 or plain"))?;
-            if !pkce::is_well_formed(challenge) {
-                return Err(validated.error(InvalidRequest, "code_challenge is malformed"));
-            }
-            Some(CodeChallenge { challenge: challenge.to_owned(), method })
-        }
+        Some(challenge) => Some(
+            CodeChallenge::parse(challenge, request.code_challenge_method.as_deref())
+                .map_err(|e| validated.error(InvalidRequest, &e.to_string()))?,
+        ),
     };
     Ok(())
 }
@@ -181,7 +178,7 @@ pub async fn decide(
     store: &dyn Store,
     policy: &Policy,
     validated: &ValidatedRequest,
-    user_id: i64,
+    user_id: UserId,
     now: UnixTime,
 ) -> Result<Decision, AuthorizeError> {
     let bound = validated.bind(user_id);
@@ -241,7 +238,7 @@ pub struct ConsentOutcome {
 pub async fn answer_consent(
     store: &dyn Store,
     policy: &Policy,
-    user_id: i64,
+    user_id: UserId,
     consent_id: &str,
     answer: Option<ConsentAnswer>,
     now: UnixTime,
@@ -260,7 +257,7 @@ pub async fn answer_consent(
 /// Another user's request reads as expired, so its existence does not show.
 fn check_consent(
     parked: Option<BoundRequest>,
-    user_id: i64,
+    user_id: UserId,
     answer: Option<ConsentAnswer>,
 ) -> Result<(BoundRequest, ConsentAnswer), ConsentError> {
     let request = parked.filter(|r| r.user_id == user_id).ok_or(ConsentError::Expired)?;
@@ -298,7 +295,7 @@ async fn issue_code(
     now: UnixTime,
 ) -> Result<String, StoreError> {
     let code = PlainSecret::generate(SecretKind::AuthorizationCode);
-    let family_id = uuid::Uuid::now_v7().to_string();
+    let family_id = FamilyId::generate();
     store.insert_authorization_code(&code.hash(), request, &family_id, now, now + policy.code_ttl).await?;
     let mut params = vec![("code", code.expose())];
     if let Some(state) = &request.state {
@@ -310,6 +307,7 @@ async fn issue_code(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::pkce::ChallengeMethod;
     use crate::oauth::fixtures::{CALLBACK, confidential_client, public_client, scopes};
 
     /// RFC 7636 Appendix B.
@@ -484,7 +482,7 @@ mod tests {
             ),
         ];
         for (name, client, request, expected) in cases {
-            let got = check(client, &request).map(|v| v.challenge.map(|c| c.method));
+            let got = check(client, &request).map(|v| v.challenge.map(|c| c.method()));
             assert_eq!(got, expected, "{name}");
         }
     }
@@ -514,7 +512,7 @@ mod tests {
     /// A request for `user_info`, parked for user 7.
     fn parked() -> BoundRequest {
         let request = AuthorizeRequest { scope: Some("user_info".into()), ..request() };
-        check(confidential_client(), &request).unwrap().bind(7)
+        check(confidential_client(), &request).unwrap().bind(UserId(7))
     }
 
     // The consent form posts only an opaque id (STYLE §5); the request it
@@ -531,7 +529,7 @@ mod tests {
             ("another user, no answer", Some(parked()), 8, None, Err("the authorization request has expired")),
         ];
         for (name, parked, user_id, answer, expected) in cases {
-            let got = check_consent(parked, user_id, answer).map(|(_, a)| a).map_err(|e| e.to_string());
+            let got = check_consent(parked, UserId(user_id), answer).map(|(_, a)| a).map_err(|e| e.to_string());
             assert_eq!(got, expected.map_err(str::to_owned), "{name}");
         }
         assert_eq!(ConsentAnswer::parse(Some("authorize")), Some(Authorize));

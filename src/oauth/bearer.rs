@@ -1,9 +1,10 @@
 //! Checking an access token presented to the Open API (RFC 6750).
 
 use crate::clock::UnixTime;
+use crate::domain::client::ClientPk;
 use crate::domain::scope::{Scope, ScopeSet};
 use crate::domain::token::PlainSecret;
-use crate::domain::user::User;
+use crate::domain::user::{User, UserId};
 use crate::oauth::error::BearerError;
 use crate::store::{Store, TokenKind};
 
@@ -11,11 +12,11 @@ use crate::store::{Store, TokenKind};
 #[derive(Debug, Clone)]
 pub struct AccessContext {
     /// The user; `None` for a `client_credentials` token.
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     /// The user's profile, read with the token.
     pub user: Option<User>,
     /// The client's internal id.
-    pub client_pk: i64,
+    pub client_pk: ClientPk,
     /// Granted scopes.
     pub scopes: ScopeSet,
 }

@@ -1,9 +1,10 @@
 //! Records for the protocol rules' unit tests, at a fixed time.
 
 use crate::clock::UnixTime;
-use crate::domain::client::Client;
+use crate::domain::client::{Client, ClientPk};
 use crate::domain::scope::ScopeSet;
 use crate::domain::token::PlainSecret;
+use crate::domain::user::UserId;
 
 /// The fixed "now" of every rule test: 2026-01-01T00:00:00Z.
 pub const NOW: UnixTime = 1_767_225_600;
@@ -17,11 +18,11 @@ pub const CALLBACK: &str = "https://app.example.com/cb";
 /// A confidential client (internal id 1) that may ask for `user_info projects issues`.
 pub fn confidential_client() -> Client {
     Client {
-        id: 1,
+        id: ClientPk(1),
         client_id: "confidential".to_owned(),
         secret_hash: Some(PlainSecret::from_presented(SECRET).hash()),
         secret_hint: None,
-        owner_id: 100,
+        owner_id: UserId(100),
         name: "App".to_owned(),
         homepage: "https://app.example.com".to_owned(),
         description: String::new(),
@@ -33,7 +34,7 @@ pub fn confidential_client() -> Client {
 
 /// A public client (internal id 2, no secret), otherwise like the confidential one.
 pub fn public_client() -> Client {
-    Client { id: 2, client_id: "public".to_owned(), secret_hash: None, ..confidential_client() }
+    Client { id: ClientPk(2), client_id: "public".to_owned(), secret_hash: None, ..confidential_client() }
 }
 
 /// A scope set from its wire form.

@@ -15,11 +15,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::clock::UnixTime;
-use crate::domain::client::{Client, NewClient};
+use crate::domain::client::{Client, ClientPk, NewClient};
 use crate::domain::pkce::CodeChallenge;
 use crate::domain::scope::ScopeSet;
-use crate::domain::token::SecretHash;
-use crate::domain::user::User;
+use crate::domain::token::{FamilyId, SecretHash};
+use crate::domain::user::{Email, Login, User, UserId};
 
 pub use crate::domain::throttle::{ThrottleRecord, ThrottleRule};
 use pool::Pool;
@@ -113,11 +113,11 @@ pub struct UserCredentials {
 #[derive(Debug, Clone)]
 pub struct NewUser {
     /// Login, already parsed.
-    pub login: String,
+    pub login: Login,
     /// Display name.
     pub name: String,
-    /// Email, lower-cased.
-    pub email: String,
+    /// Email, parsed (lower-cased).
+    pub email: Email,
     /// Argon2id PHC string.
     pub password_hash: String,
 }
@@ -127,9 +127,9 @@ pub struct NewUser {
 #[derive(Debug, Clone)]
 pub struct BoundRequest {
     /// The client's internal id.
-    pub client_pk: i64,
+    pub client_pk: ClientPk,
     /// The signed-in user.
-    pub user_id: i64,
+    pub user_id: UserId,
     /// The callback the code will be sent to.
     pub redirect_uri: String,
     /// Whether the client named `redirect_uri` (then the token request must repeat it).
@@ -148,7 +148,7 @@ pub struct CodeRecord {
     /// What the code was issued for.
     pub request: BoundRequest,
     /// Ties the code to the tokens it issues.
-    pub family_id: String,
+    pub family_id: FamilyId,
     /// Ten minutes after issue.
     pub expires_at: UnixTime,
     /// Set on first redemption.
@@ -180,17 +180,17 @@ pub struct TokenRecord {
     /// Access or refresh.
     pub kind: TokenKind,
     /// The client's internal id.
-    pub client_pk: i64,
+    pub client_pk: ClientPk,
     /// The client's public `client_id`.
     pub client_id: String,
     /// The user; `None` for `client_credentials` tokens.
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     /// The user's profile, read in the same query.
     pub user: Option<User>,
     /// The granted scopes.
     pub scopes: ScopeSet,
     /// Every token from one grant shares it.
-    pub family_id: String,
+    pub family_id: FamilyId,
     /// Issue time.
     pub created_at: UnixTime,
     /// Expiry.
@@ -216,16 +216,16 @@ pub struct NewTokens {
     /// Hash of the refresh token, when one is issued.
     pub refresh_hash: Option<SecretHash>,
     /// The client's internal id.
-    pub client_pk: i64,
+    pub client_pk: ClientPk,
     /// The user; `None` for `client_credentials`.
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     /// The access token's scopes.
     pub scopes: ScopeSet,
     /// The refresh token's scopes: the grant's, even when a refresh narrowed
     /// the access token (RFC 6749 §6: "MUST be identical").
     pub refresh_scopes: ScopeSet,
     /// The grant they descend from.
-    pub family_id: String,
+    pub family_id: FamilyId,
     /// Issue time.
     pub created_at: UnixTime,
     /// Access token expiry.
@@ -247,7 +247,7 @@ pub enum Redemption {
 #[derive(Debug, Clone)]
 pub struct SessionRecord {
     /// The signed-in user.
-    pub user_id: i64,
+    pub user_id: UserId,
     /// The CSRF token of this session's forms.
     pub csrf_token: String,
 }
@@ -262,7 +262,7 @@ pub trait Store: Send + Sync + 'static {
     /// Creates an account; `Conflict` on a taken email or login.
     async fn insert_user(&self, user: &NewUser, now: UnixTime) -> StoreResult<User>;
     /// A user by id.
-    async fn find_user(&self, id: i64) -> StoreResult<Option<User>>;
+    async fn find_user(&self, id: UserId) -> StoreResult<Option<User>>;
     /// A user and password hash by (lower-cased) email, for sign-in.
     async fn find_user_credentials(&self, email: &str) -> StoreResult<Option<UserCredentials>>;
 
@@ -271,12 +271,18 @@ pub trait Store: Send + Sync + 'static {
     /// An application by public `client_id`.
     async fn find_client(&self, client_id: &str) -> StoreResult<Option<Client>>;
     /// An application by internal id.
-    async fn find_client_by_pk(&self, id: i64) -> StoreResult<Option<Client>>;
+    async fn find_client_by_pk(&self, id: ClientPk) -> StoreResult<Option<Client>>;
 
     /// The scope set the user last approved for the client.
-    async fn find_grant(&self, user_id: i64, client_pk: i64) -> StoreResult<Option<ScopeSet>>;
+    async fn find_grant(&self, user_id: UserId, client_pk: ClientPk) -> StoreResult<Option<ScopeSet>>;
     /// Remembers an approval (replacing the previous set).
-    async fn save_grant(&self, user_id: i64, client_pk: i64, scopes: &ScopeSet, now: UnixTime) -> StoreResult<()>;
+    async fn save_grant(
+        &self,
+        user_id: UserId,
+        client_pk: ClientPk,
+        scopes: &ScopeSet,
+        now: UnixTime,
+    ) -> StoreResult<()>;
 
     /// Parks a request on the consent page under the hash of its id.
     async fn insert_consent_request(
@@ -293,7 +299,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         code: &SecretHash,
         request: &BoundRequest,
-        family_id: &str,
+        family_id: &FamilyId,
         now: UnixTime,
         expires_at: UnixTime,
     ) -> StoreResult<()>;
@@ -323,7 +329,7 @@ pub trait Store: Send + Sync + 'static {
     /// Revokes one token.
     async fn revoke_token(&self, token: &SecretHash, now: UnixTime) -> StoreResult<()>;
     /// Revokes every token descended from one grant.
-    async fn revoke_family(&self, family_id: &str, now: UnixTime) -> StoreResult<()>;
+    async fn revoke_family(&self, family_id: &FamilyId, now: UnixTime) -> StoreResult<()>;
 
     /// Starts a browser session.
     async fn insert_session(
@@ -339,36 +345,36 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_session(&self, id: &SecretHash) -> StoreResult<()>;
 
     /// The applications a user owns, newest first.
-    async fn list_clients_by_owner(&self, owner_id: i64) -> StoreResult<Vec<Client>>;
+    async fn list_clients_by_owner(&self, owner_id: UserId) -> StoreResult<Vec<Client>>;
     /// Changes an application's descriptive fields, callbacks and scopes;
     /// `None` unless `owner_id` owns it.
     async fn update_client(
         &self,
-        client_pk: i64,
-        owner_id: i64,
+        client_pk: ClientPk,
+        owner_id: UserId,
         update: &ClientUpdate,
         now: UnixTime,
     ) -> StoreResult<Option<Client>>;
     /// Replaces the secret (the old one stops working at once); `false` unless `owner_id` owns it.
     async fn reset_client_secret(
         &self,
-        client_pk: i64,
-        owner_id: i64,
+        client_pk: ClientPk,
+        owner_id: UserId,
         secret_hash: &SecretHash,
         secret_hint: &str,
         now: UnixTime,
     ) -> StoreResult<bool>;
     /// Revokes every token issued to the application and forgets its unused
     /// codes; returns how many tokens were revoked.
-    async fn revoke_client_tokens(&self, client_pk: i64, now: UnixTime) -> StoreResult<u64>;
+    async fn revoke_client_tokens(&self, client_pk: ClientPk, now: UnixTime) -> StoreResult<u64>;
     /// Deletes an application with its grants, codes and tokens; `false` unless `owner_id` owns it.
-    async fn delete_client(&self, client_pk: i64, owner_id: i64) -> StoreResult<bool>;
+    async fn delete_client(&self, client_pk: ClientPk, owner_id: UserId) -> StoreResult<bool>;
 
     /// The applications a user has authorized, most recently approved first.
-    async fn list_grants_for_user(&self, user_id: i64) -> StoreResult<Vec<GrantRecord>>;
+    async fn list_grants_for_user(&self, user_id: UserId) -> StoreResult<Vec<GrantRecord>>;
     /// Forgets a user's grant to an application and revokes the tokens and
     /// unused codes it issued to them; `false` if there was no grant.
-    async fn revoke_grant(&self, user_id: i64, client_pk: i64, now: UnixTime) -> StoreResult<bool>;
+    async fn revoke_grant(&self, user_id: UserId, client_pk: ClientPk, now: UnixTime) -> StoreResult<bool>;
 
     /// The state of a throttling key (an account or a client address).
     async fn find_throttle(&self, key: &str) -> StoreResult<Option<ThrottleRecord>>;
@@ -470,14 +476,14 @@ mod tests {
 
     fn user(login: &str, email: &str) -> NewUser {
         NewUser {
-            login: login.into(),
+            login: Login::parse(login).unwrap(),
             name: login.into(),
-            email: email.into(),
+            email: Email::parse(email).unwrap(),
             password_hash: "$argon2id$unused".into(),
         }
     }
 
-    fn client(client_id: &str, owner_id: i64) -> NewClient {
+    fn client(client_id: &str, owner_id: UserId) -> NewClient {
         NewClient {
             client_id: client_id.into(),
             secret_hash: Some(SecretHash([7; 32])),

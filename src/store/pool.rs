@@ -9,6 +9,8 @@ use sqlx::sqlite::SqlitePool;
 use sqlx::{Postgres, Sqlite, Transaction};
 
 use super::{postgres, sqlite};
+use crate::domain::client::ClientPk;
+use crate::domain::token::FamilyId;
 
 /// A connection pool of either backend.
 #[derive(Debug, Clone)]
@@ -68,7 +70,7 @@ impl Tx {
     /// Makes issuing and revoking for one client take turns
     /// (`postgres::lock_client`). Nothing to do on SQLite: a transaction
     /// there holds the only write lock from its start.
-    pub(super) async fn lock_client(&mut self, client_pk: i64, shared: bool) -> sqlx::Result<()> {
+    pub(super) async fn lock_client(&mut self, client_pk: ClientPk, shared: bool) -> sqlx::Result<()> {
         match self {
             Tx::Sqlite(_) => Ok(()),
             Tx::Postgres(tx) => postgres::lock_client(tx, client_pk, shared).await,
@@ -77,7 +79,7 @@ impl Tx {
 
     /// The same for one token family (`postgres::lock_family`); nothing to
     /// do on SQLite.
-    pub(super) async fn lock_family(&mut self, family_id: &str) -> sqlx::Result<()> {
+    pub(super) async fn lock_family(&mut self, family_id: &FamilyId) -> sqlx::Result<()> {
         match self {
             Tx::Sqlite(_) => Ok(()),
             Tx::Postgres(tx) => postgres::lock_family(tx, family_id).await,

@@ -19,6 +19,8 @@ use super::fault;
 use super::sql::purge_statements;
 use super::{PoolSettings, StoreError, StoreResult};
 use crate::clock::UnixTime;
+use crate::domain::client::ClientPk;
+use crate::domain::token::FamilyId;
 
 /// The advisory lock key that elects one purging instance at a time
 /// ("gatehouse purge" in spirit; any constant unlikely to clash will do).
@@ -70,7 +72,7 @@ const FAMILY_LOCKS: i32 = 1002;
 /// family's. Always client before family, so no cycle can deadlock.
 pub(super) async fn lock_client(
     tx: &mut Transaction<'static, Postgres>,
-    client_pk: i64,
+    client_pk: ClientPk,
     shared: bool,
 ) -> sqlx::Result<()> {
     let sql = if shared {
@@ -83,7 +85,7 @@ pub(super) async fn lock_client(
 }
 
 /// The family's lock (see `lock_client`).
-pub(super) async fn lock_family(tx: &mut Transaction<'static, Postgres>, family_id: &str) -> sqlx::Result<()> {
+pub(super) async fn lock_family(tx: &mut Transaction<'static, Postgres>, family_id: &FamilyId) -> sqlx::Result<()> {
     sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
         .bind(FAMILY_LOCKS)
         .bind(family_id)

@@ -5,16 +5,16 @@
 
 use sqlx::FromRow;
 
-use super::{BoundRequest, ThrottleRecord, TokenKind, TokenRecord, UserCredentials};
-use crate::domain::client::Client;
-use crate::domain::pkce::{ChallengeMethod, CodeChallenge};
+use super::{BoundRequest, StoreError, StoreResult, ThrottleRecord, TokenKind, TokenRecord, UserCredentials};
+use crate::domain::client::{Client, ClientPk};
+use crate::domain::pkce::CodeChallenge;
 use crate::domain::scope::ScopeSet;
-use crate::domain::token::SecretHash;
-use crate::domain::user::User;
+use crate::domain::token::{FamilyId, SecretHash};
+use crate::domain::user::{User, UserId};
 
 #[derive(FromRow)]
 pub(super) struct UserRow {
-    pub(super) id: i64,
+    pub(super) id: UserId,
     pub(super) login: String,
     pub(super) name: String,
     pub(super) email: String,
@@ -49,11 +49,11 @@ impl UserRow {
 
 #[derive(FromRow)]
 pub(super) struct ClientRow {
-    pub(super) id: i64,
+    pub(super) id: ClientPk,
     pub(super) client_id: String,
     pub(super) secret_hash: Option<Vec<u8>>,
     pub(super) secret_hint: Option<String>,
-    pub(super) owner_id: i64,
+    pub(super) owner_id: UserId,
     pub(super) name: String,
     pub(super) homepage: String,
     pub(super) description: String,
@@ -97,8 +97,8 @@ pub(super) struct GrantRow {
 
 #[derive(FromRow)]
 pub(super) struct RequestRow {
-    pub(super) client_id: i64,
-    pub(super) user_id: i64,
+    pub(super) client_pk: ClientPk,
+    pub(super) user_id: UserId,
     pub(super) redirect_uri: String,
     pub(super) redirect_uri_given: bool,
     pub(super) scopes: String,
@@ -107,22 +107,25 @@ pub(super) struct RequestRow {
 }
 
 impl RequestRow {
-    pub(super) fn into_request(self, state: Option<String>) -> BoundRequest {
-        let challenge = match (self.code_challenge, self.code_challenge_method) {
-            (Some(challenge), method) => {
-                ChallengeMethod::parse(method.as_deref()).map(|method| CodeChallenge { challenge, method })
-            }
-            (None, _) => None,
-        };
-        BoundRequest {
-            client_pk: self.client_id,
+    /// The request, its PKCE challenge parsed again. A stored challenge that
+    /// does not parse is an error, never read as no challenge: that would let
+    /// the code be redeemed without a verifier.
+    pub(super) fn into_request(self, state: Option<String>) -> StoreResult<BoundRequest> {
+        let method = self.code_challenge_method.as_deref();
+        let challenge = self
+            .code_challenge
+            .map(|challenge| CodeChallenge::parse(&challenge, method))
+            .transpose()
+            .map_err(StoreError::internal)?;
+        Ok(BoundRequest {
+            client_pk: self.client_pk,
             user_id: self.user_id,
             redirect_uri: self.redirect_uri,
             redirect_uri_given: self.redirect_uri_given,
             scopes: parse_scopes(&self.scopes),
             state,
             challenge,
-        }
+        })
     }
 }
 
@@ -138,7 +141,7 @@ pub(super) struct ConsentRow {
 pub(super) struct CodeRow {
     #[sqlx(flatten)]
     pub(super) request: RequestRow,
-    pub(super) family_id: String,
+    pub(super) family_id: FamilyId,
     pub(super) expires_at: i64,
     pub(super) used_at: Option<i64>,
 }
@@ -146,11 +149,11 @@ pub(super) struct CodeRow {
 #[derive(FromRow)]
 pub(super) struct TokenRow {
     pub(super) kind: String,
-    pub(super) client_pk: i64,
+    pub(super) client_pk: ClientPk,
     pub(super) client_id: String,
-    pub(super) user_id: Option<i64>,
+    pub(super) user_id: Option<UserId>,
     pub(super) scopes: String,
-    pub(super) family_id: String,
+    pub(super) family_id: FamilyId,
     pub(super) created_at: i64,
     pub(super) expires_at: i64,
     pub(super) used_at: Option<i64>,
@@ -171,11 +174,11 @@ pub(super) struct TokenRow {
 /// the lookup can `concat!` its `WHERE` at compile time.
 macro_rules! token_select {
     () => {
-        "SELECT t.kind, t.client_id AS client_pk, c.client_id, t.user_id, t.scopes, t.family_id, t.created_at, \
+        "SELECT t.kind, t.client_pk, c.client_id, t.user_id, t.scopes, t.family_id, t.created_at, \
          t.expires_at, t.used_at, t.revoked_at, u.login AS u_login, u.name AS u_name, u.email AS u_email, \
          u.bio AS u_bio, u.blog AS u_blog, u.weibo AS u_weibo, u.created_at AS u_created_at, \
          u.updated_at AS u_updated_at \
-         FROM tokens t JOIN clients c ON c.id = t.client_id LEFT JOIN users u ON u.id = t.user_id"
+         FROM tokens t JOIN clients c ON c.id = t.client_pk LEFT JOIN users u ON u.id = t.user_id"
     };
 }
 pub(super) use token_select;

@@ -21,11 +21,11 @@ use super::{
     StoreResult, ThrottleRecord, ThrottleStep, TokenRecord, UserCredentials, postgres, sqlite,
 };
 use crate::clock::UnixTime;
-use crate::domain::client::{Client, NewClient};
+use crate::domain::client::{Client, ClientPk, NewClient};
 use crate::domain::pkce::CodeChallenge;
 use crate::domain::scope::ScopeSet;
-use crate::domain::token::SecretHash;
-use crate::domain::user::User;
+use crate::domain::token::{FamilyId, SecretHash};
+use crate::domain::user::{User, UserId};
 
 /// The store on either database.
 #[derive(Debug, Clone)]
@@ -58,13 +58,13 @@ impl SqlStore {
         let mut tx = Tx::begin(&self.pool).await?;
         tx.lock_client(tokens.client_pk, true).await?;
         tx.lock_family(&tokens.family_id).await?;
-        let spent: Option<String> =
+        let spent: Option<FamilyId> =
             on_tx!(&mut tx, conn => sqlx::query_scalar(spend_sql).bind(now).bind(hash).fetch_optional(conn).await?);
         let outcome = if spent.is_some() {
             write_tokens(&mut tx, tokens).await?;
             Redemption::Issued
         } else {
-            let family: Option<String> =
+            let family: Option<FamilyId> =
                 on_tx!(&mut tx, conn => sqlx::query_scalar(family_sql).bind(hash).fetch_optional(conn).await?);
             if let Some(family_id) = family {
                 revoke_family_in(&mut tx, &family_id, now).await?;
@@ -85,7 +85,7 @@ async fn write_tokens(tx: &mut Tx, tokens: &NewTokens) -> sqlx::Result<()> {
         let Some(hash) = hash else { continue };
         on_tx!(&mut *tx, conn => {
             sqlx::query(
-                "INSERT INTO tokens (token_hash, kind, client_id, user_id, scopes, family_id, created_at, expires_at) \
+                "INSERT INTO tokens (token_hash, kind, client_pk, user_id, scopes, family_id, created_at, expires_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(hash)
@@ -103,7 +103,7 @@ async fn write_tokens(tx: &mut Tx, tokens: &NewTokens) -> sqlx::Result<()> {
     Ok(())
 }
 
-async fn revoke_family_in(tx: &mut Tx, family_id: &str, now: UnixTime) -> sqlx::Result<()> {
+async fn revoke_family_in(tx: &mut Tx, family_id: &FamilyId, now: UnixTime) -> sqlx::Result<()> {
     on_tx!(tx, conn => {
         sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
             .bind(now)
@@ -116,7 +116,7 @@ async fn revoke_family_in(tx: &mut Tx, family_id: &str, now: UnixTime) -> sqlx::
 
 /// A PKCE challenge as its two nullable columns.
 fn challenge_columns(challenge: Option<&CodeChallenge>) -> (Option<&str>, Option<&'static str>) {
-    (challenge.map(|c| c.challenge.as_str()), challenge.map(|c| c.method.as_str()))
+    (challenge.map(CodeChallenge::as_str), challenge.map(|c| c.method().as_str()))
 }
 
 /// What the purge deletes, in bounded batches: (table, key column,
@@ -167,7 +167,7 @@ impl Store for SqlStore {
         Ok(row.into_user())
     }
 
-    async fn find_user(&self, id: i64) -> StoreResult<Option<User>> {
+    async fn find_user(&self, id: UserId) -> StoreResult<Option<User>> {
         let row: Option<UserRow> = on_pool!(&self.pool, pool => {
             sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1"))
                 .bind(id)
@@ -221,7 +221,7 @@ impl Store for SqlStore {
         Ok(row.map(ClientRow::into_client))
     }
 
-    async fn find_client_by_pk(&self, id: i64) -> StoreResult<Option<Client>> {
+    async fn find_client_by_pk(&self, id: ClientPk) -> StoreResult<Option<Client>> {
         let row: Option<ClientRow> = on_pool!(&self.pool, pool => {
             sqlx::query_as(concat!("SELECT ", client_columns!(""), " FROM clients WHERE id = $1"))
                 .bind(id)
@@ -231,9 +231,9 @@ impl Store for SqlStore {
         Ok(row.map(ClientRow::into_client))
     }
 
-    async fn find_grant(&self, user_id: i64, client_pk: i64) -> StoreResult<Option<ScopeSet>> {
+    async fn find_grant(&self, user_id: UserId, client_pk: ClientPk) -> StoreResult<Option<ScopeSet>> {
         let scopes: Option<String> = on_pool!(&self.pool, pool => {
-            sqlx::query_scalar("SELECT scopes FROM grants WHERE user_id = $1 AND client_id = $2")
+            sqlx::query_scalar("SELECT scopes FROM grants WHERE user_id = $1 AND client_pk = $2")
                 .bind(user_id)
                 .bind(client_pk)
                 .fetch_optional(pool)
@@ -242,11 +242,17 @@ impl Store for SqlStore {
         Ok(scopes.as_deref().map(parse_scopes))
     }
 
-    async fn save_grant(&self, user_id: i64, client_pk: i64, scopes: &ScopeSet, now: UnixTime) -> StoreResult<()> {
+    async fn save_grant(
+        &self,
+        user_id: UserId,
+        client_pk: ClientPk,
+        scopes: &ScopeSet,
+        now: UnixTime,
+    ) -> StoreResult<()> {
         on_pool!(&self.pool, pool => {
             sqlx::query(
-                "INSERT INTO grants (user_id, client_id, scopes, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) \
-                 ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes, \
+                "INSERT INTO grants (user_id, client_pk, scopes, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) \
+                 ON CONFLICT (user_id, client_pk) DO UPDATE SET scopes = excluded.scopes, \
                  updated_at = excluded.updated_at",
             )
             .bind(user_id)
@@ -268,7 +274,7 @@ impl Store for SqlStore {
         let (challenge, method) = challenge_columns(request.challenge.as_ref());
         on_pool!(&self.pool, pool => {
             sqlx::query(
-                "INSERT INTO consent_requests (id_hash, user_id, client_id, redirect_uri, redirect_uri_given, \
+                "INSERT INTO consent_requests (id_hash, user_id, client_pk, redirect_uri, redirect_uri_given, \
                  scopes, state, code_challenge, code_challenge_method, expires_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
@@ -293,7 +299,7 @@ impl Store for SqlStore {
         // one gets the row.
         let row: Option<ConsentRow> = on_pool!(&self.pool, pool => {
             sqlx::query_as(
-                "DELETE FROM consent_requests WHERE id_hash = $1 RETURNING client_id, user_id, redirect_uri, \
+                "DELETE FROM consent_requests WHERE id_hash = $1 RETURNING client_pk, user_id, redirect_uri, \
                  redirect_uri_given, scopes, state, code_challenge, code_challenge_method, expires_at",
             )
             .bind(id)
@@ -301,21 +307,21 @@ impl Store for SqlStore {
             .await?
         });
         // Expiry is checked after the delete so an expired request is gone too.
-        Ok(row.filter(|r| r.expires_at > now).map(|r| r.request.into_request(r.state)))
+        row.filter(|r| r.expires_at > now).map(|r| r.request.into_request(r.state)).transpose()
     }
 
     async fn insert_authorization_code(
         &self,
         code: &SecretHash,
         request: &BoundRequest,
-        family_id: &str,
+        family_id: &FamilyId,
         now: UnixTime,
         expires_at: UnixTime,
     ) -> StoreResult<()> {
         let (challenge, method) = challenge_columns(request.challenge.as_ref());
         on_pool!(&self.pool, pool => {
             sqlx::query(
-                "INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, redirect_uri_given, \
+                "INSERT INTO authorization_codes (code_hash, client_pk, user_id, redirect_uri, redirect_uri_given, \
                  scopes, code_challenge, code_challenge_method, family_id, created_at, expires_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
@@ -339,19 +345,22 @@ impl Store for SqlStore {
     async fn find_authorization_code(&self, code: &SecretHash) -> StoreResult<Option<CodeRecord>> {
         let row: Option<CodeRow> = on_pool!(&self.pool, pool => {
             sqlx::query_as(
-                "SELECT client_id, user_id, redirect_uri, redirect_uri_given, scopes, code_challenge, \
+                "SELECT client_pk, user_id, redirect_uri, redirect_uri_given, scopes, code_challenge, \
                  code_challenge_method, family_id, expires_at, used_at FROM authorization_codes WHERE code_hash = $1",
             )
             .bind(code)
             .fetch_optional(pool)
             .await?
         });
-        Ok(row.map(|r| CodeRecord {
-            request: r.request.into_request(None),
-            family_id: r.family_id,
-            expires_at: r.expires_at,
-            used: r.used_at.is_some(),
-        }))
+        row.map(|r| {
+            Ok(CodeRecord {
+                request: r.request.into_request(None)?,
+                family_id: r.family_id,
+                expires_at: r.expires_at,
+                used: r.used_at.is_some(),
+            })
+        })
+        .transpose()
     }
 
     async fn redeem_authorization_code(
@@ -417,7 +426,7 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn revoke_family(&self, family_id: &str, now: UnixTime) -> StoreResult<()> {
+    async fn revoke_family(&self, family_id: &FamilyId, now: UnixTime) -> StoreResult<()> {
         let mut tx = Tx::begin(&self.pool).await?;
         tx.lock_family(family_id).await?;
         revoke_family_in(&mut tx, family_id, now).await?;
@@ -449,7 +458,7 @@ impl Store for SqlStore {
     }
 
     async fn find_session(&self, id: &SecretHash, now: UnixTime) -> StoreResult<Option<SessionRecord>> {
-        let row: Option<(i64, String)> = on_pool!(&self.pool, pool => {
+        let row: Option<(UserId, String)> = on_pool!(&self.pool, pool => {
             sqlx::query_as("SELECT user_id, csrf_token FROM sessions WHERE id_hash = $1 AND expires_at > $2")
                 .bind(id)
                 .bind(now)
@@ -466,7 +475,7 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn list_clients_by_owner(&self, owner_id: i64) -> StoreResult<Vec<Client>> {
+    async fn list_clients_by_owner(&self, owner_id: UserId) -> StoreResult<Vec<Client>> {
         let rows: Vec<ClientRow> = on_pool!(&self.pool, pool => {
             sqlx::query_as(concat!("SELECT ", client_columns!(""), " FROM clients WHERE owner_id = $1 ORDER BY id DESC"))
                 .bind(owner_id)
@@ -478,8 +487,8 @@ impl Store for SqlStore {
 
     async fn update_client(
         &self,
-        client_pk: i64,
-        owner_id: i64,
+        client_pk: ClientPk,
+        owner_id: UserId,
         update: &ClientUpdate,
         now: UnixTime,
     ) -> StoreResult<Option<Client>> {
@@ -505,8 +514,8 @@ impl Store for SqlStore {
 
     async fn reset_client_secret(
         &self,
-        client_pk: i64,
-        owner_id: i64,
+        client_pk: ClientPk,
+        owner_id: UserId,
         secret_hash: &SecretHash,
         secret_hint: &str,
         now: UnixTime,
@@ -528,11 +537,11 @@ impl Store for SqlStore {
         Ok(updated == 1)
     }
 
-    async fn revoke_client_tokens(&self, client_pk: i64, now: UnixTime) -> StoreResult<u64> {
+    async fn revoke_client_tokens(&self, client_pk: ClientPk, now: UnixTime) -> StoreResult<u64> {
         let mut tx = Tx::begin(&self.pool).await?;
         tx.lock_client(client_pk, false).await?;
         let revoked = on_tx!(&mut tx, conn => {
-            sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE client_id = $2 AND revoked_at IS NULL")
+            sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE client_pk = $2 AND revoked_at IS NULL")
                 .bind(now)
                 .bind(client_pk)
                 .execute(conn)
@@ -540,7 +549,7 @@ impl Store for SqlStore {
                 .rows_affected()
         });
         on_tx!(&mut tx, conn => {
-            sqlx::query("DELETE FROM authorization_codes WHERE client_id = $1 AND used_at IS NULL")
+            sqlx::query("DELETE FROM authorization_codes WHERE client_pk = $1 AND used_at IS NULL")
                 .bind(client_pk)
                 .execute(conn)
                 .await?;
@@ -549,7 +558,7 @@ impl Store for SqlStore {
         Ok(revoked)
     }
 
-    async fn delete_client(&self, client_pk: i64, owner_id: i64) -> StoreResult<bool> {
+    async fn delete_client(&self, client_pk: ClientPk, owner_id: UserId) -> StoreResult<bool> {
         let deleted = on_pool!(&self.pool, pool => {
             sqlx::query("DELETE FROM clients WHERE id = $1 AND owner_id = $2")
                 .bind(client_pk)
@@ -561,13 +570,13 @@ impl Store for SqlStore {
         Ok(deleted == 1)
     }
 
-    async fn list_grants_for_user(&self, user_id: i64) -> StoreResult<Vec<GrantRecord>> {
+    async fn list_grants_for_user(&self, user_id: UserId) -> StoreResult<Vec<GrantRecord>> {
         let rows: Vec<GrantRow> = on_pool!(&self.pool, pool => {
             sqlx::query_as(concat!(
                 "SELECT ",
                 client_columns!("c."),
                 ", g.scopes AS granted_scopes, g.created_at AS granted_at, g.updated_at AS approved_at \
-                 FROM grants g JOIN clients c ON c.id = g.client_id WHERE g.user_id = $1 \
+                 FROM grants g JOIN clients c ON c.id = g.client_pk WHERE g.user_id = $1 \
                  ORDER BY g.updated_at DESC, c.id DESC"
             ))
             .bind(user_id)
@@ -585,11 +594,11 @@ impl Store for SqlStore {
             .collect())
     }
 
-    async fn revoke_grant(&self, user_id: i64, client_pk: i64, now: UnixTime) -> StoreResult<bool> {
+    async fn revoke_grant(&self, user_id: UserId, client_pk: ClientPk, now: UnixTime) -> StoreResult<bool> {
         let mut tx = Tx::begin(&self.pool).await?;
         tx.lock_client(client_pk, false).await?;
         let deleted = on_tx!(&mut tx, conn => {
-            sqlx::query("DELETE FROM grants WHERE user_id = $1 AND client_id = $2")
+            sqlx::query("DELETE FROM grants WHERE user_id = $1 AND client_pk = $2")
                 .bind(user_id)
                 .bind(client_pk)
                 .execute(conn)
@@ -602,7 +611,7 @@ impl Store for SqlStore {
         }
         on_tx!(&mut tx, conn => {
             sqlx::query(
-                "UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND client_id = $3 AND revoked_at IS NULL",
+                "UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND client_pk = $3 AND revoked_at IS NULL",
             )
             .bind(now)
             .bind(user_id)
@@ -611,7 +620,7 @@ impl Store for SqlStore {
             .await?;
         });
         on_tx!(&mut tx, conn => {
-            sqlx::query("DELETE FROM authorization_codes WHERE user_id = $1 AND client_id = $2 AND used_at IS NULL")
+            sqlx::query("DELETE FROM authorization_codes WHERE user_id = $1 AND client_pk = $2 AND used_at IS NULL")
                 .bind(user_id)
                 .bind(client_pk)
                 .execute(conn)

@@ -9,6 +9,7 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use subtle::ConstantTimeEq;
 
 use crate::domain::token::{PlainSecret, SecretHash, SecretKind, random_token};
+use crate::domain::user::UserId;
 use crate::state::AppState;
 use crate::store::SessionRecord;
 use crate::web::error::PageError;
@@ -26,7 +27,7 @@ pub struct Session {
     /// Hash of the session id.
     pub id_hash: SecretHash,
     /// The user.
-    pub user_id: i64,
+    pub user_id: UserId,
     /// The token this session's forms must carry.
     pub csrf_token: String,
 }
@@ -63,7 +64,7 @@ pub async fn sign_in(
     state: &AppState,
     jar: CookieJar,
     previous: Option<&Session>,
-    user_id: i64,
+    user_id: UserId,
 ) -> Result<CookieJar, PageError> {
     if let Some(previous) = previous {
         state.store.delete_session(&previous.id_hash).await?;

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use gatehouse::clock::{Clock as _, SystemClock};
 use gatehouse::domain::scope::ScopeSet;
-use gatehouse::domain::token::{PlainSecret, SecretKind};
+use gatehouse::domain::token::{FamilyId, PlainSecret, SecretKind};
 use gatehouse::store::{self, BoundRequest, NewTokens, PoolSettings, Store};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::Mutex;
@@ -362,7 +362,10 @@ async fn instances_starting_at_once_migrate_once_and_purge_without_double_work()
     };
     for i in 0..50 {
         let code = PlainSecret::generate(SecretKind::AuthorizationCode);
-        first.insert_authorization_code(&code.hash(), &request, &format!("f{i}"), 1_000, 1_600).await.unwrap();
+        first
+            .insert_authorization_code(&code.hash(), &request, &FamilyId::new(format!("f{i}")), 1_000, 1_600)
+            .await
+            .unwrap();
     }
     let now = 2_000_000;
     let (x, y) = tokio::join!(first.purge_expired(now, 1_000), second.purge_expired(now, 1_000));
@@ -426,7 +429,10 @@ async fn an_instance_killed_mid_load_leaves_every_issued_token_working_and_nothi
     let mut refresh_tokens = Vec::new();
     for i in 0..150 {
         let code = PlainSecret::generate(SecretKind::AuthorizationCode);
-        store.insert_authorization_code(&code.hash(), &request, &format!("code-{i}"), now, now + 600).await.unwrap();
+        store
+            .insert_authorization_code(&code.hash(), &request, &FamilyId::new(format!("code-{i}")), now, now + 600)
+            .await
+            .unwrap();
         codes.push(code.expose().to_owned());
         let access = PlainSecret::generate(SecretKind::AccessToken);
         let refresh_token = PlainSecret::generate(SecretKind::RefreshToken);
@@ -437,7 +443,7 @@ async fn an_instance_killed_mid_load_leaves_every_issued_token_working_and_nothi
             user_id: Some(client.owner_id),
             scopes: ScopeSet::parse("user_info").unwrap(),
             refresh_scopes: ScopeSet::parse("user_info").unwrap(),
-            family_id: format!("refresh-{i}"),
+            family_id: FamilyId::new(format!("refresh-{i}")),
             created_at: now,
             access_expires_at: now + 86_400,
             refresh_expires_at: now + 86_400 * 30,

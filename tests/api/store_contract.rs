@@ -2,7 +2,7 @@
 //! directly: what any backend must do.
 
 use gatehouse::domain::scope::ScopeSet;
-use gatehouse::domain::token::{PlainSecret, SecretKind};
+use gatehouse::domain::token::{FamilyId, PlainSecret, SecretKind};
 use gatehouse::store::{BoundRequest, ClientUpdate, Store, ThrottleRecord};
 
 use crate::helpers::*;
@@ -60,7 +60,7 @@ async fn applications_grants_throttles_and_purging_behave_as_the_trait_says() {
         state: None,
         challenge: None,
     };
-    store.insert_authorization_code(&code.hash(), &request, "family", T0, T0 + 600).await.unwrap();
+    store.insert_authorization_code(&code.hash(), &request, &FamilyId::new("family"), T0, T0 + 600).await.unwrap();
     assert!(store.revoke_grant(bob.user.id, first.client.id, T0).await.unwrap());
     assert!(!store.revoke_grant(bob.user.id, first.client.id, T0).await.unwrap());
     assert!(store.find_authorization_code(&code.hash()).await.unwrap().is_none(), "unused codes go with the grant");
@@ -95,8 +95,8 @@ async fn applications_grants_throttles_and_purging_behave_as_the_trait_says() {
     // Purging removes what has expired and nothing else.
     let fresh = PlainSecret::generate(SecretKind::AuthorizationCode);
     let stale = PlainSecret::generate(SecretKind::AuthorizationCode);
-    store.insert_authorization_code(&fresh.hash(), &request, "f1", T0, T0 + 600).await.unwrap();
-    store.insert_authorization_code(&stale.hash(), &request, "f2", T0 - 700, T0 - 100).await.unwrap();
+    store.insert_authorization_code(&fresh.hash(), &request, &FamilyId::new("f1"), T0, T0 + 600).await.unwrap();
+    store.insert_authorization_code(&stale.hash(), &request, &FamilyId::new("f2"), T0 - 700, T0 - 100).await.unwrap();
     let purged = store.purge_expired(T0, 1000).await.unwrap();
     assert!(purged >= 1);
     assert!(store.find_authorization_code(&stale.hash()).await.unwrap().is_none());

@@ -4,7 +4,7 @@
 
 use super::{IssuedTokens, Refusal, TokenContext};
 use crate::clock::UnixTime;
-use crate::domain::client::Client;
+use crate::domain::client::{Client, ClientPk};
 use crate::domain::token::PlainSecret;
 use crate::oauth::error::TokenError;
 use crate::store::{CodeRecord, Redemption};
@@ -16,7 +16,7 @@ const REPLAYED: &str = "the authorization code was already used; its tokens are 
 #[derive(Debug, Clone, Copy)]
 struct CodePresentation<'a> {
     /// The internal id of the client that redeems it.
-    client_pk: i64,
+    client_pk: ClientPk,
     /// `redirect_uri`
     redirect_uri: Option<&'a str>,
     /// `code_verifier`
@@ -99,6 +99,8 @@ fn check_code(record: &CodeRecord, presented: CodePresentation<'_>, now: UnixTim
 mod tests {
     use super::*;
     use crate::domain::pkce::{ChallengeMethod, CodeChallenge};
+    use crate::domain::token::FamilyId;
+    use crate::domain::user::UserId;
     use crate::oauth::Policy;
     use crate::oauth::fixtures::{CALLBACK, NOW, scopes};
     use crate::store::BoundRequest;
@@ -112,15 +114,15 @@ mod tests {
     fn code() -> CodeRecord {
         CodeRecord {
             request: BoundRequest {
-                client_pk: 1,
-                user_id: 7,
+                client_pk: ClientPk(1),
+                user_id: UserId(7),
                 redirect_uri: CALLBACK.to_owned(),
                 redirect_uri_given: true,
                 scopes: scopes("user_info"),
                 state: None,
                 challenge: None,
             },
-            family_id: "family".to_owned(),
+            family_id: FamilyId::new("family"),
             expires_at: NOW + Policy::default().code_ttl,
             used: false,
         }
@@ -128,13 +130,13 @@ mod tests {
 
     fn with_challenge(method: ChallengeMethod, challenge: &str) -> CodeRecord {
         let mut record = code();
-        record.request.challenge = Some(CodeChallenge { challenge: challenge.to_owned(), method });
+        record.request.challenge = Some(CodeChallenge::parse(challenge, Some(method.as_str())).unwrap());
         record
     }
 
     /// Client 1 presenting `CALLBACK` and no verifier.
     fn presented() -> CodePresentation<'static> {
-        CodePresentation { client_pk: 1, redirect_uri: Some(CALLBACK), code_verifier: None }
+        CodePresentation { client_pk: ClientPk(1), redirect_uri: Some(CALLBACK), code_verifier: None }
     }
 
     /// The check's verdict as the wire shows it: the `error_description`, and
@@ -177,7 +179,7 @@ mod tests {
     fn rfc6749_4_1_2_a_used_code_is_denied_and_revokes_its_tokens_whoever_presents_it() {
         let mut used = code();
         used.used = true;
-        let other_client = CodePresentation { client_pk: 2, ..presented() };
+        let other_client = CodePresentation { client_pk: ClientPk(2), ..presented() };
         let cases = [
             ("unused", code(), presented(), NOW, Ok(())),
             ("used, by its client", used.clone(), presented(), NOW, Err((REPLAYED.to_owned(), true))),
@@ -198,7 +200,7 @@ mod tests {
             ("the client it was issued to", presented(), Ok(())),
             (
                 "another client",
-                CodePresentation { client_pk: 2, ..presented() },
+                CodePresentation { client_pk: ClientPk(2), ..presented() },
                 denied("the authorization code was issued to another client"),
             ),
         ];

@@ -8,8 +8,10 @@ mod refresh_token;
 
 use crate::accounts::PasswordHasher;
 use crate::clock::UnixTime;
+use crate::domain::client::ClientPk;
 use crate::domain::scope::ScopeSet;
-use crate::domain::token::{PlainSecret, SecretKind};
+use crate::domain::token::{FamilyId, PlainSecret, SecretKind};
+use crate::domain::user::UserId;
 use crate::oauth::Policy;
 use crate::oauth::client_auth::{self, ClientCredentials};
 use crate::oauth::error::TokenError;
@@ -75,7 +77,7 @@ pub struct IssuedTokens {
     /// The client they were issued to (for the audit trail).
     pub client_id: String,
     /// The user they act for (for the audit trail).
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
 }
 
 /// What the grants need besides the request.
@@ -156,10 +158,10 @@ impl Issuer<'_> {
     /// Fresh tokens for one grant; a refresh token only `with_refresh`.
     fn mint(
         self,
-        (client_pk, client_id): (i64, &str),
-        user_id: Option<i64>,
+        (client_pk, client_id): (ClientPk, &str),
+        user_id: Option<UserId>,
         scopes: ScopeSet,
-        family_id: String,
+        family_id: FamilyId,
         with_refresh: bool,
     ) -> Minted {
         let access_token = PlainSecret::generate(SecretKind::AccessToken);
@@ -194,10 +196,6 @@ impl<'a> TokenContext<'a> {
     fn issuer(self) -> Issuer<'a> {
         Issuer { policy: self.policy, now: self.now }
     }
-}
-
-fn new_family() -> String {
-    uuid::Uuid::now_v7().to_string()
 }
 
 #[cfg(test)]

@@ -4,9 +4,10 @@
 //! §2.4 says it "MUST NOT be used", since the client sees the password and
 //! the flow cannot carry a second factor.
 
-use super::{IssuedTokens, TokenContext, new_family, resolve_scopes};
+use super::{IssuedTokens, TokenContext, resolve_scopes};
 use crate::accounts::{self, AccountError};
 use crate::domain::client::Client;
+use crate::domain::token::FamilyId;
 use crate::oauth::error::TokenError;
 
 pub(super) async fn exchange(
@@ -32,7 +33,7 @@ pub(super) async fn exchange(
     // Remembered like a consent, so the user finds the application under
     // authorized applications and can revoke it.
     ctx.store.save_grant(user.id, client.id, &scopes, ctx.now).await?;
-    let minted = ctx.issuer().mint((client.id, &client.client_id), Some(user.id), scopes, new_family(), true);
+    let minted = ctx.issuer().mint((client.id, &client.client_id), Some(user.id), scopes, FamilyId::generate(), true);
     ctx.store.insert_tokens(&minted.stored).await?;
     Ok(minted.issued)
 }

@@ -11,6 +11,7 @@
 
 use super::{IssuedTokens, Issuer, Minted, Refusal, TokenContext, resolve_scopes};
 use crate::clock::UnixTime;
+use crate::domain::client::ClientPk;
 use crate::domain::scope::ScopeSet;
 use crate::domain::token::PlainSecret;
 use crate::oauth::client_auth::IdentifiedClient;
@@ -56,7 +57,7 @@ pub(super) async fn exchange(
 /// does); returns the scopes of the new access token.
 fn check_refresh(
     record: &TokenRecord,
-    client_pk: Option<i64>,
+    client_pk: Option<ClientPk>,
     scope: Option<&str>,
     now: UnixTime,
 ) -> Result<ScopeSet, Refusal> {
@@ -89,6 +90,8 @@ fn successors(issuer: Issuer<'_>, record: &TokenRecord, scopes: ScopeSet) -> Min
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::token::FamilyId;
+    use crate::domain::user::UserId;
     use crate::oauth::Policy;
     use crate::oauth::fixtures::{NOW, scopes};
 
@@ -97,12 +100,12 @@ mod tests {
     fn refresh_token() -> TokenRecord {
         TokenRecord {
             kind: TokenKind::Refresh,
-            client_pk: 1,
+            client_pk: ClientPk(1),
             client_id: "confidential".to_owned(),
-            user_id: Some(7),
+            user_id: Some(UserId(7)),
             user: None,
             scopes: scopes("user_info projects"),
-            family_id: "family".to_owned(),
+            family_id: FamilyId::new("family"),
             created_at: NOW - 86_400,
             expires_at: NOW + 29 * 86_400,
             used: false,
@@ -118,9 +121,11 @@ mod tests {
         scope: Option<&str>,
         now: UnixTime,
     ) -> Result<String, (&'static str, String, bool)> {
-        check_refresh(record, client_pk, scope, now).map(|s| s.to_string()).map_err(|refusal| match refusal {
-            Refusal::Replayed(e) => (e.code(), e.to_string(), true),
-            Refusal::Denied(e) => (e.code(), e.to_string(), false),
+        check_refresh(record, client_pk.map(ClientPk), scope, now).map(|s| s.to_string()).map_err(|refusal| {
+            match refusal {
+                Refusal::Replayed(e) => (e.code(), e.to_string(), true),
+                Refusal::Denied(e) => (e.code(), e.to_string(), false),
+            }
         })
     }
 
@@ -224,7 +229,7 @@ mod tests {
             assert_eq!(minted.stored.scopes, access_scopes, "{name}: access token");
             assert_eq!(minted.issued.scopes, access_scopes, "{name}: response");
             assert_eq!(minted.stored.refresh_scopes, scopes("user_info projects"), "{name}: refresh token");
-            assert_eq!(minted.stored.family_id, "family", "{name}: same family");
+            assert_eq!(minted.stored.family_id, FamilyId::new("family"), "{name}: same family");
             assert_eq!(minted.stored.refresh_expires_at, NOW + policy.refresh_token_ttl, "{name}: lifetime restarts");
             assert!(minted.issued.refresh_token.is_some(), "{name}: rotated");
         }

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::domain::scope::Scope;
-use crate::domain::user::User;
+use crate::domain::user::{User, UserId};
 use crate::oauth::error::BearerError;
 use crate::state::AppState;
 use crate::web::api::bearer::Authenticated;
@@ -16,7 +16,7 @@ use crate::web::paths;
 /// The platform's `User` model, as far as it applies to Gatehouse.
 #[derive(Debug, Serialize)]
 pub struct UserResponse {
-    id: i64,
+    id: UserId,
     login: String,
     name: String,
     avatar_url: String,

@@ -45,7 +45,7 @@ pub async fn authorize_get(
         .map_err(IntoResponse::into_response)?;
     match decision {
         Decision::Approved { location } => {
-            tracing::info!(target: "audit", user_id = session.user_id, client = %validated.client.client_id, client_addr = %ctx.addr, "consent remembered; code issued");
+            tracing::info!(target: "audit", user_id = session.user_id.0, client = %validated.client.client_id, client_addr = %ctx.addr, "consent remembered; code issued");
             Ok(redirect::found(&location))
         }
         Decision::NeedsConsent { consent_id } => {
@@ -94,10 +94,10 @@ pub async fn authorize_post(
     let request = &outcome.request;
     match outcome.answer {
         ConsentAnswer::Authorize => {
-            tracing::info!(target: "audit", user_id = session.user_id, client_pk = request.client_pk, scopes = %request.scopes, "access granted");
+            tracing::info!(target: "audit", user_id = session.user_id.0, client_pk = request.client_pk.0, scopes = %request.scopes, "access granted");
         }
         ConsentAnswer::Deny => {
-            tracing::info!(target: "audit", user_id = session.user_id, client_pk = request.client_pk, "access denied by user");
+            tracing::info!(target: "audit", user_id = session.user_id.0, client_pk = request.client_pk.0, "access denied by user");
         }
     }
     Ok(redirect::see_other(&outcome.location))

@@ -69,7 +69,7 @@ pub async fn token_post(
     .await;
     match result {
         Ok(issued) => {
-            tracing::info!(target: "audit", %client_addr, client = %issued.client_id, user_id = issued.user_id, scopes = %issued.scopes, "token issued");
+            tracing::info!(target: "audit", %client_addr, client = %issued.client_id, user_id = issued.user_id.map(|id| id.0), scopes = %issued.scopes, "token issued");
             issued.into_response()
         }
         Err(error) => {

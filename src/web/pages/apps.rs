@@ -197,7 +197,7 @@ pub async fn create_post(
     let now = state.clock.now();
     match apps::register(&*state.store, signed_in.user.id, &form, state.settings.allow_http_callbacks, now).await {
         Ok(registered) => {
-            tracing::info!(target: "audit", user_id = signed_in.user.id, client_addr = %signed_in.ctx.addr, client = %registered.client.client_id, "application created");
+            tracing::info!(target: "audit", user_id = signed_in.user.id.0, client_addr = %signed_in.ctx.addr, client = %registered.client.client_id, "application created");
             let secret = registered.secret.map(|s| s.expose().to_owned());
             Ok(render(StatusCode::CREATED, &details_page(&signed_in, registered.client, secret, None)))
         }
@@ -276,7 +276,7 @@ pub async fn reset_secret_post(
     let secret = apps::reset_secret(&*state.store, signed_in.user.id, app.id, state.clock.now())
         .await?
         .ok_or_else(|| PageError::BadRequest("A public client has no secret to reset.".to_owned()))?;
-    tracing::info!(target: "audit", user_id = signed_in.user.id, client_addr = %signed_in.ctx.addr, client = %app.client_id, "client secret reset");
+    tracing::info!(target: "audit", user_id = signed_in.user.id.0, client_addr = %signed_in.ctx.addr, client = %app.client_id, "client secret reset");
     app.secret_hint = Some(secret.hint());
     Ok(render(StatusCode::OK, &details_page(&signed_in, app, Some(secret.expose().to_owned()), None)))
 }
@@ -290,7 +290,7 @@ pub async fn revoke_tokens_post(
 ) -> Result<Response, PageError> {
     let (app, _) = owned_action(&state, &signed_in, &client_id, params).await?;
     let revoked = state.store.revoke_client_tokens(app.id, state.clock.now()).await?;
-    tracing::info!(target: "audit", user_id = signed_in.user.id, client_addr = %signed_in.ctx.addr, client = %app.client_id, revoked, "all tokens of application revoked");
+    tracing::info!(target: "audit", user_id = signed_in.user.id.0, client_addr = %signed_in.ctx.addr, client = %app.client_id, revoked, "all tokens of application revoked");
     Ok(redirect::see_other(&format!("{}?notice=tokens_revoked", details_href(&app))))
 }
 
@@ -315,6 +315,6 @@ pub async fn delete_post(
     if !state.store.delete_client(app.id, signed_in.user.id).await? {
         return Err(PageError::NotFound);
     }
-    tracing::info!(target: "audit", user_id = signed_in.user.id, client_addr = %signed_in.ctx.addr, client = %app.client_id, "application deleted");
+    tracing::info!(target: "audit", user_id = signed_in.user.id.0, client_addr = %signed_in.ctx.addr, client = %app.client_id, "application deleted");
     Ok(redirect::see_other(LIST))
 }

@@ -82,6 +82,6 @@ pub async fn revoke_post(
     if !state.store.revoke_grant(signed_in.user.id, client.id, state.clock.now()).await? {
         return Err(PageError::NotFound);
     }
-    tracing::info!(target: "audit", user_id = signed_in.user.id, client_addr = %signed_in.ctx.addr, client = %client.client_id, "authorization revoked by user");
+    tracing::info!(target: "audit", user_id = signed_in.user.id.0, client_addr = %signed_in.ctx.addr, client = %client.client_id, "authorization revoked by user");
     Ok(redirect::see_other(&format!("{PAGE}?notice=revoked")))
 }

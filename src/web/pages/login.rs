@@ -67,7 +67,7 @@ pub async fn login_post(
     let (status, error, retry_after) =
         match accounts::sign_in(&*state.store, &state.hasher, email, password, client_addr, now).await {
             Ok(user) => {
-                tracing::info!(target: "audit", user_id = user.id, %client_addr, "sign-in succeeded");
+                tracing::info!(target: "audit", user_id = user.id.0, %client_addr, "sign-in succeeded");
                 let jar = session::sign_in(&state, jar, ctx.session.as_ref(), user.id).await?;
                 return Ok((jar, redirect::see_other(&return_to)).into_response());
             }

@@ -90,7 +90,7 @@ pub async fn signup_post(
     let now = state.clock.now();
     let error = match accounts::sign_up(&*state.store, &state.hasher, email, username, password, now).await {
         Ok(user) => {
-            tracing::info!(target: "audit", user_id = user.id, client_addr = %ctx.addr, "account created");
+            tracing::info!(target: "audit", user_id = user.id.0, client_addr = %ctx.addr, "account created");
             let jar = session::sign_in(&state, jar, ctx.session.as_ref(), user.id).await?;
             return Ok((jar, redirect::see_other(&return_to)).into_response());
         }
