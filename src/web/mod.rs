@@ -2,6 +2,8 @@
 //! passes through, and the handlers. The only module that imports axum or askama.
 
 mod api;
+mod audit;
+mod boundary;
 pub(crate) mod client_addr;
 mod early_close;
 mod error;
@@ -12,6 +14,8 @@ mod pages;
 pub mod params;
 mod path_check;
 mod redirect;
+mod render;
+mod report;
 mod session;
 
 use std::time::Duration;
@@ -21,9 +25,10 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnBodyChunk, DefaultOnEos, DefaultOnRequest, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::state::AppState;
@@ -110,8 +115,13 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(limit_headers));
     with_security_headers(router)
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
-        .layer(CatchPanicLayer::new())
+        .layer(CatchPanicLayer::custom(boundary::panic_response))
+        // Inside the request's span: the one place errors are logged.
+        .layer(axum::middleware::from_fn(boundary::log_errors))
+        .layer(PropagateRequestIdLayer::x_request_id())
         .layer(access_log())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(axum::middleware::map_request(boundary::drop_malformed_request_id))
         // Outermost, so that every early answer (431, 408, a panic's 500,
         // a refused body) is seen with the final word on the body.
         .layer(axum::middleware::from_fn(early_close::close_unless_body_read))
@@ -146,17 +156,32 @@ fn with_security_headers(router: Router) -> Router {
     })
 }
 
-/// One log line per request with method, path and status. The query string
-/// is never logged: the seed's clients put codes and secrets there.
-fn access_log() -> TraceLayer<
+/// The access log's layer: errors are not logged again on failure (`()`).
+type AccessLog = TraceLayer<
     tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
     fn(&Request) -> tracing::Span,
-> {
+    DefaultOnRequest,
+    DefaultOnResponse,
+    DefaultOnBodyChunk,
+    DefaultOnEos,
+    (),
+>;
+
+/// One log line per request with method, path, request id and status (errors
+/// are logged by `boundary::log_errors`, not again here). The query string is
+/// never logged: the seed's clients put codes and secrets there.
+fn access_log() -> AccessLog {
     TraceLayer::new_for_http()
         .make_span_with(request_span as fn(&Request) -> tracing::Span)
         .on_response(DefaultOnResponse::new().level(Level::INFO))
+        .on_failure(())
 }
 
 fn request_span(request: &Request) -> tracing::Span {
-    tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = boundary::request_id(request),
+    )
 }

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use time::macros::format_description;
 
 use crate::state::AppState;
+use crate::web::audit;
 use crate::web::error::PageError;
 use crate::web::pages::{Layout, SignedIn, render};
 use crate::web::params::{Params, ParamsError};
@@ -82,6 +83,6 @@ pub async fn revoke_post(
     if !state.store.revoke_grant(signed_in.user.id, client.id, state.clock.now()).await? {
         return Err(PageError::NotFound);
     }
-    tracing::info!(target: "audit", user_id = signed_in.user.id, client_addr = %signed_in.ctx.addr, client = %client.client_id, "authorization revoked by user");
+    audit::authorization_revoked(signed_in.user.id, &client.client_id, signed_in.ctx.addr);
     Ok(redirect::see_other(&format!("{PAGE}?notice=revoked")))
 }
