@@ -69,6 +69,57 @@ pub mod paths {
     pub const APPS: &str = "/settings/applications";
     /// A user's authorized applications.
     pub const AUTHORIZED: &str = "/settings/authorized";
+    /// The language switch.
+    pub const LANGUAGE: &str = "/language/{tag}";
+    /// The form for a new application.
+    pub const APP_NEW: &str = "/settings/applications/new";
+    /// One application's details.
+    pub const APP: &str = "/settings/applications/{client_id}";
+    /// Editing one application.
+    pub const APP_EDIT: &str = "/settings/applications/{client_id}/edit";
+    /// Giving one application a new secret.
+    pub const APP_RESET_SECRET: &str = "/settings/applications/{client_id}/reset_secret";
+    /// Revoking every token of one application.
+    pub const APP_REVOKE_TOKENS: &str = "/settings/applications/{client_id}/revoke_tokens";
+    /// Deleting one application.
+    pub const APP_DELETE: &str = "/settings/applications/{client_id}/delete";
+    /// Revoking one application's access to the user's account.
+    pub const AUTHORIZED_REVOKE: &str = "/settings/authorized/{client_id}/revoke";
+
+    /// The language switch to `tag`.
+    pub fn language(tag: &str) -> String {
+        LANGUAGE.replace("{tag}", tag)
+    }
+
+    /// [`APP`] for `client_id`.
+    pub fn app(client_id: &str) -> String {
+        APP.replace("{client_id}", client_id)
+    }
+
+    /// [`APP_EDIT`] for `client_id`.
+    pub fn app_edit(client_id: &str) -> String {
+        APP_EDIT.replace("{client_id}", client_id)
+    }
+
+    /// [`APP_RESET_SECRET`] for `client_id`.
+    pub fn app_reset_secret(client_id: &str) -> String {
+        APP_RESET_SECRET.replace("{client_id}", client_id)
+    }
+
+    /// [`APP_REVOKE_TOKENS`] for `client_id`.
+    pub fn app_revoke_tokens(client_id: &str) -> String {
+        APP_REVOKE_TOKENS.replace("{client_id}", client_id)
+    }
+
+    /// [`APP_DELETE`] for `client_id`.
+    pub fn app_delete(client_id: &str) -> String {
+        APP_DELETE.replace("{client_id}", client_id)
+    }
+
+    /// [`AUTHORIZED_REVOKE`] for `client_id`.
+    pub fn authorized_revoke(client_id: &str) -> String {
+        AUTHORIZED_REVOKE.replace("{client_id}", client_id)
+    }
 }
 
 /// Most header fields one request may carry.
@@ -93,16 +144,16 @@ pub fn router(state: AppState) -> Router {
         .route(paths::STYLESHEET, get(pages::assets::stylesheet_get))
         .route(paths::AVATAR, get(pages::assets::avatar_get))
         .route(paths::SCRIPT, get(pages::assets::script_get))
-        .route("/language/{tag}", get(pages::language::language_get))
+        .route(paths::LANGUAGE, get(pages::language::language_get))
         .route(paths::APPS, get(pages::apps::list_get).post(pages::apps::create_post))
-        .route("/settings/applications/new", get(pages::apps::new_get))
-        .route("/settings/applications/{client_id}", get(pages::apps::details_get))
-        .route("/settings/applications/{client_id}/edit", get(pages::apps::edit_get).post(pages::apps::edit_post))
-        .route("/settings/applications/{client_id}/reset_secret", post(pages::apps::reset_secret_post))
-        .route("/settings/applications/{client_id}/revoke_tokens", post(pages::apps::revoke_tokens_post))
-        .route("/settings/applications/{client_id}/delete", get(pages::apps::delete_get).post(pages::apps::delete_post))
+        .route(paths::APP_NEW, get(pages::apps::new_get))
+        .route(paths::APP, get(pages::apps::details_get))
+        .route(paths::APP_EDIT, get(pages::apps::edit_get).post(pages::apps::edit_post))
+        .route(paths::APP_RESET_SECRET, post(pages::apps::reset_secret_post))
+        .route(paths::APP_REVOKE_TOKENS, post(pages::apps::revoke_tokens_post))
+        .route(paths::APP_DELETE, get(pages::apps::delete_get).post(pages::apps::delete_post))
         .route(paths::AUTHORIZED, get(pages::authorized::authorized_get))
-        .route("/settings/authorized/{client_id}/revoke", post(pages::authorized::revoke_post))
+        .route(paths::AUTHORIZED_REVOKE, post(pages::authorized::revoke_post))
         .route(paths::LOGIN, get(pages::login::login_get).post(pages::login::login_post))
         .route(paths::LOGOUT, post(pages::login::logout_post))
         .route(paths::SIGNUP, get(pages::signup::signup_get).post(pages::signup::signup_post))

@@ -18,6 +18,7 @@ use crate::web::error::PageError;
 use crate::web::i18n::{Lang, PageMessage, Texts};
 use crate::web::pages::{Layout, SignedIn, render};
 use crate::web::params::{Params, ParamsError};
+use crate::web::paths;
 use crate::web::redirect;
 
 #[derive(Template)]
@@ -76,10 +77,8 @@ pub struct DetailsQuery {
     notice: Option<String>,
 }
 
-const LIST: &str = "/settings/applications";
-
 fn details_href(client: &Client) -> String {
-    format!("{LIST}/{}", client.client_id)
+    paths::app(&client.client_id)
 }
 
 /// The application `client_id` if `user` owns it; 404 otherwise (also for
@@ -100,9 +99,9 @@ fn form_page(
     let chosen = crate::domain::scope::ScopeSet::parse(&form.scopes).unwrap_or_default();
     FormPage {
         title: if editing.is_some() { t.edit_application } else { t.new_application },
-        action: editing.map_or_else(|| LIST.to_owned(), |c| format!("{}/edit", details_href(c))),
+        action: editing.map_or_else(|| paths::APPS.to_owned(), |c| paths::app_edit(&c.client_id)),
         submit: if editing.is_some() { t.save_changes } else { t.create_application },
-        cancel_href: editing.map_or_else(|| LIST.to_owned(), details_href),
+        cancel_href: editing.map_or_else(|| paths::APPS.to_owned(), details_href),
         creating: editing.is_none(),
         error,
         name: form.name.clone(),
@@ -345,7 +344,7 @@ pub async fn delete_post(
         return Err(PageError::NotFound);
     }
     audit::application_deleted(signed_in.user.id, &app.client_id, signed_in.ctx.addr);
-    Ok(redirect::see_other(LIST))
+    Ok(redirect::see_other(paths::APPS))
 }
 
 #[cfg(test)]

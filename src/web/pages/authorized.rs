@@ -14,6 +14,7 @@ use crate::web::audit;
 use crate::web::error::PageError;
 use crate::web::pages::{Layout, SignedIn, render};
 use crate::web::params::{Params, ParamsError};
+use crate::web::paths;
 use crate::web::redirect;
 
 /// One authorized application as shown.
@@ -38,8 +39,6 @@ struct AuthorizedPage {
 pub struct AuthorizedQuery {
     notice: Option<String>,
 }
-
-const PAGE: &str = "/settings/authorized";
 
 fn date(unix: i64) -> String {
     let format = format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
@@ -84,5 +83,5 @@ pub async fn revoke_post(
         return Err(PageError::NotFound);
     }
     audit::authorization_revoked(signed_in.user.id, &client.client_id, signed_in.ctx.addr);
-    Ok(redirect::see_other(&format!("{PAGE}?notice=revoked")))
+    Ok(redirect::see_other(&format!("{}?notice=revoked", paths::AUTHORIZED)))
 }

@@ -13,6 +13,7 @@ use crate::web::client_addr::ClientAddr;
 use crate::web::error::PageError;
 use crate::web::pages::{Layout, PageContext, render, safe_return_to};
 use crate::web::params::{Params, ParamsError};
+use crate::web::paths;
 use crate::web::redirect;
 use crate::web::session;
 
@@ -101,7 +102,7 @@ pub async fn logout_post(
 ) -> Result<Response, PageError> {
     let params = params?;
     let Some(session) = ctx.session else {
-        return Ok(redirect::see_other("/"));
+        return Ok(redirect::see_other(paths::HOME));
     };
     session.check_csrf(params.get("csrf_token"))?;
     let jar = session::sign_out(&state, jar, &session).await?;

@@ -61,7 +61,7 @@ impl FromRequestParts<AppState> for PageContext {
             Some(session) => state.store.find_user(session.user_id).await?,
             None => None,
         };
-        let path = parts.uri.path_and_query().map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+        let path = parts.uri.path_and_query().map_or_else(|| paths::HOME.to_owned(), |p| p.as_str().to_owned());
         let Ok(ClientAddr(addr)) = ClientAddr::from_request_parts(parts, state).await;
         Ok(PageContext { lang, session, user, path, addr })
     }
@@ -85,7 +85,7 @@ impl FromRequestParts<AppState> for SignedIn {
         match (ctx.session.clone(), ctx.user.clone()) {
             (Some(session), Some(user)) => Ok(SignedIn { ctx, session, user }),
             _ => {
-                let back = if parts.method == Method::GET { ctx.path.as_str() } else { "/" };
+                let back = if parts.method == Method::GET { ctx.path.as_str() } else { paths::HOME };
                 let query =
                     url::form_urlencoded::Serializer::new(String::new()).append_pair("return_to", back).finish();
                 Err(redirect::found(&format!("{}?{query}", paths::LOGIN)))
@@ -115,7 +115,7 @@ pub fn safe_return_to(raw: Option<&str>) -> String {
         {
             path.to_owned()
         }
-        _ => "/".to_owned(),
+        _ => paths::HOME.to_owned(),
     }
 }
 
