@@ -12,7 +12,9 @@ use crate::domain::scope::ScopeSet;
 use crate::domain::token::{FamilyId, PlainSecret, SecretKind};
 use crate::domain::user::UserId;
 use crate::oauth::Policy;
-use crate::oauth::error::{AuthorizeError, AuthorizeErrorCode, ConsentError, RedirectError, append_query};
+use crate::oauth::error::{
+    AuthorizeError, AuthorizeErrorCode, ConsentError, RedirectError, Unredirectable, append_query,
+};
 use crate::store::{BoundRequest, Store, StoreError};
 
 /// The longest `state` echoed back; clients use short opaque values.
@@ -99,10 +101,9 @@ pub enum Decision {
 /// Validates in the order RFC 6749 §4.1.2.1 requires: client and callback
 /// first (never redirected), then the rest (redirected).
 pub async fn validate(store: &dyn Store, request: AuthorizeRequest) -> Result<ValidatedRequest, AuthorizeError> {
-    let not_redirectable = |m: &str| AuthorizeError::NotRedirectable(m.to_owned());
-    let client_id = request.client_id.as_deref().ok_or_else(|| not_redirectable("The request has no client_id."))?;
-    let client =
-        store.find_client(client_id).await?.ok_or_else(|| not_redirectable("No application has this client_id."))?;
+    let not_redirectable = AuthorizeError::NotRedirectable;
+    let client_id = request.client_id.as_deref().ok_or(not_redirectable(Unredirectable::NoClientId))?;
+    let client = store.find_client(client_id).await?.ok_or(not_redirectable(Unredirectable::UnknownClient))?;
     check_request(client, &request)
 }
 
@@ -110,17 +111,17 @@ pub async fn validate(store: &dyn Store, request: AuthorizeRequest) -> Result<Va
 /// (RFC 6749 §3.1.2.3: a registered one, or the only one registered), then
 /// `state`, `response_type`, `scope` and PKCE.
 fn check_request(client: Client, request: &AuthorizeRequest) -> Result<ValidatedRequest, AuthorizeError> {
-    let not_redirectable = |m: &str| AuthorizeError::NotRedirectable(m.to_owned());
+    let not_redirectable = AuthorizeError::NotRedirectable;
     let (redirect_uri, redirect_uri_given) = match request.redirect_uri.as_deref() {
         Some(presented) => match client.find_redirect_uri(presented) {
             Some(_) => (presented.to_owned(), true),
             None => {
-                return Err(not_redirectable("The redirect_uri is not registered for this application."));
+                return Err(not_redirectable(Unredirectable::UnregisteredRedirectUri));
             }
         },
         None => match client.redirect_uris.as_slice() {
             [only] => (only.clone(), false),
-            _ => return Err(not_redirectable("The request has no redirect_uri.")),
+            _ => return Err(not_redirectable(Unredirectable::NoRedirectUri)),
         },
     };
     let state = request.state.clone().filter(|s| !s.is_empty());
@@ -334,7 +335,7 @@ mod tests {
 
     fn seen(error: AuthorizeError) -> Seen {
         match error {
-            AuthorizeError::NotRedirectable(message) => Seen::Page(message),
+            AuthorizeError::NotRedirectable(message) => Seen::Page(message.to_string()),
             AuthorizeError::Redirect(e) => Seen::Redirect(e.code.code(), e.state.is_some()),
             AuthorizeError::Store(e) => panic!("no store here: {e}"),
         }

@@ -78,13 +78,31 @@ pub enum AuthorizeError {
     /// authorization server SHOULD inform the resource owner of the error and
     /// MUST NOT automatically redirect the user-agent to the invalid redirection URI."
     #[error("{0}")]
-    NotRedirectable(String),
+    NotRedirectable(Unredirectable),
     /// Everything else goes back to the client's verified callback.
     #[error("{}", .0.description)]
     Redirect(RedirectError),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Why an authorization request is answered with a page, never a redirect
+/// (RFC 6749 §4.1.2.1). The web layer words it in the page's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Unredirectable {
+    /// "if the client identifier is missing"
+    #[error("The request has no client_id.")]
+    NoClientId,
+    /// "or invalid"
+    #[error("No application has this client_id.")]
+    UnknownClient,
+    /// "mismatching redirection URI"
+    #[error("The redirect_uri is not registered for this application.")]
+    UnregisteredRedirectUri,
+    /// "missing … redirection URI" when several are registered (§3.1.2.3).
+    #[error("The request has no redirect_uri.")]
+    NoRedirectUri,
 }
 
 /// What can fail when the consent page posts its answer. Not an RFC error:

@@ -1,7 +1,8 @@
 //! Every mapping from an error to an HTTP response: RFC 6749 JSON at the
 //! token endpoints, RFC 6750 challenges at the API, redirects or pages at the
-//! authorization endpoint, the error page everywhere else. Internal errors are
-//! logged once, here, and the client sees an opaque message.
+//! authorization endpoint, the error page everywhere else. Nothing is logged
+//! here: each response carries an `ErrorReport`, which the boundary
+//! middleware logs once; the client sees an opaque message.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -9,11 +10,13 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::accounts::AccountError;
-use crate::oauth::error::{AuthorizeError, BearerError, TokenError};
+use crate::oauth::error::{AuthorizeError, BearerError, TokenError, Unredirectable};
 use crate::store::StoreError;
-use crate::web::pages::error_page;
+use crate::web::i18n::{Lang, PageMessage};
 use crate::web::params::ParamsError;
 use crate::web::redirect;
+use crate::web::render::error_response;
+use crate::web::report::ErrorReport;
 
 /// Seconds a client is asked to wait after a storage fault (`Retry-After`).
 const UNAVAILABLE_RETRY_AFTER: u32 = 5;
@@ -22,22 +25,41 @@ const UNAVAILABLE_RETRY_AFTER: u32 = 5;
 pub const NO_STORE: [(header::HeaderName, &str); 2] =
     [(header::CACHE_CONTROL, "no-store"), (header::PRAGMA, "no-cache")];
 
+/// An `error_description` as RFC 6749 §5.2 (and §4.1.2.1, RFC 6750 §3)
+/// allows it: `%x20-21 / %x23-5B / %x5D-7E`. A double quote becomes a single
+/// one, a backslash a slash, other whitespace a space, anything else `?`.
+/// Every description Gatehouse sends passes through here.
+pub fn error_description(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '"' => '\'',
+            '\\' => '/',
+            ' '..='~' => c,
+            c if c.is_whitespace() => ' ',
+            _ => '?',
+        })
+        .collect()
+}
+
+/// The JSON body of an OAuth error (RFC 6749 §5.2).
+pub fn oauth_error_body(code: &str, description: &str) -> Json<serde_json::Value> {
+    Json(json!({ "error": code, "error_description": error_description(description) }))
+}
+
 impl IntoResponse for TokenError {
     fn into_response(self) -> Response {
-        let status = match &self {
-            TokenError::InvalidClient { .. } => StatusCode::UNAUTHORIZED,
-            TokenError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+        let (status, report) = match &self {
+            TokenError::InvalidClient { .. } => (StatusCode::UNAUTHORIZED, ErrorReport::refused(self.code())),
+            TokenError::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, ErrorReport::refused(self.code())),
             TokenError::TemporarilyUnavailable(source) => {
-                tracing::warn!(error = %source, "token endpoint: storage unavailable");
-                StatusCode::SERVICE_UNAVAILABLE
+                (StatusCode::SERVICE_UNAVAILABLE, ErrorReport::failed(self.code(), source))
             }
             TokenError::Internal(source) => {
-                tracing::error!(error = %source, "token endpoint failed");
-                StatusCode::INTERNAL_SERVER_ERROR
+                (StatusCode::INTERNAL_SERVER_ERROR, ErrorReport::failed(self.code(), &**source))
             }
-            _ => StatusCode::BAD_REQUEST,
+            _ => (StatusCode::BAD_REQUEST, ErrorReport::refused(self.code())),
         };
-        let body = Json(json!({ "error": self.code(), "error_description": self.to_string() }));
+        let body = oauth_error_body(self.code(), &self.to_string());
         let mut response = (status, NO_STORE, body).into_response();
         match self {
             TokenError::InvalidClient { basic: true, .. } => {
@@ -53,7 +75,7 @@ impl IntoResponse for TokenError {
             }
             _ => {}
         }
-        response
+        report.attach(response)
     }
 }
 
@@ -66,11 +88,8 @@ impl From<ParamsError> for TokenError {
 /// The token endpoint refuses requests without a `User-Agent` (SPEC §1.5),
 /// as the platform does.
 pub fn user_agent_required() -> Response {
-    let body = json!({
-        "error": "invalid_request",
-        "error_description": "a User-Agent header is required: set one in your HTTP client",
-    });
-    (StatusCode::FORBIDDEN, NO_STORE, Json(body)).into_response()
+    let body = oauth_error_body("invalid_request", "a User-Agent header is required: set one in your HTTP client");
+    ErrorReport::refused("user_agent_required").attach((StatusCode::FORBIDDEN, NO_STORE, body).into_response())
 }
 
 impl IntoResponse for ParamsError {
@@ -82,16 +101,19 @@ impl IntoResponse for ParamsError {
 impl IntoResponse for BearerError {
     fn into_response(self) -> Response {
         if let BearerError::Store(source @ StoreError::Unavailable(_)) = &self {
-            tracing::warn!(error = %source, "bearer check: storage unavailable");
             let body = Json(json!({ "message": "the service is temporarily unavailable; try again in a few seconds" }));
             let retry = [(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER))];
-            return (StatusCode::SERVICE_UNAVAILABLE, retry, body).into_response();
+            let response = (StatusCode::SERVICE_UNAVAILABLE, retry, body).into_response();
+            return ErrorReport::failed("bearer_check", source).attach(response);
         }
         let (status, challenge) = match &self {
             BearerError::Missing => (StatusCode::UNAUTHORIZED, "Bearer realm=\"gatehouse\"".to_owned()),
             BearerError::InvalidToken => (
                 StatusCode::UNAUTHORIZED,
-                format!("Bearer realm=\"gatehouse\", error=\"invalid_token\", error_description=\"{self}\""),
+                format!(
+                    "Bearer realm=\"gatehouse\", error=\"invalid_token\", error_description=\"{}\"",
+                    error_description(&self.to_string())
+                ),
             ),
             BearerError::InsufficientScope(scope) => (
                 StatusCode::FORBIDDEN,
@@ -101,9 +123,9 @@ impl IntoResponse for BearerError {
                 (StatusCode::FORBIDDEN, "Bearer realm=\"gatehouse\", error=\"insufficient_scope\"".to_owned())
             }
             BearerError::Store(source) => {
-                tracing::error!(error = %source, "bearer check failed");
-                return (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({ "message": "internal error" })))
-                    .into_response();
+                let response =
+                    (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({ "message": "internal error" }))).into_response();
+                return ErrorReport::failed("bearer_check", source).attach(response);
             }
         };
         let body = Json(json!({ "message": self.to_string(), "error": self.code() }));
@@ -111,37 +133,53 @@ impl IntoResponse for BearerError {
         if let Ok(value) = HeaderValue::from_str(&challenge) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
         }
-        response
+        ErrorReport::refused(self.code().unwrap_or("token_missing")).attach(response)
     }
 }
 
 impl IntoResponse for AuthorizeError {
     fn into_response(self) -> Response {
         match self {
-            AuthorizeError::NotRedirectable(message) => PageError::BadRequest(message).into_response(),
-            AuthorizeError::Redirect(error) => redirect::found(&error.location()),
+            AuthorizeError::NotRedirectable(reason) => PageError::BadRequest(reason.into()).into_response(),
+            AuthorizeError::Redirect(mut error) => {
+                let kind = error.code.code();
+                error.description = error_description(&error.description);
+                ErrorReport::refused(kind).attach(redirect::found(&error.location()))
+            }
             AuthorizeError::Store(source) => PageError::from(source).into_response(),
         }
     }
 }
 
-/// Errors of the HTML pages.
+impl From<Unredirectable> for PageMessage {
+    fn from(reason: Unredirectable) -> Self {
+        match reason {
+            Unredirectable::NoClientId => PageMessage::NoClientId,
+            Unredirectable::UnknownClient => PageMessage::UnknownClient,
+            Unredirectable::UnregisteredRedirectUri => PageMessage::UnregisteredRedirectUri,
+            Unredirectable::NoRedirectUri => PageMessage::NoRedirectUri,
+        }
+    }
+}
+
+/// Errors of the HTML pages. The message is a key into the language tables:
+/// the boundary renders the page in the request's language.
 #[derive(Debug, thiserror::Error)]
 pub enum PageError {
     /// The request cannot be served as sent.
-    #[error("{0}")]
-    BadRequest(String),
+    #[error("{}", .0.text(Lang::En))]
+    BadRequest(PageMessage),
     /// A form without a valid CSRF token, or a forbidden action.
-    #[error("{0}")]
-    Forbidden(String),
+    #[error("{}", .0.text(Lang::En))]
+    Forbidden(PageMessage),
     /// Nothing here, or not yours.
-    #[error("This page does not exist.")]
+    #[error("page not found")]
     NotFound,
     /// The database cannot be written or reached right now.
-    #[error("The service is temporarily unavailable. Please try again in a few seconds.")]
+    #[error("storage unavailable")]
     Unavailable(#[source] StoreError),
     /// Something broke on our side.
-    #[error("Something went wrong on our side. Please try again.")]
+    #[error("page failed")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
@@ -165,29 +203,42 @@ impl From<AccountError> for PageError {
 
 impl From<ParamsError> for PageError {
     fn from(error: ParamsError) -> Self {
-        PageError::BadRequest(error.to_string())
+        PageError::BadRequest(PageMessage::Params(error))
     }
 }
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        let status = match &self {
-            PageError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            PageError::Forbidden(_) => StatusCode::FORBIDDEN,
-            PageError::NotFound => StatusCode::NOT_FOUND,
+        let (status, message, report) = match self {
+            PageError::BadRequest(message) => (StatusCode::BAD_REQUEST, message, ErrorReport::refused("bad_request")),
+            PageError::Forbidden(message) => (StatusCode::FORBIDDEN, message, ErrorReport::refused("forbidden")),
+            PageError::NotFound => (StatusCode::NOT_FOUND, PageMessage::NotFound, ErrorReport::refused("not_found")),
             PageError::Unavailable(source) => {
-                tracing::warn!(error = %source, "page: storage unavailable");
-                StatusCode::SERVICE_UNAVAILABLE
+                (StatusCode::SERVICE_UNAVAILABLE, PageMessage::Unavailable, ErrorReport::failed("page", &source))
             }
             PageError::Internal(source) => {
-                tracing::error!(error = %source, "page failed");
-                StatusCode::INTERNAL_SERVER_ERROR
+                (StatusCode::INTERNAL_SERVER_ERROR, PageMessage::Internal, ErrorReport::failed("page", &*source))
             }
         };
-        let mut response = error_page(status, &self.to_string());
+        let mut response = error_response(status, message);
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER));
         }
-        response
+        report.attach(response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_description;
+
+    #[test]
+    fn error_descriptions_keep_only_rfc_6749_characters() {
+        assert_eq!(error_description("code is invalid"), "code is invalid");
+        assert_eq!(error_description("a \"quoted\" back\\slash"), "a 'quoted' back/slash");
+        assert_eq!(error_description("line\nbreak\ttab"), "line break tab");
+        assert_eq!(error_description("ünïcode 码\u{0}"), "?n?code ??");
+        let all: String = (' '..='~').collect();
+        assert!(error_description(&all).chars().all(|c| matches!(c, ' '..='!' | '#'..='[' | ']'..='~')));
     }
 }

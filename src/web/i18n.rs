@@ -2,12 +2,15 @@
 //! SPEC §2) and Simplified Chinese, chosen by a cookie set from the language
 //! switch, else by `Accept-Language`.
 
+use std::borrow::Cow;
+
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum_extra::extract::cookie::CookieJar;
 
 use crate::domain::scope::Scope;
+use crate::web::params::{MAX_PARAMS, ParamsError};
 
 /// The cookie the language switch sets.
 pub const LANG_COOKIE: &str = "gatehouse_lang";
@@ -95,12 +98,106 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let jar = CookieJar::from_headers(&parts.headers);
+        Ok(Lang::from_headers(&parts.headers))
+    }
+}
+
+impl Lang {
+    /// The language a request asks for: the switch's cookie, else
+    /// `Accept-Language`, else English.
+    pub fn from_headers(headers: &HeaderMap) -> Lang {
+        let jar = CookieJar::from_headers(headers);
         if let Some(lang) = jar.get(LANG_COOKIE).and_then(|c| Lang::from_tag(c.value())) {
-            return Ok(lang);
+            return lang;
         }
-        let accept = parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-        Ok(Lang::from_accept_language(accept))
+        let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        Lang::from_accept_language(accept)
+    }
+}
+
+/// What the error page tells a person, in either language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageMessage {
+    /// Nothing here, or not yours.
+    NotFound,
+    /// The database cannot be written or reached right now.
+    Unavailable,
+    /// Something broke on our side.
+    Internal,
+    /// The path holds a control character or invalid UTF-8.
+    BadPath,
+    /// A redirect address that is not a valid header value.
+    BadRedirect,
+    /// A form without a valid CSRF token.
+    FormExpired,
+    /// The consent form was posted without a live session.
+    SessionEnded,
+    /// The consent form has no `consent_id`.
+    NoConsentId,
+    /// The parked authorization request is gone.
+    ConsentExpired,
+    /// The consent form names neither decision.
+    NoDecision,
+    /// A public client has no secret to reset.
+    NoSecretToReset,
+    /// The authorization request has no `client_id`.
+    NoClientId,
+    /// No application has the `client_id`.
+    UnknownClient,
+    /// The `redirect_uri` is not registered for the application.
+    UnregisteredRedirectUri,
+    /// The `redirect_uri` is missing and the application has several.
+    NoRedirectUri,
+    /// The parameters could not be read.
+    Params(ParamsError),
+}
+
+impl PageMessage {
+    /// The message in `lang`.
+    pub fn text(&self, lang: Lang) -> Cow<'static, str> {
+        let t = lang.texts();
+        let fixed = match self {
+            PageMessage::NotFound => t.error_not_found,
+            PageMessage::Unavailable => t.error_unavailable,
+            PageMessage::Internal => t.error_internal,
+            PageMessage::BadPath => t.error_bad_path,
+            PageMessage::BadRedirect => t.error_bad_redirect,
+            PageMessage::FormExpired => t.error_form_expired,
+            PageMessage::SessionEnded => t.error_session_ended,
+            PageMessage::NoConsentId => t.error_no_consent_id,
+            PageMessage::ConsentExpired => t.error_consent_expired,
+            PageMessage::NoDecision => t.error_no_decision,
+            PageMessage::NoSecretToReset => t.error_no_secret_to_reset,
+            PageMessage::NoClientId => t.error_no_client_id,
+            PageMessage::UnknownClient => t.error_unknown_client,
+            PageMessage::UnregisteredRedirectUri => t.error_unregistered_redirect_uri,
+            PageMessage::NoRedirectUri => t.error_no_redirect_uri,
+            PageMessage::Params(error) => return Cow::Owned(params_text(t, error)),
+        };
+        Cow::Borrowed(fixed)
+    }
+}
+
+/// A parameter error in the page's language.
+fn params_text(t: &Texts, error: &ParamsError) -> String {
+    match error {
+        ParamsError::Duplicate(name) => t.params_duplicate.replace("{name}", name),
+        ParamsError::TooMany => t.params_too_many.replace("{max}", &MAX_PARAMS.to_string()),
+        ParamsError::TooLong(name) => t.params_too_long.replace("{name}", name),
+        ParamsError::BodyTooLarge => t.params_body_too_large.to_owned(),
+        ParamsError::Malformed(detail) => t.params_malformed.replace("{detail}", detail),
+        ParamsError::BadBytes(name) => t.params_bad_bytes.replace("{name}", name),
+        ParamsError::UnsupportedMediaType => t.params_media_type.to_owned(),
+    }
+}
+
+/// The error page's heading for `status`.
+pub fn error_title(t: &Texts, status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => t.error_title_not_found,
+        StatusCode::FORBIDDEN => t.error_title_forbidden,
+        s if s.is_server_error() => t.error_title_server,
+        _ => t.error_title_bad_request,
     }
 }
 
@@ -177,6 +274,46 @@ pub struct Texts {
     pub authorized_intro: &'static str,
     pub access_revoked: &'static str,
     pub back_to_applications: &'static str,
+    pub error_title_bad_request: &'static str,
+    pub error_title_forbidden: &'static str,
+    pub error_title_not_found: &'static str,
+    pub error_title_server: &'static str,
+    pub error_not_found: &'static str,
+    pub error_unavailable: &'static str,
+    pub error_internal: &'static str,
+    pub error_bad_path: &'static str,
+    pub error_bad_redirect: &'static str,
+    pub error_form_expired: &'static str,
+    pub error_session_ended: &'static str,
+    pub error_no_consent_id: &'static str,
+    pub error_consent_expired: &'static str,
+    pub error_no_decision: &'static str,
+    pub error_no_secret_to_reset: &'static str,
+    pub error_no_client_id: &'static str,
+    pub error_unknown_client: &'static str,
+    pub error_unregistered_redirect_uri: &'static str,
+    pub error_no_redirect_uri: &'static str,
+    pub params_duplicate: &'static str,
+    pub params_too_many: &'static str,
+    pub params_too_long: &'static str,
+    pub params_body_too_large: &'static str,
+    pub params_malformed: &'static str,
+    pub params_bad_bytes: &'static str,
+    pub params_media_type: &'static str,
+    pub app_invalid_name: &'static str,
+    pub app_description_too_long: &'static str,
+    pub app_invalid_homepage: &'static str,
+    pub app_callback_count: &'static str,
+    pub app_no_scopes: &'static str,
+    pub app_unknown_scope: &'static str,
+    pub app_too_many_scopes: &'static str,
+    pub callback_not_absolute: &'static str,
+    pub callback_too_long: &'static str,
+    pub callback_fragment: &'static str,
+    pub callback_userinfo: &'static str,
+    pub callback_insecure_http: &'static str,
+    pub callback_non_ascii: &'static str,
+    pub callback_forbidden_scheme: &'static str,
 }
 
 /// English: the visible labels of SPEC §2 are exact.
@@ -250,6 +387,46 @@ pub static EN: Texts = Texts {
     authorized_intro: "Applications you have allowed to use your account. Revoking ends their access at once.",
     access_revoked: "Access revoked.",
     back_to_applications: "Back to applications",
+    error_title_bad_request: "This request cannot be completed",
+    error_title_forbidden: "Not allowed",
+    error_title_not_found: "Page not found",
+    error_title_server: "Something went wrong",
+    error_not_found: "This page does not exist.",
+    error_unavailable: "The service is temporarily unavailable. Please try again in a few seconds.",
+    error_internal: "Something went wrong on our side. Please try again.",
+    error_bad_path: "The address holds a control character or invalid UTF-8.",
+    error_bad_redirect: "The redirect address is not valid.",
+    error_form_expired: "This form has expired or did not come from this site. Go back, reload the page and try again.",
+    error_session_ended: "Your session has ended. Sign in and start again from the application.",
+    error_no_consent_id: "The form has no consent_id.",
+    error_consent_expired: "This authorization request has expired. Start again from the application.",
+    error_no_decision: "Choose Authorize or Deny.",
+    error_no_secret_to_reset: "A public client has no secret to reset.",
+    error_no_client_id: "The request has no client_id.",
+    error_unknown_client: "No application has this client_id.",
+    error_unregistered_redirect_uri: "The redirect_uri is not registered for this application.",
+    error_no_redirect_uri: "The request has no redirect_uri.",
+    params_duplicate: "parameter `{name}` is given more than once with different values",
+    params_too_many: "too many parameters (at most {max})",
+    params_too_long: "parameter `{name}` is too long",
+    params_body_too_large: "the request body is too large",
+    params_malformed: "the request body is malformed: {detail}",
+    params_bad_bytes: "parameter `{name}` holds a control character or invalid UTF-8",
+    params_media_type: "the request body must be application/x-www-form-urlencoded or application/json",
+    app_invalid_name: "Application name must be 1 to {max} characters",
+    app_description_too_long: "Description must be at most {max} characters",
+    app_invalid_homepage: "Homepage URL must be an http or https URL",
+    app_callback_count: "Give 1 to {max} callback URLs",
+    app_no_scopes: "Choose at least one scope",
+    app_unknown_scope: "unknown scope `{scope}`",
+    app_too_many_scopes: "too many scope names (at most {max})",
+    callback_not_absolute: "callback URL is not an absolute URL",
+    callback_too_long: "callback URL is longer than {max} characters",
+    callback_fragment: "callback URL must not have a fragment",
+    callback_userinfo: "callback URL must not contain a user name or password",
+    callback_insecure_http: "callback URL must use https (http only on 127.0.0.1, [::1] or localhost)",
+    callback_non_ascii: "callback URL must be ASCII (percent-encode other characters)",
+    callback_forbidden_scheme: "callback URL scheme `{scheme}` is not allowed",
 };
 
 /// 简体中文。
@@ -323,6 +500,46 @@ pub static ZH_CN: Texts = Texts {
     authorized_intro: "你允许使用你账号的应用。取消授权后它们将立即失去访问权限。",
     access_revoked: "已取消授权。",
     back_to_applications: "返回应用列表",
+    error_title_bad_request: "无法完成此请求",
+    error_title_forbidden: "不允许此操作",
+    error_title_not_found: "页面不存在",
+    error_title_server: "出错了",
+    error_not_found: "此页面不存在。",
+    error_unavailable: "服务暂时不可用，请几秒钟后重试。",
+    error_internal: "我们这边出了问题，请重试。",
+    error_bad_path: "地址中含有控制字符或无效的 UTF-8。",
+    error_bad_redirect: "跳转地址无效。",
+    error_form_expired: "此表单已过期，或并非来自本站。请返回、刷新页面后重试。",
+    error_session_ended: "你的登录已失效。请重新登录，并从应用重新开始。",
+    error_no_consent_id: "表单缺少 consent_id。",
+    error_consent_expired: "此授权请求已过期，请从应用重新开始。",
+    error_no_decision: "请选择“授权”或“拒绝”。",
+    error_no_secret_to_reset: "公开客户端没有可重置的密钥。",
+    error_no_client_id: "请求缺少 client_id。",
+    error_unknown_client: "没有应用使用此 client_id。",
+    error_unregistered_redirect_uri: "此 redirect_uri 未在该应用中登记。",
+    error_no_redirect_uri: "请求缺少 redirect_uri。",
+    params_duplicate: "参数 `{name}` 出现了多次且取值不同",
+    params_too_many: "参数过多（最多 {max} 个）",
+    params_too_long: "参数 `{name}` 过长",
+    params_body_too_large: "请求体过大",
+    params_malformed: "请求体格式不正确",
+    params_bad_bytes: "参数 `{name}` 含有控制字符或无效的 UTF-8",
+    params_media_type: "请求体必须是 application/x-www-form-urlencoded 或 application/json",
+    app_invalid_name: "应用名称为 1 到 {max} 个字符",
+    app_description_too_long: "应用描述最多 {max} 个字符",
+    app_invalid_homepage: "应用主页必须是 http 或 https 地址",
+    app_callback_count: "请填写 1 到 {max} 个回调地址",
+    app_no_scopes: "请至少选择一项权限",
+    app_unknown_scope: "未知的权限 `{scope}`",
+    app_too_many_scopes: "权限名称过多（最多 {max} 个）",
+    callback_not_absolute: "回调地址不是完整的绝对地址",
+    callback_too_long: "回调地址超过 {max} 个字符",
+    callback_fragment: "回调地址不能包含片段（#）",
+    callback_userinfo: "回调地址不能包含用户名或密码",
+    callback_insecure_http: "回调地址必须使用 https（http 仅限 127.0.0.1、[::1] 或 localhost）",
+    callback_non_ascii: "回调地址只能包含 ASCII 字符（其他字符请用百分号编码）",
+    callback_forbidden_scheme: "不允许使用 `{scheme}` 协议的回调地址",
 };
 
 #[cfg(test)]
@@ -336,6 +553,16 @@ mod tests {
         assert_eq!(Lang::from_accept_language("fr-FR,zh;q=0.5"), Lang::ZhCn);
         assert_eq!(Lang::from_accept_language("fr-FR"), Lang::En);
         assert_eq!(Lang::from_accept_language(""), Lang::En);
+    }
+
+    #[test]
+    fn english_page_messages_read_as_before() {
+        let duplicate = ParamsError::Duplicate("scope".into());
+        assert_eq!(PageMessage::Params(duplicate.clone()).text(Lang::En), duplicate.to_string());
+        for error in [ParamsError::TooMany, ParamsError::BodyTooLarge, ParamsError::UnsupportedMediaType] {
+            assert_eq!(PageMessage::Params(error.clone()).text(Lang::En), error.to_string());
+        }
+        assert_eq!(PageMessage::NotFound.text(Lang::ZhCn), "此页面不存在。");
     }
 
     #[test]

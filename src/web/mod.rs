@@ -2,6 +2,8 @@
 //! passes through, and the handlers. The only module that imports axum or askama.
 
 mod api;
+mod audit;
+mod boundary;
 pub(crate) mod client_addr;
 mod early_close;
 mod error;
@@ -12,6 +14,8 @@ mod pages;
 pub mod params;
 mod path_check;
 mod redirect;
+mod render;
+mod report;
 mod session;
 
 use std::time::Duration;
@@ -21,9 +25,10 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnBodyChunk, DefaultOnEos, DefaultOnRequest, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::state::AppState;
@@ -64,6 +69,57 @@ pub mod paths {
     pub const APPS: &str = "/settings/applications";
     /// A user's authorized applications.
     pub const AUTHORIZED: &str = "/settings/authorized";
+    /// The language switch.
+    pub const LANGUAGE: &str = "/language/{tag}";
+    /// The form for a new application.
+    pub const APP_NEW: &str = "/settings/applications/new";
+    /// One application's details.
+    pub const APP: &str = "/settings/applications/{client_id}";
+    /// Editing one application.
+    pub const APP_EDIT: &str = "/settings/applications/{client_id}/edit";
+    /// Giving one application a new secret.
+    pub const APP_RESET_SECRET: &str = "/settings/applications/{client_id}/reset_secret";
+    /// Revoking every token of one application.
+    pub const APP_REVOKE_TOKENS: &str = "/settings/applications/{client_id}/revoke_tokens";
+    /// Deleting one application.
+    pub const APP_DELETE: &str = "/settings/applications/{client_id}/delete";
+    /// Revoking one application's access to the user's account.
+    pub const AUTHORIZED_REVOKE: &str = "/settings/authorized/{client_id}/revoke";
+
+    /// The language switch to `tag`.
+    pub fn language(tag: &str) -> String {
+        LANGUAGE.replace("{tag}", tag)
+    }
+
+    /// [`APP`] for `client_id`.
+    pub fn app(client_id: &str) -> String {
+        APP.replace("{client_id}", client_id)
+    }
+
+    /// [`APP_EDIT`] for `client_id`.
+    pub fn app_edit(client_id: &str) -> String {
+        APP_EDIT.replace("{client_id}", client_id)
+    }
+
+    /// [`APP_RESET_SECRET`] for `client_id`.
+    pub fn app_reset_secret(client_id: &str) -> String {
+        APP_RESET_SECRET.replace("{client_id}", client_id)
+    }
+
+    /// [`APP_REVOKE_TOKENS`] for `client_id`.
+    pub fn app_revoke_tokens(client_id: &str) -> String {
+        APP_REVOKE_TOKENS.replace("{client_id}", client_id)
+    }
+
+    /// [`APP_DELETE`] for `client_id`.
+    pub fn app_delete(client_id: &str) -> String {
+        APP_DELETE.replace("{client_id}", client_id)
+    }
+
+    /// [`AUTHORIZED_REVOKE`] for `client_id`.
+    pub fn authorized_revoke(client_id: &str) -> String {
+        AUTHORIZED_REVOKE.replace("{client_id}", client_id)
+    }
 }
 
 /// Most header fields one request may carry.
@@ -88,16 +144,16 @@ pub fn router(state: AppState) -> Router {
         .route(paths::STYLESHEET, get(pages::assets::stylesheet_get))
         .route(paths::AVATAR, get(pages::assets::avatar_get))
         .route(paths::SCRIPT, get(pages::assets::script_get))
-        .route("/language/{tag}", get(pages::language::language_get))
+        .route(paths::LANGUAGE, get(pages::language::language_get))
         .route(paths::APPS, get(pages::apps::list_get).post(pages::apps::create_post))
-        .route("/settings/applications/new", get(pages::apps::new_get))
-        .route("/settings/applications/{client_id}", get(pages::apps::details_get))
-        .route("/settings/applications/{client_id}/edit", get(pages::apps::edit_get).post(pages::apps::edit_post))
-        .route("/settings/applications/{client_id}/reset_secret", post(pages::apps::reset_secret_post))
-        .route("/settings/applications/{client_id}/revoke_tokens", post(pages::apps::revoke_tokens_post))
-        .route("/settings/applications/{client_id}/delete", get(pages::apps::delete_get).post(pages::apps::delete_post))
+        .route(paths::APP_NEW, get(pages::apps::new_get))
+        .route(paths::APP, get(pages::apps::details_get))
+        .route(paths::APP_EDIT, get(pages::apps::edit_get).post(pages::apps::edit_post))
+        .route(paths::APP_RESET_SECRET, post(pages::apps::reset_secret_post))
+        .route(paths::APP_REVOKE_TOKENS, post(pages::apps::revoke_tokens_post))
+        .route(paths::APP_DELETE, get(pages::apps::delete_get).post(pages::apps::delete_post))
         .route(paths::AUTHORIZED, get(pages::authorized::authorized_get))
-        .route("/settings/authorized/{client_id}/revoke", post(pages::authorized::revoke_post))
+        .route(paths::AUTHORIZED_REVOKE, post(pages::authorized::revoke_post))
         .route(paths::LOGIN, get(pages::login::login_get).post(pages::login::login_post))
         .route(paths::LOGOUT, post(pages::login::logout_post))
         .route(paths::SIGNUP, get(pages::signup::signup_get).post(pages::signup::signup_post))
@@ -110,8 +166,13 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(limit_headers));
     with_security_headers(router)
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
-        .layer(CatchPanicLayer::new())
+        .layer(CatchPanicLayer::custom(boundary::panic_response))
+        // Inside the request's span: the one place errors are logged.
+        .layer(axum::middleware::from_fn(boundary::log_errors))
+        .layer(PropagateRequestIdLayer::x_request_id())
         .layer(access_log())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(axum::middleware::map_request(boundary::drop_malformed_request_id))
         // Outermost, so that every early answer (431, 408, a panic's 500,
         // a refused body) is seen with the final word on the body.
         .layer(axum::middleware::from_fn(early_close::close_unless_body_read))
@@ -146,17 +207,32 @@ fn with_security_headers(router: Router) -> Router {
     })
 }
 
-/// One log line per request with method, path and status. The query string
-/// is never logged: the seed's clients put codes and secrets there.
-fn access_log() -> TraceLayer<
+/// The access log's layer: errors are not logged again on failure (`()`).
+type AccessLog = TraceLayer<
     tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
     fn(&Request) -> tracing::Span,
-> {
+    DefaultOnRequest,
+    DefaultOnResponse,
+    DefaultOnBodyChunk,
+    DefaultOnEos,
+    (),
+>;
+
+/// One log line per request with method, path, request id and status (errors
+/// are logged by `boundary::log_errors`, not again here). The query string is
+/// never logged: the seed's clients put codes and secrets there.
+fn access_log() -> AccessLog {
     TraceLayer::new_for_http()
         .make_span_with(request_span as fn(&Request) -> tracing::Span)
         .on_response(DefaultOnResponse::new().level(Level::INFO))
+        .on_failure(())
 }
 
 fn request_span(request: &Request) -> tracing::Span {
-    tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = boundary::request_id(request),
+    )
 }

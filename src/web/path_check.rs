@@ -8,11 +8,12 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 
 use crate::web::error::PageError;
+use crate::web::i18n::PageMessage;
 
 /// Refuses a request whose decoded path holds bytes no page can use.
 pub async fn refuse_bad_paths(request: Request, next: Next) -> Response {
     if !is_clean_path(request.uri().path()) {
-        return PageError::BadRequest("The address holds a control character or invalid UTF-8.".into()).into_response();
+        return PageError::BadRequest(PageMessage::BadPath).into_response();
     }
     next.run(request).await
 }

@@ -13,6 +13,7 @@ use crate::domain::user::UserId;
 use crate::state::AppState;
 use crate::store::SessionRecord;
 use crate::web::error::PageError;
+use crate::web::i18n::PageMessage;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "gatehouse_session";
@@ -101,9 +102,7 @@ pub fn check_anonymous_csrf(jar: &CookieJar, presented: Option<&str>) -> Result<
 fn check_token(expected: Option<&str>, presented: Option<&str>) -> Result<(), PageError> {
     match (expected, presented) {
         (Some(expected), Some(presented)) if bool::from(expected.as_bytes().ct_eq(presented.as_bytes())) => Ok(()),
-        _ => Err(PageError::Forbidden(
-            "This form has expired or did not come from this site. Go back, reload the page and try again.".to_owned(),
-        )),
+        _ => Err(PageError::Forbidden(PageMessage::FormExpired)),
     }
 }
 

@@ -184,6 +184,23 @@ async fn no_secret_used_in_a_full_run_reaches_the_logs() {
         .await
         .unwrap();
 
+    // Request ids: a well-formed one is kept, anything else replaced; an
+    // error is logged once, under the request's id.
+    let kept = browser.get(format!("{base}/")).header("x-request-id", "logs-test-kept-1").send().await.unwrap();
+    assert_eq!(kept.headers()["x-request-id"], "logs-test-kept-1");
+    let replaced = browser.get(format!("{base}/")).header("x-request-id", "not ok;<>").send().await.unwrap();
+    let new_id = replaced.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert!(new_id.len() == 36 && new_id != "not ok;<>", "{new_id}");
+    let refused = browser
+        .post(format!("{base}/oauth/token"))
+        .header("x-request-id", "logs-test-error-1")
+        .form(&[("grant_type", "bogus"), ("client_id", client_id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    assert_eq!(refused.headers()["x-request-id"], "logs-test-error-1");
+
     tokio::process::Command::new("kill").args(["-TERM", &server.id().unwrap().to_string()]).status().await.unwrap();
     server.wait().await.unwrap();
     logs.push_str(&collector.await.unwrap());
@@ -193,6 +210,15 @@ async fn no_secret_used_in_a_full_run_reaches_the_logs() {
 
     assert!(logs.contains("token issued") && logs.contains("account created"), "audit events are logged");
     assert!(logs.contains("token request refused"), "refusals are audited");
+    let error_lines: Vec<&str> = logs.lines().filter(|l| l.contains("logs-test-error-1")).collect();
+    let logged_once = error_lines.iter().filter(|l| l.contains("gatehouse::web::boundary")).count();
+    assert_eq!(logged_once, 1, "the error is logged exactly once: {error_lines:#?}");
+    assert!(
+        error_lines.iter().any(|l| l.contains("token request refused") && l.contains("event=\"token_refused\"")),
+        "the audit event carries the request id: {error_lines:#?}"
+    );
+    assert!(error_lines.len() >= 3, "every line of the request carries its id: {error_lines:#?}");
+    assert!(logs.contains(&new_id), "a generated id is in the logs");
     for secret in &secrets {
         assert!(secret.len() >= 8, "a real secret: {secret}");
         assert!(!logs.contains(secret.as_str()), "a secret reached the logs: {secret}");

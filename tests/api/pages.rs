@@ -264,3 +264,24 @@ async fn sessions_survive_a_server_restart() {
     let home = browser.get(app.url("/")).send().await.unwrap().text().await.unwrap();
     assert!(home.contains("Signed in as"), "{home}");
 }
+
+#[tokio::test]
+async fn error_pages_speak_the_requested_language_and_keep_their_headers() {
+    let app = TestApp::spawn().await;
+
+    let english = app.browser().get(app.url("/no/such/page")).send().await.unwrap();
+    let chinese =
+        app.browser().get(app.url("/no/such/page")).header("accept-language", "zh-CN,zh;q=0.9").send().await.unwrap();
+
+    assert_eq!(english.status(), 404);
+    assert!(english.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(english.headers().contains_key("x-request-id"));
+    assert!(english.text().await.unwrap().contains("This page does not exist."));
+    assert_eq!(chinese.status(), 404);
+    assert_eq!(chinese.headers()["x-frame-options"], "DENY");
+    let page = chinese.text().await.unwrap();
+    assert!(
+        page.contains("lang=\"zh-CN\"") && page.contains("页面不存在") && page.contains("此页面不存在。"),
+        "{page}"
+    );
+}

@@ -317,5 +317,10 @@ async fn pages_switch_to_chinese_and_fit_a_phone() {
     let content = browser.eval("return document.documentElement.scrollWidth").await;
     assert_eq!(viewport, 390);
     assert_eq!(content, viewport, "nothing overflows the phone's width");
+
+    browser.goto(&app.url("/oauth/authorize?client_id=no_such_app&response_type=code")).await;
+    browser.shot("error_page").await;
+    let text = browser.text().await;
+    assert!(text.contains("无法完成此请求") && text.contains("没有应用使用此 client_id。"), "{text}");
     browser.close().await;
 }

@@ -7,7 +7,10 @@ use axum::response::{IntoResponse, Response};
 use crate::oauth::authorize::{self, AuthorizeRequest, ConsentAnswer, Decision};
 use crate::oauth::error::ConsentError;
 use crate::state::AppState;
+use crate::web::audit;
+use crate::web::client_addr::ClientAddr;
 use crate::web::error::PageError;
+use crate::web::i18n::PageMessage;
 use crate::web::pages::PageContext;
 use crate::web::pages::consent::{ConsentView, consent_page};
 use crate::web::params::{Params, ParamsError};
@@ -45,7 +48,7 @@ pub async fn authorize_get(
         .map_err(IntoResponse::into_response)?;
     match decision {
         Decision::Approved { location } => {
-            tracing::info!(target: "audit", user_id = session.user_id.0, client = %validated.client.client_id, client_addr = %ctx.addr, "consent remembered; code issued");
+            audit::consent_remembered(session.user_id, &validated.client.client_id, ctx.addr);
             Ok(redirect::found(&location))
         }
         Decision::NeedsConsent { consent_id } => {
@@ -69,17 +72,15 @@ pub async fn authorize_get(
 pub async fn authorize_post(
     State(state): State<AppState>,
     MaybeSession(session): MaybeSession,
+    ClientAddr(client_addr): ClientAddr,
     params: Result<Params, ParamsError>,
 ) -> Result<Response, PageError> {
     let params = params?;
     let Some(session) = session else {
-        return Err(PageError::Forbidden(
-            "Your session has ended. Sign in and start again from the application.".into(),
-        ));
+        return Err(PageError::Forbidden(PageMessage::SessionEnded));
     };
     session.check_csrf(params.get("csrf_token"))?;
-    let consent_id =
-        params.get("consent_id").ok_or_else(|| PageError::BadRequest("The form has no consent_id.".into()))?;
+    let consent_id = params.get("consent_id").ok_or(PageError::BadRequest(PageMessage::NoConsentId))?;
     let answer = ConsentAnswer::parse(params.get("decision"));
     let outcome = authorize::answer_consent(
         &*state.store,
@@ -94,10 +95,10 @@ pub async fn authorize_post(
     let request = &outcome.request;
     match outcome.answer {
         ConsentAnswer::Authorize => {
-            tracing::info!(target: "audit", user_id = session.user_id.0, client_pk = request.client_pk.0, scopes = %request.scopes, "access granted");
+            audit::access_granted(session.user_id, request.client_pk, &request.scopes, client_addr);
         }
         ConsentAnswer::Deny => {
-            tracing::info!(target: "audit", user_id = session.user_id.0, client_pk = request.client_pk.0, "access denied by user");
+            audit::access_denied(session.user_id, request.client_pk, client_addr);
         }
     }
     Ok(redirect::see_other(&outcome.location))
@@ -106,10 +107,8 @@ pub async fn authorize_post(
 /// The page that tells the user why their answer was not taken.
 fn consent_error_page(error: ConsentError) -> PageError {
     match error {
-        ConsentError::Expired => {
-            PageError::BadRequest("This authorization request has expired. Start again from the application.".into())
-        }
-        ConsentError::NoAnswer => PageError::BadRequest("Choose Authorize or Deny.".into()),
+        ConsentError::Expired => PageError::BadRequest(PageMessage::ConsentExpired),
+        ConsentError::NoAnswer => PageError::BadRequest(PageMessage::NoDecision),
         ConsentError::Store(e) => PageError::from(e),
     }
 }

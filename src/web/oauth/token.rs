@@ -12,6 +12,7 @@ use crate::oauth::error::TokenError;
 use crate::oauth::token::{self, GrantRequest, IssuedTokens, TokenContext, TokenRequest};
 use crate::oauth::{introspect, revoke};
 use crate::state::AppState;
+use crate::web::audit;
 use crate::web::client_addr::ClientAddr;
 use crate::web::error::{NO_STORE, user_agent_required};
 use crate::web::oauth::client_credentials::take_credentials;
@@ -69,11 +70,11 @@ pub async fn token_post(
     .await;
     match result {
         Ok(issued) => {
-            tracing::info!(target: "audit", %client_addr, client = %issued.client_id, user_id = issued.user_id.map(|id| id.0), scopes = %issued.scopes, "token issued");
+            audit::token_issued(&issued.client_id, issued.user_id, &issued.scopes, client_addr);
             issued.into_response()
         }
         Err(error) => {
-            tracing::info!(target: "audit", %client_addr, error = error.code(), "token request refused");
+            audit::token_refused(error.code(), client_addr);
             error.into_response()
         }
     }
@@ -131,7 +132,7 @@ pub async fn revoke_post(
     .await;
     match result {
         Ok(()) => {
-            tracing::info!(target: "audit", %client_addr, "token revocation");
+            audit::token_revoked(client_addr);
             (StatusCode::OK, NO_STORE).into_response()
         }
         Err(error) => error.into_response(),

@@ -8,13 +8,17 @@ use axum::response::Response;
 
 use crate::apps::{self, ApplicationForm};
 use crate::domain::client::Client;
+use crate::domain::redirect_uri::{self, RedirectUriError};
 use crate::domain::scope::Scope;
+use crate::domain::scope::{MAX_SCOPE_NAMES, ScopeError};
 use crate::domain::user::User;
 use crate::state::AppState;
+use crate::web::audit;
 use crate::web::error::PageError;
-use crate::web::i18n::Lang;
+use crate::web::i18n::{Lang, PageMessage, Texts};
 use crate::web::pages::{Layout, SignedIn, render};
 use crate::web::params::{Params, ParamsError};
+use crate::web::paths;
 use crate::web::redirect;
 
 #[derive(Template)]
@@ -73,10 +77,8 @@ pub struct DetailsQuery {
     notice: Option<String>,
 }
 
-const LIST: &str = "/settings/applications";
-
 fn details_href(client: &Client) -> String {
-    format!("{LIST}/{}", client.client_id)
+    paths::app(&client.client_id)
 }
 
 /// The application `client_id` if `user` owns it; 404 otherwise (also for
@@ -97,9 +99,9 @@ fn form_page(
     let chosen = crate::domain::scope::ScopeSet::parse(&form.scopes).unwrap_or_default();
     FormPage {
         title: if editing.is_some() { t.edit_application } else { t.new_application },
-        action: editing.map_or_else(|| LIST.to_owned(), |c| format!("{}/edit", details_href(c))),
+        action: editing.map_or_else(|| paths::APPS.to_owned(), |c| paths::app_edit(&c.client_id)),
         submit: if editing.is_some() { t.save_changes } else { t.create_application },
-        cancel_href: editing.map_or_else(|| LIST.to_owned(), details_href),
+        cancel_href: editing.map_or_else(|| paths::APPS.to_owned(), details_href),
         creating: editing.is_none(),
         error,
         name: form.name.clone(),
@@ -128,6 +130,31 @@ fn details_page(
     let lang: Lang = signed_in.ctx.lang;
     let scopes = app.scopes.iter().map(|s| (s.as_str(), lang.scope_description(s))).collect();
     DetailsPage { layout: signed_in.ctx.layout(), app, scopes, new_secret, notice }
+}
+
+/// Why the form was refused, in the page's language.
+fn application_error(t: &Texts, error: &apps::ApplicationError) -> String {
+    use apps::ApplicationError as E;
+    let max = |text: &str, max: usize| text.replace("{max}", &max.to_string());
+    match error {
+        E::Name => max(t.app_invalid_name, apps::MAX_NAME_CHARS),
+        E::Description => max(t.app_description_too_long, apps::MAX_DESCRIPTION_CHARS),
+        E::Homepage => t.app_invalid_homepage.to_owned(),
+        E::RedirectUriCount => max(t.app_callback_count, apps::MAX_REDIRECT_URIS),
+        E::RedirectUri(error) => match error {
+            RedirectUriError::NotAbsolute => t.callback_not_absolute.to_owned(),
+            RedirectUriError::TooLong => max(t.callback_too_long, redirect_uri::MAX_LEN),
+            RedirectUriError::Fragment => t.callback_fragment.to_owned(),
+            RedirectUriError::UserInfo => t.callback_userinfo.to_owned(),
+            RedirectUriError::InsecureHttp => t.callback_insecure_http.to_owned(),
+            RedirectUriError::NonAscii => t.callback_non_ascii.to_owned(),
+            RedirectUriError::ForbiddenScheme(scheme) => t.callback_forbidden_scheme.replace("{scheme}", scheme),
+        },
+        E::Scope(ScopeError::Unknown(scope)) => t.app_unknown_scope.replace("{scope}", scope),
+        E::Scope(ScopeError::TooMany) => max(t.app_too_many_scopes, MAX_SCOPE_NAMES),
+        E::NoScopes => t.app_no_scopes.to_owned(),
+        E::Store(_) => t.error_internal.to_owned(),
+    }
 }
 
 /// Reads the application form; checkboxes are `scope_NAME=on`.
@@ -197,13 +224,14 @@ pub async fn create_post(
     let now = state.clock.now();
     match apps::register(&*state.store, signed_in.user.id, &form, state.settings.allow_http_callbacks, now).await {
         Ok(registered) => {
-            tracing::info!(target: "audit", user_id = signed_in.user.id.0, client_addr = %signed_in.ctx.addr, client = %registered.client.client_id, "application created");
+            audit::application_created(signed_in.user.id, &registered.client.client_id, signed_in.ctx.addr);
             let secret = registered.secret.map(|s| s.expose().to_owned());
             Ok(render(StatusCode::CREATED, &details_page(&signed_in, registered.client, secret, None)))
         }
         Err(apps::ApplicationError::Store(e)) => Err(e.into()),
         Err(error) => {
-            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &form_page(&signed_in, &form, None, Some(error.to_string()))))
+            let message = application_error(signed_in.ctx.lang.texts(), &error);
+            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &form_page(&signed_in, &form, None, Some(message))))
         }
     }
 }
@@ -257,10 +285,10 @@ pub async fn edit_post(
         Ok(Some(updated)) => Ok(redirect::see_other(&details_href(&updated))),
         Ok(None) => Err(PageError::NotFound),
         Err(apps::ApplicationError::Store(e)) => Err(e.into()),
-        Err(error) => Ok(render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &form_page(&signed_in, &form, Some(&app), Some(error.to_string())),
-        )),
+        Err(error) => {
+            let message = application_error(signed_in.ctx.lang.texts(), &error);
+            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &form_page(&signed_in, &form, Some(&app), Some(message))))
+        }
     }
 }
 
@@ -275,8 +303,8 @@ pub async fn reset_secret_post(
     let (mut app, _) = owned_action(&state, &signed_in, &client_id, params).await?;
     let secret = apps::reset_secret(&*state.store, signed_in.user.id, app.id, state.clock.now())
         .await?
-        .ok_or_else(|| PageError::BadRequest("A public client has no secret to reset.".to_owned()))?;
-    tracing::info!(target: "audit", user_id = signed_in.user.id.0, client_addr = %signed_in.ctx.addr, client = %app.client_id, "client secret reset");
+        .ok_or(PageError::BadRequest(PageMessage::NoSecretToReset))?;
+    audit::client_secret_reset(signed_in.user.id, &app.client_id, signed_in.ctx.addr);
     app.secret_hint = Some(secret.hint());
     Ok(render(StatusCode::OK, &details_page(&signed_in, app, Some(secret.expose().to_owned()), None)))
 }
@@ -290,7 +318,7 @@ pub async fn revoke_tokens_post(
 ) -> Result<Response, PageError> {
     let (app, _) = owned_action(&state, &signed_in, &client_id, params).await?;
     let revoked = state.store.revoke_client_tokens(app.id, state.clock.now()).await?;
-    tracing::info!(target: "audit", user_id = signed_in.user.id.0, client_addr = %signed_in.ctx.addr, client = %app.client_id, revoked, "all tokens of application revoked");
+    audit::application_tokens_revoked(signed_in.user.id, &app.client_id, signed_in.ctx.addr, revoked);
     Ok(redirect::see_other(&format!("{}?notice=tokens_revoked", details_href(&app))))
 }
 
@@ -315,6 +343,36 @@ pub async fn delete_post(
     if !state.store.delete_client(app.id, signed_in.user.id).await? {
         return Err(PageError::NotFound);
     }
-    tracing::info!(target: "audit", user_id = signed_in.user.id.0, client_addr = %signed_in.ctx.addr, client = %app.client_id, "application deleted");
-    Ok(redirect::see_other(LIST))
+    audit::application_deleted(signed_in.user.id, &app.client_id, signed_in.ctx.addr);
+    Ok(redirect::see_other(paths::APPS))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::web::i18n::{EN, ZH_CN};
+
+    #[test]
+    fn english_form_errors_read_as_the_rules_word_them_and_chinese_ones_differ() {
+        let errors = [
+            apps::ApplicationError::Name,
+            apps::ApplicationError::Description,
+            apps::ApplicationError::Homepage,
+            apps::ApplicationError::RedirectUriCount,
+            apps::ApplicationError::NoScopes,
+            apps::ApplicationError::Scope(ScopeError::Unknown("repo".into())),
+            apps::ApplicationError::Scope(ScopeError::TooMany),
+            apps::ApplicationError::RedirectUri(RedirectUriError::NotAbsolute),
+            apps::ApplicationError::RedirectUri(RedirectUriError::TooLong),
+            apps::ApplicationError::RedirectUri(RedirectUriError::Fragment),
+            apps::ApplicationError::RedirectUri(RedirectUriError::UserInfo),
+            apps::ApplicationError::RedirectUri(RedirectUriError::InsecureHttp),
+            apps::ApplicationError::RedirectUri(RedirectUriError::NonAscii),
+            apps::ApplicationError::RedirectUri(RedirectUriError::ForbiddenScheme("javascript".into())),
+        ];
+        for error in &errors {
+            assert_eq!(application_error(&EN, error), error.to_string());
+            assert_ne!(application_error(&ZH_CN, error), error.to_string());
+        }
+    }
 }

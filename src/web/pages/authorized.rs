@@ -10,9 +10,11 @@ use time::OffsetDateTime;
 use time::macros::format_description;
 
 use crate::state::AppState;
+use crate::web::audit;
 use crate::web::error::PageError;
 use crate::web::pages::{Layout, SignedIn, render};
 use crate::web::params::{Params, ParamsError};
+use crate::web::paths;
 use crate::web::redirect;
 
 /// One authorized application as shown.
@@ -37,8 +39,6 @@ struct AuthorizedPage {
 pub struct AuthorizedQuery {
     notice: Option<String>,
 }
-
-const PAGE: &str = "/settings/authorized";
 
 fn date(unix: i64) -> String {
     let format = format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
@@ -82,6 +82,6 @@ pub async fn revoke_post(
     if !state.store.revoke_grant(signed_in.user.id, client.id, state.clock.now()).await? {
         return Err(PageError::NotFound);
     }
-    tracing::info!(target: "audit", user_id = signed_in.user.id.0, client_addr = %signed_in.ctx.addr, client = %client.client_id, "authorization revoked by user");
-    Ok(redirect::see_other(&format!("{PAGE}?notice=revoked")))
+    audit::authorization_revoked(signed_in.user.id, &client.client_id, signed_in.ctx.addr);
+    Ok(redirect::see_other(&format!("{}?notice=revoked", paths::AUTHORIZED)))
 }

@@ -8,10 +8,12 @@ use axum_extra::extract::cookie::CookieJar;
 
 use crate::accounts::{self, AccountError};
 use crate::state::AppState;
+use crate::web::audit;
 use crate::web::client_addr::ClientAddr;
 use crate::web::error::PageError;
 use crate::web::pages::{Layout, PageContext, render, safe_return_to};
 use crate::web::params::{Params, ParamsError};
+use crate::web::paths;
 use crate::web::redirect;
 use crate::web::session;
 
@@ -67,16 +69,16 @@ pub async fn login_post(
     let (status, error, retry_after) =
         match accounts::sign_in(&*state.store, &state.hasher, email, password, client_addr, now).await {
             Ok(user) => {
-                tracing::info!(target: "audit", user_id = user.id.0, %client_addr, "sign-in succeeded");
+                audit::sign_in_succeeded(user.id, client_addr);
                 let jar = session::sign_in(&state, jar, ctx.session.as_ref(), user.id).await?;
                 return Ok((jar, redirect::see_other(&return_to)).into_response());
             }
             Err(AccountError::InvalidCredentials) => {
-                tracing::info!(target: "audit", %client_addr, "sign-in failed");
+                audit::sign_in_failed(client_addr);
                 (StatusCode::UNAUTHORIZED, t.incorrect_credentials.to_owned(), None)
             }
             Err(AccountError::Throttled { retry_after }) => {
-                tracing::info!(target: "audit", %client_addr, retry_after, "sign-in throttled");
+                audit::sign_in_throttled(client_addr, retry_after);
                 let message = t.too_many_attempts.replace("{seconds}", &retry_after.to_string());
                 (StatusCode::TOO_MANY_REQUESTS, message, Some(retry_after))
             }
@@ -100,7 +102,7 @@ pub async fn logout_post(
 ) -> Result<Response, PageError> {
     let params = params?;
     let Some(session) = ctx.session else {
-        return Ok(redirect::see_other("/"));
+        return Ok(redirect::see_other(paths::HOME));
     };
     session.check_csrf(params.get("csrf_token"))?;
     let jar = session::sign_out(&state, jar, &session).await?;

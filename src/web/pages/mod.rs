@@ -10,57 +10,20 @@ pub mod language;
 pub mod login;
 pub mod signup;
 
-use askama::Template;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 
 use crate::domain::user::User;
 use crate::state::AppState;
 use crate::web::client_addr::ClientAddr;
 use crate::web::error::PageError;
-use crate::web::i18n::{Lang, Texts};
+use crate::web::i18n::Lang;
 use crate::web::paths;
 use crate::web::redirect;
+pub use crate::web::render::{Layout, render};
 use crate::web::session::{MaybeSession, Session};
-
-/// What the shared page frame shows.
-pub struct Layout {
-    /// The texts of the page's language.
-    pub t: &'static Texts,
-    /// The `lang` attribute.
-    pub lang: &'static str,
-    /// The other language, for the switch.
-    pub switch_to: &'static str,
-    /// This page's path and query, to come back to after switching.
-    pub path: String,
-    /// The signed-in user's login.
-    pub user: Option<String>,
-    /// The session's CSRF token (for the sign-out form and page forms).
-    pub csrf_token: String,
-}
-
-impl Layout {
-    /// The frame for a page without request context (error pages).
-    pub fn plain(lang: Lang) -> Layout {
-        Layout {
-            t: lang.texts(),
-            lang: lang.tag(),
-            switch_to: switch_target(lang),
-            path: "/".to_owned(),
-            user: None,
-            csrf_token: String::new(),
-        }
-    }
-}
-
-fn switch_target(lang: Lang) -> &'static str {
-    match lang {
-        Lang::En => Lang::ZhCn.tag(),
-        Lang::ZhCn => Lang::En.tag(),
-    }
-}
 
 /// The request facts every page needs: language, session, user, path.
 pub struct PageContext {
@@ -79,14 +42,12 @@ pub struct PageContext {
 impl PageContext {
     /// The shared frame for this request.
     pub fn layout(&self) -> Layout {
-        Layout {
-            t: self.lang.texts(),
-            lang: self.lang.tag(),
-            switch_to: switch_target(self.lang),
-            path: self.path.clone(),
-            user: self.user.as_ref().map(|u| u.login.clone()),
-            csrf_token: self.session.as_ref().map(|s| s.csrf_token.clone()).unwrap_or_default(),
-        }
+        Layout::new(
+            self.lang,
+            self.path.clone(),
+            self.user.as_ref().map(|u| u.login.clone()),
+            self.session.as_ref().map(|s| s.csrf_token.clone()).unwrap_or_default(),
+        )
     }
 }
 
@@ -100,7 +61,7 @@ impl FromRequestParts<AppState> for PageContext {
             Some(session) => state.store.find_user(session.user_id).await?,
             None => None,
         };
-        let path = parts.uri.path_and_query().map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+        let path = parts.uri.path_and_query().map_or_else(|| paths::HOME.to_owned(), |p| p.as_str().to_owned());
         let Ok(ClientAddr(addr)) = ClientAddr::from_request_parts(parts, state).await;
         Ok(PageContext { lang, session, user, path, addr })
     }
@@ -124,43 +85,13 @@ impl FromRequestParts<AppState> for SignedIn {
         match (ctx.session.clone(), ctx.user.clone()) {
             (Some(session), Some(user)) => Ok(SignedIn { ctx, session, user }),
             _ => {
-                let back = if parts.method == Method::GET { ctx.path.as_str() } else { "/" };
+                let back = if parts.method == Method::GET { ctx.path.as_str() } else { paths::HOME };
                 let query =
                     url::form_urlencoded::Serializer::new(String::new()).append_pair("return_to", back).finish();
                 Err(redirect::found(&format!("{}?{query}", paths::LOGIN)))
             }
         }
     }
-}
-
-/// Renders a page; a template failure becomes a plain 500.
-pub fn render(status: StatusCode, page: &impl Template) -> Response {
-    match page.render() {
-        Ok(html) => (status, Html(html)).into_response(),
-        Err(error) => {
-            tracing::error!(%error, "template failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
-        }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage<'a> {
-    layout: Layout,
-    title: &'a str,
-    message: &'a str,
-}
-
-/// The error page with `status` and a message for people.
-pub fn error_page(status: StatusCode, message: &str) -> Response {
-    let title = match status {
-        StatusCode::NOT_FOUND => "Page not found",
-        StatusCode::FORBIDDEN => "Not allowed",
-        s if s.is_server_error() => "Something went wrong",
-        _ => "This request cannot be completed",
-    };
-    render(status, &ErrorPage { layout: Layout::plain(Lang::En), title, message })
 }
 
 /// Answers unknown paths: JSON under the API, a page elsewhere.
@@ -184,7 +115,7 @@ pub fn safe_return_to(raw: Option<&str>) -> String {
         {
             path.to_owned()
         }
-        _ => "/".to_owned(),
+        _ => paths::HOME.to_owned(),
     }
 }
 

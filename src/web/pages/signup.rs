@@ -10,6 +10,7 @@ use axum_extra::extract::cookie::CookieJar;
 use crate::accounts::{self, AccountError};
 use crate::domain::user::AccountFieldError;
 use crate::state::AppState;
+use crate::web::audit;
 use crate::web::error::PageError;
 use crate::web::i18n::Texts;
 use crate::web::pages::login::ReturnTo;
@@ -90,7 +91,7 @@ pub async fn signup_post(
     let now = state.clock.now();
     let error = match accounts::sign_up(&*state.store, &state.hasher, email, username, password, now).await {
         Ok(user) => {
-            tracing::info!(target: "audit", user_id = user.id.0, client_addr = %ctx.addr, "account created");
+            audit::account_created(user.id, ctx.addr);
             let jar = session::sign_in(&state, jar, ctx.session.as_ref(), user.id).await?;
             return Ok((jar, redirect::see_other(&return_to)).into_response());
         }

@@ -1,0 +1,154 @@
+//! The audit trail: one typed function per event, so every event carries
+//! the same fields (`event`, `user_id`, `client_id`, `client_pk`,
+//! `client_addr`, and `scopes`, `error`, `retry_after`, `revoked` where they
+//! apply), logged at INFO under the target `audit`. Fields that are not known
+//! for an event are left out. Nothing secret is ever a parameter here: no
+//! token, code, secret or password reaches these functions.
+
+use std::net::IpAddr;
+
+use crate::domain::client::ClientPk;
+use crate::domain::scope::ScopeSet;
+use crate::domain::user::UserId;
+
+/// One audit event; `None` fields are not recorded.
+#[derive(Default)]
+struct Event<'a> {
+    user_id: Option<i64>,
+    client_id: Option<&'a str>,
+    client_pk: Option<i64>,
+    client_addr: Option<IpAddr>,
+    scopes: Option<&'a ScopeSet>,
+    error: Option<&'a str>,
+    retry_after: Option<i64>,
+    revoked: Option<u64>,
+}
+
+/// Writes `event` named `name`, described by `message`.
+fn emit(name: &'static str, message: &'static str, event: Event<'_>) {
+    tracing::info!(
+        target: "audit",
+        event = name,
+        user_id = event.user_id,
+        client_id = event.client_id,
+        client_pk = event.client_pk,
+        client_addr = event.client_addr.map(tracing::field::display),
+        scopes = event.scopes.map(tracing::field::display),
+        error = event.error,
+        retry_after = event.retry_after,
+        revoked = event.revoked,
+        "{message}"
+    );
+}
+
+/// A user signed in with the right password.
+pub fn sign_in_succeeded(user_id: UserId, client_addr: IpAddr) {
+    let event = Event { user_id: Some(user_id.0), client_addr: Some(client_addr), ..Event::default() };
+    emit("sign_in_succeeded", "sign-in succeeded", event);
+}
+
+/// A sign-in with an unknown email or a wrong password.
+pub fn sign_in_failed(client_addr: IpAddr) {
+    emit("sign_in_failed", "sign-in failed", Event { client_addr: Some(client_addr), ..Event::default() });
+}
+
+/// A sign-in refused by the brute-force protection.
+pub fn sign_in_throttled(client_addr: IpAddr, retry_after: i64) {
+    let event = Event { client_addr: Some(client_addr), retry_after: Some(retry_after), ..Event::default() };
+    emit("sign_in_throttled", "sign-in throttled", event);
+}
+
+/// A new account.
+pub fn account_created(user_id: UserId, client_addr: IpAddr) {
+    let event = Event { user_id: Some(user_id.0), client_addr: Some(client_addr), ..Event::default() };
+    emit("account_created", "account created", event);
+}
+
+/// The user had approved these scopes before: a code was issued without
+/// asking again.
+pub fn consent_remembered(user_id: UserId, client_id: &str, client_addr: IpAddr) {
+    let event = Event {
+        user_id: Some(user_id.0),
+        client_id: Some(client_id),
+        client_addr: Some(client_addr),
+        ..Event::default()
+    };
+    emit("consent_remembered", "consent remembered; code issued", event);
+}
+
+/// The user approved the consent page.
+pub fn access_granted(user_id: UserId, client_pk: ClientPk, scopes: &ScopeSet, client_addr: IpAddr) {
+    let event = Event {
+        user_id: Some(user_id.0),
+        client_pk: Some(client_pk.0),
+        scopes: Some(scopes),
+        client_addr: Some(client_addr),
+        ..Event::default()
+    };
+    emit("access_granted", "access granted", event);
+}
+
+/// The user denied the consent page.
+pub fn access_denied(user_id: UserId, client_pk: ClientPk, client_addr: IpAddr) {
+    let event = Event {
+        user_id: Some(user_id.0),
+        client_pk: Some(client_pk.0),
+        client_addr: Some(client_addr),
+        ..Event::default()
+    };
+    emit("access_denied", "access denied by user", event);
+}
+
+/// The token endpoint issued tokens.
+pub fn token_issued(client_id: &str, user_id: Option<UserId>, scopes: &ScopeSet, client_addr: IpAddr) {
+    let event = Event {
+        user_id: user_id.map(|id| id.0),
+        client_id: Some(client_id),
+        scopes: Some(scopes),
+        client_addr: Some(client_addr),
+        ..Event::default()
+    };
+    emit("token_issued", "token issued", event);
+}
+
+/// The token endpoint refused a request with the RFC 6749 `error` code.
+pub fn token_refused(error: &'static str, client_addr: IpAddr) {
+    let event = Event { error: Some(error), client_addr: Some(client_addr), ..Event::default() };
+    emit("token_refused", "token request refused", event);
+}
+
+/// A revocation request was accepted (RFC 7009: also for unknown tokens).
+pub fn token_revoked(client_addr: IpAddr) {
+    emit("token_revoked", "token revocation", Event { client_addr: Some(client_addr), ..Event::default() });
+}
+
+/// A developer registered an application.
+pub fn application_created(user_id: UserId, client_id: &str, client_addr: IpAddr) {
+    emit("application_created", "application created", owner_event(user_id, client_id, client_addr));
+}
+
+/// A developer gave an application a new secret.
+pub fn client_secret_reset(user_id: UserId, client_id: &str, client_addr: IpAddr) {
+    emit("client_secret_reset", "client secret reset", owner_event(user_id, client_id, client_addr));
+}
+
+/// A developer revoked every token of an application.
+pub fn application_tokens_revoked(user_id: UserId, client_id: &str, client_addr: IpAddr, revoked: u64) {
+    let event = Event { revoked: Some(revoked), ..owner_event(user_id, client_id, client_addr) };
+    emit("application_tokens_revoked", "all tokens of application revoked", event);
+}
+
+/// A developer deleted an application.
+pub fn application_deleted(user_id: UserId, client_id: &str, client_addr: IpAddr) {
+    emit("application_deleted", "application deleted", owner_event(user_id, client_id, client_addr));
+}
+
+/// A user revoked an application's access to their account.
+pub fn authorization_revoked(user_id: UserId, client_id: &str, client_addr: IpAddr) {
+    emit("authorization_revoked", "authorization revoked by user", owner_event(user_id, client_id, client_addr));
+}
+
+/// An event of a signed-in user about one application.
+fn owner_event(user_id: UserId, client_id: &str, client_addr: IpAddr) -> Event<'_> {
+    Event { user_id: Some(user_id.0), client_id: Some(client_id), client_addr: Some(client_addr), ..Event::default() }
+}
