@@ -6,7 +6,9 @@ pub mod throttle;
 
 use std::net::IpAddr;
 
-use crate::clock::UnixTime;
+use std::sync::Arc;
+
+use crate::clock::{Clock, UnixTime};
 use crate::domain::throttle::Outcome;
 use crate::domain::user::{AccountFieldError, Email, Login, Password, User};
 use crate::store::{NewUser, Store, StoreError};
@@ -96,24 +98,41 @@ pub async fn authenticate(
 /// the address before the password is checked (refused while either is
 /// locked, waiting while their budgets are in flight) and settled after: a
 /// failure counts, a success resets the account's count.
+///
+/// The whole attempt runs as a task of its own, so a client that hangs up
+/// mid-check (or a request timeout) cannot leave its attempt admitted and
+/// never settled, holding a place of the budget.
 pub async fn sign_in(
-    store: &dyn Store,
+    store: &Arc<dyn Store>,
     hasher: &PasswordHasher,
+    clock: &Arc<dyn Clock>,
     email: &str,
     password: &str,
     address: IpAddr,
-    now: UnixTime,
 ) -> Result<User, AccountError> {
-    let attempt = throttle::Attempt::new(email, address);
-    if let Some(retry_after) = throttle::admit(store, &attempt, now).await? {
-        return Err(AccountError::Throttled { retry_after });
-    }
-    let result = authenticate(store, hasher, email, password).await;
-    let outcome = match &result {
-        Ok(_) => Outcome::Succeeded,
-        Err(AccountError::InvalidCredentials) => Outcome::Failed,
-        Err(_) => Outcome::Refunded,
-    };
-    throttle::settle(store, &attempt, now, outcome).await?;
-    result
+    let (store, hasher, clock) = (Arc::clone(store), hasher.clone(), Arc::clone(clock));
+    let (email, password) = (email.to_owned(), Password::presented(password));
+    let attempt = tokio::spawn(async move {
+        let attempt = throttle::Attempt::new(&email, address);
+        match throttle::admit(&*store, &attempt, &*clock).await? {
+            throttle::Admitted::Yes => {}
+            throttle::Admitted::Locked(retry_after) => return Err(AccountError::Throttled { retry_after }),
+            throttle::Admitted::Busy => return Err(AccountError::Store(StoreError::Unavailable(Box::new(Crowded)))),
+        }
+        let result = authenticate(&*store, &hasher, &email, password.expose()).await;
+        let outcome = match &result {
+            Ok(_) => Outcome::Succeeded,
+            Err(AccountError::InvalidCredentials) => Outcome::Failed,
+            Err(_) => Outcome::Refunded,
+        };
+        throttle::settle(&*store, &attempt, clock.now(), outcome).await?;
+        result
+    });
+    attempt.await.map_err(|e| AccountError::Hash(HashError::from_join(&e)))?
 }
+
+/// More sign-ins of one account at once than its budget let through within
+/// the wait: answered "busy, try again" (503), not as a lock.
+#[derive(Debug, thiserror::Error)]
+#[error("too many sign-ins of this account at once; try again")]
+struct Crowded;

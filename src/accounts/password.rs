@@ -37,6 +37,13 @@ impl Default for Argon2Settings {
 #[error("password hashing failed: {0}")]
 pub struct HashError(String);
 
+impl HashError {
+    /// The task that hashed panicked or was cancelled.
+    pub fn from_join(error: &tokio::task::JoinError) -> HashError {
+        HashError(error.to_string())
+    }
+}
+
 /// Hashes and verifies passwords with fixed parameters.
 #[derive(Debug, Clone)]
 pub struct PasswordHasher {

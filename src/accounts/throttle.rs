@@ -13,7 +13,7 @@ use std::net::IpAddr;
 
 use std::time::Duration;
 
-use crate::clock::UnixTime;
+use crate::clock::{Clock, UnixTime};
 use crate::domain::throttle::{Admission, Outcome, ThrottleRecord, ThrottleRule};
 use crate::store::{Store, StoreError};
 
@@ -54,11 +54,12 @@ fn network_of(address: IpAddr) -> String {
     }
 }
 
-/// How long an attempt waits for a place among the attempts in flight before
-/// it is refused as if locked (it would otherwise hold its request open).
+/// How long an attempt waits for a place among the attempts in flight
+/// before it gives up with "busy, try again" (503), never with a lock.
 const MAX_WAIT: Duration = Duration::from_secs(10);
-/// How often a waiting attempt looks again.
-const POLL: Duration = Duration::from_millis(20);
+/// How often a waiting attempt looks again: a cheap read, with jitter so
+/// waiters do not look in lockstep.
+const POLL_MS: std::ops::Range<u64> = 15..35;
 
 impl Attempt {
     /// The keys in the one order every caller locks them in.
@@ -67,44 +68,75 @@ impl Attempt {
     }
 }
 
-/// Admits the attempt on the address and the account at once, waiting while
-/// both budgets are taken by attempts in flight; refused (with the seconds to
-/// wait) while either key is locked. An admitted attempt must be settled.
-pub async fn admit(store: &dyn Store, attempt: &Attempt, now: UnixTime) -> Result<Option<i64>, StoreError> {
-    let waited = tokio::time::timeout(MAX_WAIT, async {
-        loop {
-            match try_admit(store, attempt, now).await? {
-                Admission::Admitted => return Ok(None),
-                Admission::Locked { retry_after } => return Ok(Some(retry_after)),
-                Admission::Wait => tokio::time::sleep(POLL).await,
-            }
-        }
-    })
-    .await;
-    waited.unwrap_or(Ok(Some(1)))
+/// What admitting an attempt came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admitted {
+    /// Go ahead; settle it afterwards.
+    Yes,
+    /// A key is locked for this many more seconds.
+    Locked(i64),
+    /// The budget stayed taken by attempts in flight for [`MAX_WAIT`]:
+    /// nothing was counted; the caller says "busy, try again".
+    Busy,
 }
 
-/// One look: admits on every key, or on none.
+/// Admits the attempt on the address and the account at once, waiting while
+/// their budgets are taken by attempts in flight; refused while either key
+/// is locked. An admitted attempt must be settled. While it waits it only
+/// reads; it writes once, when the rule lets it in.
+pub async fn admit(store: &dyn Store, attempt: &Attempt, clock: &dyn Clock) -> Result<Admitted, StoreError> {
+    let deadline = tokio::time::Instant::now() + MAX_WAIT;
+    loop {
+        let now = clock.now();
+        match peek(store, attempt, now).await? {
+            Admission::Locked { retry_after } => return Ok(Admitted::Locked(retry_after)),
+            Admission::Wait => {}
+            Admission::Admitted => match try_admit(store, attempt, now).await? {
+                Admission::Admitted => return Ok(Admitted::Yes),
+                Admission::Locked { retry_after } => return Ok(Admitted::Locked(retry_after)),
+                Admission::Wait => {}
+            },
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(Admitted::Busy);
+        }
+        tokio::time::sleep(Duration::from_millis(rand::random_range(POLL_MS))).await;
+    }
+}
+
+/// The verdict on every key together: locked if any is, else wait if any
+/// must, else admitted.
+fn verdict(keys: &[(&str, &ThrottleRule); 2], states: &[ThrottleRecord], now: UnixTime) -> Admission {
+    let verdicts = keys.iter().zip(states).map(|((_, rule), state)| rule.admit(*state, now));
+    verdicts.fold(Admission::Admitted, |all, one| match (all, one) {
+        (Admission::Locked { retry_after: a }, Admission::Locked { retry_after: b }) => {
+            Admission::Locked { retry_after: a.max(b) }
+        }
+        (locked @ Admission::Locked { .. }, _) | (_, locked @ Admission::Locked { .. }) => locked,
+        (Admission::Wait, _) | (_, Admission::Wait) => Admission::Wait,
+        _ => Admission::Admitted,
+    })
+}
+
+/// A read-only look at the verdict (a fresh key reads as zeros).
+async fn peek(store: &dyn Store, attempt: &Attempt, now: UnixTime) -> Result<Admission, StoreError> {
+    let keys = attempt.keys();
+    let mut states = Vec::with_capacity(keys.len());
+    for (key, _) in keys {
+        states.push(store.find_throttle(key).await?.unwrap_or_default());
+    }
+    Ok(verdict(&keys, &states, now))
+}
+
+/// One try under the keys' row locks: admits on every key, or on none.
 async fn try_admit(store: &dyn Store, attempt: &Attempt, now: UnixTime) -> Result<Admission, StoreError> {
     let keys = attempt.keys();
-    let verdict = |states: &[ThrottleRecord]| {
-        let verdicts = keys.iter().zip(states).map(|((_, rule), state)| rule.admit(*state, now));
-        verdicts.fold(Admission::Admitted, |all, one| match (all, one) {
-            (Admission::Locked { retry_after: a }, Admission::Locked { retry_after: b }) => {
-                Admission::Locked { retry_after: a.max(b) }
-            }
-            (locked @ Admission::Locked { .. }, _) | (_, locked @ Admission::Locked { .. }) => locked,
-            (Admission::Wait, _) | (_, Admission::Wait) => Admission::Wait,
-            _ => Admission::Admitted,
-        })
-    };
     let step = |states: &[ThrottleRecord]| {
-        (verdict(states) == Admission::Admitted)
+        (verdict(&keys, states, now) == Admission::Admitted)
             .then(|| keys.iter().zip(states).map(|((_, rule), state)| rule.admitted(*state, now)).collect())
     };
-    let names = keys.map(|(key, _)| key);
-    let read = store.update_throttles(&names, &step).await?;
-    Ok(verdict(&read))
+    let read = store.update_throttles(&keys.map(|(key, _)| key), &step).await?;
+    Ok(verdict(&keys, &read, now))
 }
 
 /// Settles an admitted attempt: a failure counts on both keys; a success

@@ -9,7 +9,10 @@
 //! committed — a token answered 200 that was never stored. Closing every
 //! connection opened before the latest fault (when it is next released or
 //! acquired) releases the lock and lets the process recover by itself once
-//! the fault clears, on either backend.
+//! the fault clears. PostgreSQL needs no shedding: sqlx pings its
+//! connections before each checkout and drops the dead ones, and a server's
+//! refusals (too many connections, shutting down) are answered 503 without
+//! closing the healthy connections, which would only feed a reconnect storm.
 
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,12 +42,16 @@ pub enum Fault {
 /// bad request; `None` for anything else.
 pub fn classify(error: &sqlx::Error) -> Option<Fault> {
     match error {
-        sqlx::Error::PoolTimedOut => Some(Fault::Busy),
+        // A SQLite connection runs on a worker thread of its own.
+        sqlx::Error::WorkerCrashed => Some(Fault::Broken),
+        // Network errors are PostgreSQL's: sqlx pings a PostgreSQL connection
+        // before each checkout and drops a dead one itself, so nothing needs
+        // shedding (and shedding healthy ones would feed a reconnect storm).
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
         | sqlx::Error::Protocol(_)
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed => Some(Fault::Broken),
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed => Some(Fault::Busy),
         sqlx::Error::Database(db) => sqlite_fault(db.as_ref()).or_else(|| postgres_fault(db.as_ref())),
         _ => None,
     }
@@ -68,18 +75,16 @@ fn sqlite_fault(db: &dyn DatabaseError) -> Option<Fault> {
     }
 }
 
-/// PostgreSQL's SQLSTATEs: a statement timeout (57014) is busy; a lost
-/// connection (class 08), exhausted resources such as a full disk (53), an
-/// operator's shutdown (57P01–57P03), a system I/O error (58) and a
-/// read-only standby (25006) are broken.
+/// PostgreSQL's SQLSTATEs for a condition that can clear by itself: a lost
+/// connection (class 08), exhausted resources such as a full disk or too
+/// many connections (53), an operator's shutdown or a statement timeout
+/// (57), a system I/O error (58), a read-only standby (25006). All are
+/// `Busy`: sqlx itself drops a PostgreSQL connection that no longer answers.
 fn postgres_fault(db: &dyn DatabaseError) -> Option<Fault> {
     db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()?;
     let code = db.code().unwrap_or_default();
-    if code == "57014" {
-        return Some(Fault::Busy);
-    }
-    let broken = ["08", "53", "57", "58"].iter().any(|class| code.starts_with(class)) || code == "25006";
-    broken.then_some(Fault::Broken)
+    let unavailable = ["08", "53", "57", "58"].iter().any(|class| code.starts_with(class)) || code == "25006";
+    unavailable.then_some(Fault::Busy)
 }
 
 /// Notes that a connection-breaking fault happened now.
@@ -113,9 +118,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn io_errors_are_broken_timeouts_busy_and_row_errors_neither() {
+    fn a_crashed_sqlite_worker_is_broken_network_and_timeouts_busy_row_errors_neither() {
         assert_eq!(classify(&sqlx::Error::PoolTimedOut), Some(Fault::Busy));
-        assert_eq!(classify(&sqlx::Error::Io(std::io::Error::other("disk"))), Some(Fault::Broken));
+        assert_eq!(classify(&sqlx::Error::WorkerCrashed), Some(Fault::Broken));
+        assert_eq!(classify(&sqlx::Error::Io(std::io::Error::other("reset"))), Some(Fault::Busy));
         assert_eq!(classify(&sqlx::Error::RowNotFound), None);
         assert_eq!(classify(&sqlx::Error::ColumnNotFound("x".into())), None);
     }

@@ -127,7 +127,8 @@ const PURGE_BATCHES: [(&str, &str, &str); 5] = [
     ("sessions", "id_hash", "expires_at < $1"),
     // Spent and expired tokens stay a day so a replay is still recognised.
     ("tokens", "token_hash", "expires_at < $1 - 86400"),
-    ("throttles", "key", "last_failure_at < $1 - 86400 AND locked_until < $1"),
+    // Never a key with attempts in flight: its count would start again.
+    ("throttles", "key", "last_failure_at < $1 - 86400 AND locked_until < $1 AND in_flight_since < $1 - 60"),
 ];
 
 /// The purge's statements, binding now as `$1` and the batch size as `$2`:

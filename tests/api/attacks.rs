@@ -302,10 +302,10 @@ async fn sixteen_parallel_right_password_sign_ins_all_succeed() {
 }
 
 #[tokio::test]
-async fn right_and_wrong_passwords_in_one_burst_settle_in_turn() {
-    // Wrong guesses mixed into a burst of right passwords: the successes keep
-    // resetting the account's count, so no lock forms and every right
-    // password gets through, while every guess is still checked and refused.
+async fn right_and_wrong_passwords_in_one_burst_each_get_their_own_answer() {
+    // A few wrong guesses (fewer than the threshold) mixed into a burst of
+    // right passwords: every right password gets its token and every guess
+    // is checked and refused as a wrong password, none as throttled.
     let app = TestApp::spawn().await;
     let ann = app.create_user("ann").await;
     let client = app.register_client(&ann, "user_info").await;
@@ -327,4 +327,46 @@ async fn right_and_wrong_passwords_in_one_burst_settle_in_turn() {
     for (right, status) in results {
         assert_eq!(status, if right { 200 } else { 400 });
     }
+}
+
+#[tokio::test]
+async fn attempts_whose_clients_hang_up_mid_check_still_settle() {
+    // Clients that drop their connection while the password is being checked
+    // must not leave their attempts holding the account's budget (the owner
+    // would then wait and be refused although nothing was locked).
+    let app = TestApp::spawn().await;
+    let ann = app.create_user("ann").await;
+    let client = app.register_client(&ann, "user_info").await;
+    let impatient = reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .timeout(std::time::Duration::from_millis(15))
+        .build()
+        .unwrap();
+    let mut burst = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        let request = impatient.post(app.url("/oauth/token")).form(&[
+            ("grant_type", "password"),
+            ("username", ann.email.as_str()),
+            ("password", "guess"),
+            ("client_id", client.id()),
+            ("client_secret", client.secret()),
+        ]);
+        burst.spawn(async move { request.send().await.is_err() });
+    }
+    let hung_up = burst.join_all().await.into_iter().filter(|&gone| gone).count();
+    assert!(hung_up > 0, "at least one client hung up before its answer");
+
+    let key = format!("account:{}", ann.email);
+    let mut state = Default::default();
+    for _ in 0..200 {
+        state = app.store.find_throttle(&key).await.unwrap().unwrap_or_default();
+        if state.in_flight == 0 && state.failures > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    assert_eq!(state.in_flight, 0, "every abandoned attempt was settled: {state:?}");
+    assert!(state.failures > 0, "as the failure it was: {state:?}");
+    assert_eq!(password_attempt(&app, &client, &ann.email, PASSWORD).await.status(), 200);
 }

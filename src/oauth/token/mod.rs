@@ -6,8 +6,10 @@ mod client_credentials;
 mod password;
 mod refresh_token;
 
+use std::sync::Arc;
+
 use crate::accounts::PasswordHasher;
-use crate::clock::UnixTime;
+use crate::clock::{Clock, UnixTime};
 use crate::domain::client::ClientPk;
 use crate::domain::scope::ScopeSet;
 use crate::domain::token::{FamilyId, PlainSecret, SecretKind};
@@ -83,8 +85,10 @@ pub struct IssuedTokens {
 /// What the grants need besides the request.
 #[derive(Clone, Copy)]
 pub struct TokenContext<'a> {
-    /// Storage.
-    pub store: &'a dyn Store,
+    /// Storage (shared: the password grant's check runs as a task of its own).
+    pub store: &'a Arc<dyn Store>,
+    /// The clock (the password grant's throttling reads it again after waiting).
+    pub clock: &'a Arc<dyn Clock>,
     /// For the password grant.
     pub hasher: &'a PasswordHasher,
     /// Lifetimes and switches.
@@ -97,7 +101,7 @@ pub struct TokenContext<'a> {
 
 /// Runs a token request.
 pub async fn exchange(ctx: TokenContext<'_>, request: TokenRequest) -> Result<IssuedTokens, TokenError> {
-    let client = client_auth::identify(ctx.store, &request.credentials).await?;
+    let client = client_auth::identify(&**ctx.store, &request.credentials).await?;
     match request.grant {
         GrantRequest::AuthorizationCode { code, redirect_uri, code_verifier } => {
             let client = client_auth::require(client, true)?;

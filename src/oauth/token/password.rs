@@ -21,15 +21,14 @@ pub(super) async fn exchange(
         return Err(TokenError::UnsupportedGrantType);
     }
     let scopes = resolve_scopes(scope, &client.scopes)?;
-    let user =
-        accounts::sign_in(ctx.store, ctx.hasher, username, password, ctx.client_addr, ctx.now).await.map_err(|e| {
-            match e {
-                AccountError::Store(e) => TokenError::from(e),
-                AccountError::Hash(e) => TokenError::Internal(Box::new(e)),
-                AccountError::Throttled { retry_after } => TokenError::Throttled { retry_after },
-                _ => TokenError::InvalidGrant("incorrect email or password".to_owned()),
-            }
-        })?;
+    let user = accounts::sign_in(ctx.store, ctx.hasher, ctx.clock, username, password, ctx.client_addr).await.map_err(
+        |e| match e {
+            AccountError::Store(e) => TokenError::from(e),
+            AccountError::Hash(e) => TokenError::Internal(Box::new(e)),
+            AccountError::Throttled { retry_after } => TokenError::Throttled { retry_after },
+            _ => TokenError::InvalidGrant("incorrect email or password".to_owned()),
+        },
+    )?;
     // Remembered like a consent, so the user finds the application under
     // authorized applications and can revoke it.
     ctx.store.save_grant(user.id, client.id, &scopes, ctx.now).await?;

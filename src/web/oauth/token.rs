@@ -59,7 +59,8 @@ pub async fn token_post(
         let credentials = take_credentials(&headers, &mut params)?;
         let grant = grant_request(&mut params)?;
         let ctx = TokenContext {
-            store: &*state.store,
+            store: &state.store,
+            clock: &state.clock,
             hasher: &state.hasher,
             policy: &state.settings.policy,
             now: state.clock.now(),

@@ -64,10 +64,9 @@ pub async fn login_post(
     let email = params.get("email").unwrap_or_default();
     let password = params.get("password").unwrap_or_default();
     let return_to = safe_return_to(params.get("return_to"));
-    let now = state.clock.now();
     let t = ctx.lang.texts();
     let (status, error, retry_after) =
-        match accounts::sign_in(&*state.store, &state.hasher, email, password, client_addr, now).await {
+        match accounts::sign_in(&state.store, &state.hasher, &state.clock, email, password, client_addr).await {
             Ok(user) => {
                 audit::sign_in_succeeded(user.id, client_addr);
                 let jar = session::sign_in(&state, jar, ctx.session.as_ref(), user.id).await?;
