@@ -60,14 +60,16 @@ pub struct PasswordHasher {
 struct MemoryPool {
     permits: Arc<Semaphore>,
     buffers: Mutex<Vec<Vec<Block>>>,
+    /// Blocks per buffer (the configured cost).
+    blocks: usize,
 }
 
 impl MemoryPool {
-    fn new(buffers: usize, blocks: usize) -> MemoryPool {
-        MemoryPool {
-            permits: Arc::new(Semaphore::new(buffers)),
-            buffers: Mutex::new((0..buffers).map(|_| vec![Block::default(); blocks]).collect()),
-        }
+    /// A pool of at most `buffers` buffers, starting with `first`; the
+    /// others are allocated when first needed, so an instance that never
+    /// sees concurrent sign-ins never holds them.
+    fn new(buffers: usize, first: Vec<Block>) -> MemoryPool {
+        MemoryPool { permits: Arc::new(Semaphore::new(buffers)), blocks: first.len(), buffers: Mutex::new(vec![first]) }
     }
 
     /// Runs `work` on the blocking pool with a buffer of its own, waiting
@@ -78,12 +80,14 @@ impl MemoryPool {
     ) -> Result<T, HashError> {
         // The permit moves into the blocking task and is released only after
         // the buffer is back, also when the request is cancelled meanwhile:
-        // so a permit always finds a buffer (an empty pool would only mean
-        // one was lost to a panic, and then one is made anew).
+        // so there are never more buffers than permits; a permit that finds
+        // none makes one (the first time, or after a panic lost one).
         let permit = Arc::clone(&self.permits).acquire_owned().await.map_err(|e| HashError(e.to_string()))?;
-        let mut buffer = self.buffers.lock().map_err(|e| HashError(e.to_string()))?.pop().unwrap_or_default();
+        let spare = self.buffers.lock().map_err(|e| HashError(e.to_string()))?.pop();
+        let blocks = self.blocks;
         let pool = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
+            let mut buffer = spare.unwrap_or_else(|| vec![Block::default(); blocks]);
             let result = work(&mut buffer);
             if let Ok(mut buffers) = pool.buffers.lock() {
                 buffers.push(buffer);
@@ -101,10 +105,10 @@ impl PasswordHasher {
     pub fn new(settings: Argon2Settings) -> Result<PasswordHasher, HashError> {
         let params = Params::new(settings.memory_kib, settings.iterations, settings.parallelism, None)
             .map_err(|e| HashError(e.to_string()))?;
-        let mut blocks = vec![Block::default(); params.block_count()];
-        let dummy_hash = hash_in(&params, "gatehouse dummy password", &mut blocks)?;
+        let mut first = vec![Block::default(); params.block_count()];
+        let dummy_hash = hash_in(&params, "gatehouse dummy password", &mut first)?;
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        let memory = Arc::new(MemoryPool::new(cores, params.block_count()));
+        let memory = Arc::new(MemoryPool::new(cores, first));
         Ok(PasswordHasher { params, dummy_hash, memory })
     }
 
