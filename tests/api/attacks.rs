@@ -20,6 +20,17 @@ async fn forwarded_guess(app: &TestApp, client: &TestClient, email: &str, forwar
         .unwrap()
 }
 
+/// A password-grant request, not yet sent (for bursts).
+fn password_request(app: &TestApp, client: &TestClient, email: &str, password: &str) -> reqwest::RequestBuilder {
+    app.http.post(app.url("/oauth/token")).form(&[
+        ("grant_type", "password"),
+        ("username", email),
+        ("password", password),
+        ("client_id", client.id()),
+        ("client_secret", client.secret()),
+    ])
+}
+
 async fn password_attempt(app: &TestApp, client: &TestClient, email: &str, password: &str) -> reqwest::Response {
     app.token(&[
         ("grant_type", "password"),
@@ -222,13 +233,7 @@ async fn a_burst_of_parallel_guesses_cannot_slip_past_the_lock() {
     let client = app.register_client(&ann, "user_info").await;
     let mut burst = tokio::task::JoinSet::new();
     for _ in 0..40 {
-        let request = app.http.post(app.url("/oauth/token")).form(&[
-            ("grant_type", "password"),
-            ("username", ann.email.as_str()),
-            ("password", "guess"),
-            ("client_id", client.id()),
-            ("client_secret", client.secret()),
-        ]);
+        let request = password_request(&app, &client, &ann.email, "guess");
         burst.spawn(async move { request.send().await.unwrap().status().as_u16() });
     }
 
@@ -264,13 +269,7 @@ async fn sixteen_parallel_right_password_grants_all_succeed() {
     let client = app.register_client(&ann, "user_info").await;
     let mut burst = tokio::task::JoinSet::new();
     for _ in 0..16 {
-        let request = app.http.post(app.url("/oauth/token")).form(&[
-            ("grant_type", "password"),
-            ("username", ann.email.as_str()),
-            ("password", PASSWORD),
-            ("client_id", client.id()),
-            ("client_secret", client.secret()),
-        ]);
+        let request = password_request(&app, &client, &ann.email, PASSWORD);
         burst.spawn(async move { request.send().await.unwrap().status().as_u16() });
     }
 
@@ -312,13 +311,7 @@ async fn right_and_wrong_passwords_in_one_burst_each_get_their_own_answer() {
     let mut burst = tokio::task::JoinSet::new();
     for i in 0..12 {
         let password = if i % 4 == 0 { "guess" } else { PASSWORD };
-        let request = app.http.post(app.url("/oauth/token")).form(&[
-            ("grant_type", "password"),
-            ("username", ann.email.as_str()),
-            ("password", password),
-            ("client_id", client.id()),
-            ("client_secret", client.secret()),
-        ]);
+        let request = password_request(&app, &client, &ann.email, password);
         burst.spawn(async move { (password == PASSWORD, request.send().await.unwrap().status().as_u16()) });
     }
 

@@ -64,6 +64,12 @@ impl PgCluster {
     }
 
     fn run_pg(&self, program: &str, args: &[&str]) {
+        run(self.pg_command(program).args(args));
+    }
+
+    /// A command running one of the server's programs, as the unprivileged
+    /// user when there is one, from a folder that user may enter.
+    fn pg_command(&self, program: &str) -> Command {
         let program = self.bin.join(program);
         let mut command = match self.as_user {
             Some(user) => {
@@ -73,23 +79,15 @@ impl PgCluster {
             }
             None => Command::new(&program),
         };
-        run(command.args(args).current_dir("/tmp"));
+        command.current_dir("/tmp");
+        command
     }
 }
 
 impl Drop for PgCluster {
     fn drop(&mut self) {
         let data = self.data();
-        let program = self.bin.join("pg_ctl");
-        let mut command = match self.as_user {
-            Some(user) => {
-                let mut command = Command::new("runuser");
-                command.args(["-u", user, "--"]).arg(&program);
-                command
-            }
-            None => Command::new(&program),
-        };
-        let _ = command.args(["-D", &data, "-m", "immediate", "-w", "stop"]).current_dir("/tmp").output();
+        let _ = self.pg_command("pg_ctl").args(["-D", &data, "-m", "immediate", "-w", "stop"]).output();
     }
 }
 
