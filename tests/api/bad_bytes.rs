@@ -199,7 +199,7 @@ async fn bad_bytes_at_authorize_are_an_error_page_never_a_redirect() {
 }
 
 #[tokio::test]
-async fn bad_bytes_in_the_sign_in_and_sign_up_forms_are_a_400_page() {
+async fn bad_bytes_in_the_sign_in_and_sign_up_forms_show_the_form_again_with_its_message() {
     let app = TestApp::spawn().await;
     app.create_user("ann").await;
 
@@ -229,6 +229,9 @@ async fn bad_bytes_in_the_sign_in_and_sign_up_forms_are_a_400_page() {
                     .unwrap();
 
                 assert_eq!(response.status(), 400, "{path} {name}={raw}");
+                let page = response.text().await.unwrap();
+                assert!(page.contains("cannot be accepted"), "the form's message: {path} {name}={raw}");
+                assert!(page.contains("name=\"csrf_token\""), "the form itself, ready to send again: {path}");
             }
         }
     }

@@ -59,7 +59,22 @@ pub async fn login_post(
     ClientAddr(client_addr): ClientAddr,
     params: Result<Params, ParamsError>,
 ) -> Result<Response, PageError> {
-    let params = params?;
+    let params = match params {
+        // The form again with its message (SPEC §4 "Robustness"), not an error page.
+        Err(ParamsError::BadBytes(_)) => {
+            let (jar, csrf_token) = session::anonymous_csrf(&state, jar);
+            let error = Some(ctx.lang.texts().unreadable_form.to_owned());
+            let page = LoginPage {
+                layout: ctx.layout(),
+                csrf_token,
+                return_to: safe_return_to(None),
+                email: String::new(),
+                error,
+            };
+            return Ok((jar, render(StatusCode::BAD_REQUEST, &page)).into_response());
+        }
+        other => other?,
+    };
     session::check_anonymous_csrf(&jar, params.get("csrf_token"))?;
     let email = params.get("email").unwrap_or_default();
     let password = params.get("password").unwrap_or_default();

@@ -82,7 +82,16 @@ pub async fn signup_post(
     ctx: PageContext,
     params: Result<Params, ParamsError>,
 ) -> Result<Response, PageError> {
-    let params = params?;
+    let params = match params {
+        // The form again with its message (SPEC §4 "Robustness"), not an error page.
+        Err(ParamsError::BadBytes(_)) => {
+            let (jar, csrf_token) = session::anonymous_csrf(&state, jar);
+            let mut page = SignupPage::new(ctx.layout(), csrf_token, safe_return_to(None));
+            page.form_error = Some(ctx.lang.texts().unreadable_form);
+            return Ok((jar, render(StatusCode::BAD_REQUEST, &page)).into_response());
+        }
+        other => other?,
+    };
     session::check_anonymous_csrf(&jar, params.get("csrf_token"))?;
     let email = params.get("email").unwrap_or_default();
     let username = params.get("username").unwrap_or_default();
