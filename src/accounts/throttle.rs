@@ -86,21 +86,21 @@ pub enum Admitted {
 /// reads; it writes once, when the rule lets it in.
 pub async fn admit(store: &dyn Store, attempt: &Attempt, clock: &dyn Clock) -> Result<Admitted, StoreError> {
     let deadline = tokio::time::Instant::now() + MAX_WAIT;
+    // The usual case, no attempt of the key in flight, is one transaction;
+    // only a waiting attempt reads (`peek`) until the rule would let it in.
+    let mut verdict = try_admit(store, attempt, clock.now()).await?;
     loop {
-        let now = clock.now();
-        match peek(store, attempt, now).await? {
+        match verdict {
+            Admission::Admitted => return Ok(Admitted::Yes),
             Admission::Locked { retry_after } => return Ok(Admitted::Locked(retry_after)),
-            Admission::Wait => {}
-            Admission::Admitted => match try_admit(store, attempt, now).await? {
-                Admission::Admitted => return Ok(Admitted::Yes),
-                Admission::Locked { retry_after } => return Ok(Admitted::Locked(retry_after)),
-                Admission::Wait => {}
-            },
+            Admission::Wait if tokio::time::Instant::now() >= deadline => return Ok(Admitted::Busy),
+            Admission::Wait => tokio::time::sleep(Duration::from_millis(rand::random_range(POLL_MS))).await,
         }
-        if tokio::time::Instant::now() >= deadline {
-            return Ok(Admitted::Busy);
-        }
-        tokio::time::sleep(Duration::from_millis(rand::random_range(POLL_MS))).await;
+        let now = clock.now();
+        verdict = match peek(store, attempt, now).await? {
+            Admission::Admitted => try_admit(store, attempt, now).await?,
+            looked => looked,
+        };
     }
 }
 

@@ -15,7 +15,6 @@ use std::str::FromStr;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 
-use super::fault;
 use super::sql::purge_statements;
 use super::{PoolSettings, StoreError, StoreResult};
 use crate::clock::UnixTime;
@@ -45,9 +44,9 @@ pub(super) async fn connect(url: &str, settings: &PoolSettings, migrate: bool) -
         .max_connections(settings.max_connections)
         .min_connections(0)
         .acquire_timeout(std::time::Duration::from_millis(settings.acquire_timeout_ms));
-    // Connections that lived through a fault are closed, not reused
-    // (store/fault.rs); sqlx's own ping before each checkout stays on.
-    let pool = fault::shed_after_faults(pool).connect_with(options).await?;
+    // No fault shedding here (store/fault.rs): sqlx pings a PostgreSQL
+    // connection before each checkout and drops a dead one itself.
+    let pool = pool.connect_with(options).await?;
     if migrate {
         sqlx::migrate!("./migrations/postgres").run(&pool).await.map_err(StoreError::internal)?;
     }

@@ -5,51 +5,7 @@ use crate::helpers::*;
 
 /// A wrong-password grant as if relayed by a proxy that sent `forwarded`.
 async fn forwarded_guess(app: &TestApp, client: &TestClient, email: &str, forwarded: &str) -> reqwest::Response {
-    app.http
-        .post(app.url("/oauth/token"))
-        .header("x-forwarded-for", forwarded)
-        .form(&[
-            ("grant_type", "password"),
-            ("username", email),
-            ("password", "guess"),
-            ("client_id", client.id()),
-            ("client_secret", client.secret()),
-        ])
-        .send()
-        .await
-        .unwrap()
-}
-
-/// A password-grant request, not yet sent (for bursts).
-fn password_request(app: &TestApp, client: &TestClient, email: &str, password: &str) -> reqwest::RequestBuilder {
-    app.http.post(app.url("/oauth/token")).form(&[
-        ("grant_type", "password"),
-        ("username", email),
-        ("password", password),
-        ("client_id", client.id()),
-        ("client_secret", client.secret()),
-    ])
-}
-
-async fn password_attempt(app: &TestApp, client: &TestClient, email: &str, password: &str) -> reqwest::Response {
-    app.token(&[
-        ("grant_type", "password"),
-        ("username", email),
-        ("password", password),
-        ("client_id", client.id()),
-        ("client_secret", client.secret()),
-    ])
-    .await
-}
-
-async fn login_attempt(app: &TestApp, browser: &reqwest::Client, email: &str, password: &str) -> reqwest::Response {
-    let page = browser.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
-    browser
-        .post(app.url("/login"))
-        .form(&[("email", email), ("password", password), ("csrf_token", &hidden_value(&page, "csrf_token"))])
-        .send()
-        .await
-        .unwrap()
+    app.password_request(client, email, "guess").header("x-forwarded-for", forwarded).send().await.unwrap()
 }
 
 #[tokio::test]
@@ -58,18 +14,18 @@ async fn password_grant_throttled() {
     let ann = app.create_user("ann").await;
     let client = app.register_client(&ann, "user_info").await;
     for _ in 0..5 {
-        assert_eq!(password_attempt(&app, &client, &ann.email, "guess").await.status(), 400);
+        assert_eq!(app.password_attempt(&client, &ann.email, "guess").await.status(), 400);
     }
 
-    let guess = password_attempt(&app, &client, &ann.email, "guess").await;
-    let rightful = password_attempt(&app, &client, &ann.email, PASSWORD).await;
+    let guess = app.password_attempt(&client, &ann.email, "guess").await;
+    let rightful = app.password_attempt(&client, &ann.email, PASSWORD).await;
 
     assert_eq!(guess.status(), 400, "the sixth failure is counted and sets the first lock");
     assert_eq!(rightful.headers()["retry-after"], "1");
     assert_oauth_error(rightful, 429, "invalid_grant").await;
     app.clock.advance(1);
-    assert_eq!(password_attempt(&app, &client, &ann.email, PASSWORD).await.status(), 200);
-    assert_eq!(password_attempt(&app, &client, &ann.email, "guess").await.status(), 400, "success reset the count");
+    assert_eq!(app.password_attempt(&client, &ann.email, PASSWORD).await.status(), 200);
+    assert_eq!(app.password_attempt(&client, &ann.email, "guess").await.status(), 400, "success reset the count");
 }
 
 #[tokio::test]
@@ -79,7 +35,7 @@ async fn sign_in_throttled_with_growing_back_off_that_expires() {
     let browser = app.browser();
     let mut locks = Vec::new();
     for _ in 0..10 {
-        let response = login_attempt(&app, &browser, &ann.email, "guess").await;
+        let response = app.sign_in_attempt(&browser, &ann.email, "guess").await;
         if response.status() == 429 {
             let wait: i64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
             locks.push(wait);
@@ -88,17 +44,17 @@ async fn sign_in_throttled_with_growing_back_off_that_expires() {
     }
     for _ in 0..10 {
         app.clock.advance(900);
-        login_attempt(&app, &browser, &ann.email, "guess").await;
+        app.sign_in_attempt(&browser, &ann.email, "guess").await;
     }
 
-    let locked = login_attempt(&app, &browser, &ann.email, PASSWORD).await;
+    let locked = app.sign_in_attempt(&browser, &ann.email, PASSWORD).await;
     assert_eq!(locked.status(), 429);
     assert_eq!(locked.headers()["retry-after"], "900", "the back-off is capped");
     assert!(locked.text().await.unwrap().contains("Too many failed attempts"));
     assert!(!locks.is_empty() && locks.windows(2).all(|w| w[1] == w[0] * 2), "{locks:?}");
     app.clock.advance(900);
     assert_eq!(
-        login_attempt(&app, &browser, &ann.email, PASSWORD).await.status(),
+        app.sign_in_attempt(&browser, &ann.email, PASSWORD).await.status(),
         303,
         "the owner is never locked out for long"
     );
@@ -110,10 +66,10 @@ async fn guessing_many_accounts_from_one_address_is_throttled() {
     let ann = app.create_user("ann").await;
     let client = app.register_client(&ann, "user_info").await;
     for i in 0..21 {
-        password_attempt(&app, &client, &format!("victim{i}@example.com"), "guess").await;
+        app.password_attempt(&client, &format!("victim{i}@example.com"), "guess").await;
     }
 
-    let next = password_attempt(&app, &client, "another@example.com", "guess").await;
+    let next = app.password_attempt(&client, "another@example.com", "guess").await;
 
     assert_eq!(next.status(), 429);
 }
@@ -145,7 +101,7 @@ async fn forwarded_addresses_are_ignored_unless_the_operator_trusts_a_proxy() {
         forwarded_guess(&app, &client, &format!("v{i}@example.com"), &format!("203.0.113.{i}")).await;
     }
 
-    let next = password_attempt(&app, &client, "other@example.com", "guess").await;
+    let next = app.password_attempt(&client, "other@example.com", "guess").await;
 
     assert_eq!(next.status(), 429, "a spoofed header must not spread guesses over fake addresses");
 }
@@ -233,12 +189,12 @@ async fn a_burst_of_parallel_guesses_cannot_slip_past_the_lock() {
     let client = app.register_client(&ann, "user_info").await;
     let mut burst = tokio::task::JoinSet::new();
     for _ in 0..40 {
-        let request = password_request(&app, &client, &ann.email, "guess");
+        let request = app.password_request(&client, &ann.email, "guess");
         burst.spawn(async move { request.send().await.unwrap().status().as_u16() });
     }
 
     let statuses = burst.join_all().await;
-    let rightful = password_attempt(&app, &client, &ann.email, PASSWORD).await;
+    let rightful = app.password_attempt(&client, &ann.email, PASSWORD).await;
 
     let checked = statuses.iter().filter(|&&s| s == 400).count();
     assert!(checked <= 6, "at most the threshold and one more are checked: {statuses:?}");
@@ -257,7 +213,7 @@ async fn only_the_proxys_own_forwarded_entry_is_believed() {
         forwarded_guess(&app, &client, &format!("v{i}@example.com"), &format!("203.0.113.{i}, unknown")).await;
     }
 
-    let next = password_attempt(&app, &client, "other@example.com", "guess").await;
+    let next = app.password_attempt(&client, "other@example.com", "guess").await;
 
     assert_eq!(next.status(), 429);
 }
@@ -269,7 +225,7 @@ async fn sixteen_parallel_right_password_grants_all_succeed() {
     let client = app.register_client(&ann, "user_info").await;
     let mut burst = tokio::task::JoinSet::new();
     for _ in 0..16 {
-        let request = password_request(&app, &client, &ann.email, PASSWORD);
+        let request = app.password_request(&client, &ann.email, PASSWORD);
         burst.spawn(async move { request.send().await.unwrap().status().as_u16() });
     }
 
@@ -311,7 +267,7 @@ async fn right_and_wrong_passwords_in_one_burst_each_get_their_own_answer() {
     let mut burst = tokio::task::JoinSet::new();
     for i in 0..12 {
         let password = if i % 4 == 0 { "guess" } else { PASSWORD };
-        let request = password_request(&app, &client, &ann.email, password);
+        let request = app.password_request(&client, &ann.email, password);
         burst.spawn(async move { (password == PASSWORD, request.send().await.unwrap().status().as_u16()) });
     }
 
@@ -361,5 +317,5 @@ async fn attempts_whose_clients_hang_up_mid_check_still_settle() {
 
     assert_eq!(state.in_flight, 0, "every abandoned attempt was settled: {state:?}");
     assert!(state.failures > 0, "as the failure it was: {state:?}");
-    assert_eq!(password_attempt(&app, &client, &ann.email, PASSWORD).await.status(), 200);
+    assert_eq!(app.password_attempt(&client, &ann.email, PASSWORD).await.status(), 200);
 }

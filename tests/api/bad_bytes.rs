@@ -25,6 +25,14 @@ fn with_raw(base: &[(&str, String)], name: &str, raw: &str) -> String {
     pairs.join("&")
 }
 
+/// `base` as a JSON object, with `name` set to `value`.
+fn json_with(base: &[(&str, String)], name: &str, value: &str) -> serde_json::Map<String, serde_json::Value> {
+    let mut json: serde_json::Map<String, serde_json::Value> =
+        base.iter().map(|(n, v)| (n.to_string(), v.as_str().into())).collect();
+    json.insert(name.to_owned(), value.into());
+    json
+}
+
 /// A token request in which `name` plays its part, for `client`.
 fn token_base(name: &str, client: &TestClient) -> Vec<(&'static str, String)> {
     let mut base = match name {
@@ -77,9 +85,7 @@ async fn bad_bytes_at_the_token_endpoint_are_invalid_request_in_form_query_and_j
             assert_oauth_error(query, 400, "invalid_request").await;
         }
         for bad in BAD_JSON {
-            let mut json: serde_json::Map<String, serde_json::Value> =
-                base.iter().map(|(n, v)| (n.to_string(), v.as_str().into())).collect();
-            json.insert(name.to_owned(), bad.into());
+            let json = json_with(&base, name, bad);
             let response = app.http.post(app.url("/oauth/token")).json(&json).send().await.unwrap();
 
             assert_oauth_error(response, 400, "invalid_request").await;
@@ -128,9 +134,7 @@ async fn bad_bytes_at_revoke_and_introspect_are_invalid_request() {
 
                 assert_oauth_error(response, 400, "invalid_request").await;
             }
-            let mut json: serde_json::Map<String, serde_json::Value> =
-                base.iter().map(|(n, v)| (n.to_string(), v.as_str().into())).collect();
-            json.insert(name.to_owned(), "a\u{0}".into());
+            let json = json_with(&base, name, "a\u{0}");
             let response = app.http.post(app.url(path)).json(&json).send().await.unwrap();
 
             assert_oauth_error(response, 400, "invalid_request").await;

@@ -221,15 +221,36 @@ impl TestApp {
 
     /// Signs `user` in with the real form.
     pub async fn login_as(&self, browser: &reqwest::Client, user: &TestUser) {
+        let response = self.sign_in_attempt(browser, &user.email, &user.password).await;
+        assert_eq!(response.status(), 303, "sign-in failed");
+    }
+
+    /// Fetches the sign-in form and posts `email` and `password` with its CSRF token.
+    pub async fn sign_in_attempt(&self, browser: &reqwest::Client, email: &str, password: &str) -> reqwest::Response {
         let page = browser.get(self.url("/login")).send().await.unwrap().text().await.unwrap();
         let csrf = hidden_value(&page, "csrf_token");
-        let response = browser
+        browser
             .post(self.url("/login"))
-            .form(&[("email", user.email.as_str()), ("password", user.password.as_str()), ("csrf_token", &csrf)])
+            .form(&[("email", email), ("password", password), ("csrf_token", &csrf)])
             .send()
             .await
-            .unwrap();
-        assert_eq!(response.status(), 303, "sign-in failed");
+            .unwrap()
+    }
+
+    /// A password-grant request for `email` through `client`, not yet sent (for bursts).
+    pub fn password_request(&self, client: &TestClient, email: &str, password: &str) -> reqwest::RequestBuilder {
+        self.http.post(self.url("/oauth/token")).form(&[
+            ("grant_type", "password"),
+            ("username", email),
+            ("password", password),
+            ("client_id", client.id()),
+            ("client_secret", client.secret()),
+        ])
+    }
+
+    /// A password grant for `email` through `client`, sent.
+    pub async fn password_attempt(&self, client: &TestClient, email: &str, password: &str) -> reqwest::Response {
+        self.password_request(client, email, password).send().await.unwrap()
     }
 
     /// `GET /oauth/authorize` with `params`.

@@ -77,27 +77,11 @@ async fn assert_refused_while_broken(app: &TestApp, client: &TestClient, user: &
         let body = assert_oauth_error(response, 503, "temporarily_unavailable").await;
         assert!(body.get("access_token").is_none(), "attempt {attempt}: {body}");
     }
-    let password = app
-        .token(&[
-            ("grant_type", "password"),
-            ("username", &user.email),
-            ("password", &user.password),
-            ("client_id", client.id()),
-            ("client_secret", client.secret()),
-        ])
-        .await;
+    let password = app.password_attempt(client, &user.email, &user.password).await;
     assert_oauth_error(password, 503, "temporarily_unavailable").await;
 
-    let browser = app.browser();
-    let page = browser.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
-    let csrf = hidden_value(&page, "csrf_token");
     let started = Instant::now();
-    let signed_in = browser
-        .post(app.url("/login"))
-        .form(&[("email", user.email.as_str()), ("password", user.password.as_str()), ("csrf_token", &csrf)])
-        .send()
-        .await
-        .unwrap();
+    let signed_in = app.sign_in_attempt(&app.browser(), &user.email, &user.password).await;
     assert!(started.elapsed() < PROMPT);
     assert_eq!(signed_in.status(), 503, "a sign-in that cannot be stored is refused");
     assert!(signed_in.headers().get("set-cookie").is_none(), "no session is handed out");
