@@ -61,10 +61,13 @@ const MAX_WAIT: Duration = Duration::from_secs(10);
 /// waiters do not look in lockstep.
 const POLL_MS: std::ops::Range<u64> = 15..35;
 
+/// The rule of each key of [`Attempt::keys`], in the same order.
+const RULES: [ThrottleRule; 2] = [ADDRESS_RULE, ACCOUNT_RULE];
+
 impl Attempt {
     /// The keys in the one order every caller locks them in.
-    fn keys(&self) -> [(&str, &ThrottleRule); 2] {
-        [(&self.address_key, &ADDRESS_RULE), (&self.account_key, &ACCOUNT_RULE)]
+    fn keys(&self) -> [&str; 2] {
+        [&self.address_key, &self.account_key]
     }
 }
 
@@ -106,8 +109,8 @@ pub async fn admit(store: &dyn Store, attempt: &Attempt, clock: &dyn Clock) -> R
 
 /// The verdict on every key together: locked if any is, else wait if any
 /// must, else admitted.
-fn verdict(keys: &[(&str, &ThrottleRule); 2], states: &[ThrottleRecord], now: UnixTime) -> Admission {
-    let verdicts = keys.iter().zip(states).map(|((_, rule), state)| rule.admit(*state, now));
+fn verdict(rules: &[ThrottleRule; 2], states: &[ThrottleRecord], now: UnixTime) -> Admission {
+    let verdicts = rules.iter().zip(states).map(|(rule, state)| rule.admit(*state, now));
     verdicts.fold(Admission::Admitted, |all, one| match (all, one) {
         (Admission::Locked { retry_after: a }, Admission::Locked { retry_after: b }) => {
             Admission::Locked { retry_after: a.max(b) }
@@ -120,23 +123,23 @@ fn verdict(keys: &[(&str, &ThrottleRule); 2], states: &[ThrottleRecord], now: Un
 
 /// A read-only look at the verdict (a fresh key reads as zeros).
 async fn peek(store: &dyn Store, attempt: &Attempt, now: UnixTime) -> Result<Admission, StoreError> {
-    let keys = attempt.keys();
-    let mut states = Vec::with_capacity(keys.len());
-    for (key, _) in keys {
+    let mut states = Vec::with_capacity(RULES.len());
+    for key in attempt.keys() {
         states.push(store.find_throttle(key).await?.unwrap_or_default());
     }
-    Ok(verdict(&keys, &states, now))
+    Ok(verdict(&RULES, &states, now))
 }
 
 /// One try under the keys' row locks: admits on every key, or on none.
 async fn try_admit(store: &dyn Store, attempt: &Attempt, now: UnixTime) -> Result<Admission, StoreError> {
     let keys = attempt.keys();
-    let step = |states: &[ThrottleRecord]| {
-        (verdict(&keys, states, now) == Admission::Admitted)
-            .then(|| keys.iter().zip(states).map(|((_, rule), state)| rule.admitted(*state, now)).collect())
+    let rules = RULES;
+    let step = move |states: &[ThrottleRecord]| {
+        (verdict(&rules, states, now) == Admission::Admitted)
+            .then(|| rules.iter().zip(states).map(|(rule, state)| rule.admitted(*state, now)).collect())
     };
-    let read = store.update_throttles(&keys.map(|(key, _)| key), &step).await?;
-    Ok(verdict(&keys, &read, now))
+    let read = store.update_throttles(&keys, Box::new(step)).await?;
+    Ok(verdict(&RULES, &read, now))
 }
 
 /// Settles an admitted attempt: a failure counts on both keys; a success
@@ -144,18 +147,18 @@ async fn try_admit(store: &dyn Store, attempt: &Attempt, now: UnixTime) -> Resul
 /// own account must not launder guesses against others); `Refunded` (the
 /// check itself failed) counts nowhere.
 pub async fn settle(store: &dyn Store, attempt: &Attempt, now: UnixTime, outcome: Outcome) -> Result<(), StoreError> {
-    let keys = attempt.keys();
     let outcomes = [if outcome == Outcome::Succeeded { Outcome::Refunded } else { outcome }, outcome];
-    let step = |states: &[ThrottleRecord]| {
+    let step = move |states: &[ThrottleRecord]| {
         Some(
-            keys.iter()
+            RULES
+                .iter()
                 .zip(states)
                 .zip(outcomes)
-                .map(|(((_, rule), state), outcome)| rule.settled(*state, now, outcome))
+                .map(|((rule, state), outcome)| rule.settled(*state, now, outcome))
                 .collect(),
         )
     };
-    store.update_throttles(&keys.map(|(key, _)| key), &step).await?;
+    store.update_throttles(&attempt.keys(), Box::new(step)).await?;
     Ok(())
 }
 

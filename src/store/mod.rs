@@ -9,6 +9,7 @@ mod postgres;
 mod rows;
 mod sql;
 mod sqlite;
+mod writer;
 
 use std::sync::Arc;
 
@@ -383,7 +384,7 @@ pub trait Store: Send + Sync + 'static {
     /// them, all in one transaction; `step` returning `None` writes nothing.
     /// Returns the states as read. Callers name keys in one fixed order, so
     /// two transactions never wait on each other in a cycle.
-    async fn update_throttles(&self, keys: &[&str], step: &ThrottleStep<'_>) -> StoreResult<Vec<ThrottleRecord>>;
+    async fn update_throttles(&self, keys: &[&str], step: Box<ThrottleStep>) -> StoreResult<Vec<ThrottleRecord>>;
     /// Forgets a key's failures (after a success).
     async fn clear_throttle(&self, key: &str) -> StoreResult<()>;
 
@@ -394,7 +395,8 @@ pub trait Store: Send + Sync + 'static {
 
 /// What [`Store::update_throttles`] applies to the keys' states: the new
 /// states, one per key in the same order, or `None` to leave them.
-pub type ThrottleStep<'a> = dyn Fn(&[ThrottleRecord]) -> Option<Vec<ThrottleRecord>> + Send + Sync + 'a;
+/// It runs inside the writer's transaction, so it owns what it uses.
+pub type ThrottleStep = dyn Fn(&[ThrottleRecord]) -> Option<Vec<ThrottleRecord>> + Send + Sync + 'static;
 
 /// Fields of an application its owner can change.
 #[derive(Debug, Clone)]
@@ -460,14 +462,14 @@ pub async fn connect(database_url: &str, migrate: bool) -> StoreResult<Arc<dyn S
 /// Opens the store a database URL names (`sqlite://…`, `postgres://…` or
 /// `postgresql://…`), applying migrations if asked.
 pub async fn connect_with(database_url: &str, pool: &PoolSettings, migrate: bool) -> StoreResult<Arc<dyn Store>> {
-    let pool = if database_url.starts_with("sqlite:") {
-        Pool::Sqlite(sqlite::connect(database_url, migrate).await?)
+    let (pool, max_connections) = if database_url.starts_with("sqlite:") {
+        (Pool::Sqlite(sqlite::connect(database_url, migrate).await?), sqlite::MAX_CONNECTIONS)
     } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
-        Pool::Postgres(postgres::connect(database_url, pool, migrate).await?)
+        (Pool::Postgres(postgres::connect(database_url, pool, migrate).await?), pool.max_connections)
     } else {
         return Err(StoreError::UnsupportedUrl);
     };
-    Ok(Arc::new(SqlStore::new(pool)))
+    Ok(Arc::new(SqlStore::new(pool, max_connections)))
 }
 
 #[cfg(test)]

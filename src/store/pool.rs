@@ -86,6 +86,15 @@ impl Tx {
         }
     }
 
+    /// Rolls back, ignoring a failure: the error that made the caller roll
+    /// back is the one worth reporting.
+    pub(super) async fn rollback(self) {
+        let _ = match self {
+            Tx::Sqlite(tx) => tx.rollback().await,
+            Tx::Postgres(tx) => tx.rollback().await,
+        };
+    }
+
     /// Commits.
     pub(super) async fn commit(self) -> sqlx::Result<()> {
         match self {

@@ -93,23 +93,25 @@ pub(super) async fn lock_family(tx: &mut Transaction<'static, Postgres>, family_
     Ok(())
 }
 
-/// Deletes expired rows in bounded batches, on one instance at a time: the
-/// others find the advisory lock taken and return at once (no double work,
-/// no queue of waiters). The lock is transaction-scoped, so a crashed purger
-/// releases it. SKIP LOCKED steps over rows a request is spending right now
-/// instead of waiting for them.
-pub(super) async fn purge_expired(pool: &PgPool, now: UnixTime, limit: i64) -> StoreResult<u64> {
-    let mut tx = begin(pool).await?;
+/// Deletes a bounded batch of expired rows from each table, inside the
+/// writer's transaction, on one instance at a time: the others find the
+/// advisory lock taken and delete nothing (no double work, no queue of
+/// waiters). The lock is transaction-scoped, so a crashed purger releases
+/// it. SKIP LOCKED steps over rows a request is spending right now instead
+/// of waiting for them.
+pub(super) async fn purge_expired(
+    tx: &mut Transaction<'static, Postgres>,
+    now: UnixTime,
+    limit: i64,
+) -> sqlx::Result<u64> {
     let elected: bool =
-        sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)").bind(PURGE_LOCK_KEY).fetch_one(&mut *tx).await?;
+        sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)").bind(PURGE_LOCK_KEY).fetch_one(&mut **tx).await?;
     if !elected {
-        tx.rollback().await?;
         return Ok(0);
     }
     let mut purged = 0;
     for sql in purge_statements(" FOR UPDATE SKIP LOCKED") {
-        purged += sqlx::query(&sql).bind(now).bind(limit).execute(&mut *tx).await?.rows_affected();
+        purged += sqlx::query(&sql).bind(now).bind(limit).execute(&mut **tx).await?.rows_affected();
     }
-    tx.commit().await?;
     Ok(purged)
 }

@@ -16,6 +16,7 @@ use super::rows::{
     ClientRow, CodeRow, ConsentRow, GrantRow, ThrottleRow, TokenRow, UserRow, client_columns, parse_scopes,
     throttle_select, token_select, user_columns,
 };
+use super::writer::{TxFuture, Writer, writer_count};
 use super::{
     BoundRequest, ClientUpdate, CodeRecord, GrantRecord, NewTokens, NewUser, Redemption, SessionRecord, Store,
     StoreResult, ThrottleRecord, ThrottleStep, TokenRecord, UserCredentials, postgres, sqlite,
@@ -27,16 +28,25 @@ use crate::domain::scope::ScopeSet;
 use crate::domain::token::{FamilyId, SecretHash};
 use crate::domain::user::{User, UserId};
 
-/// The store on either database.
+/// The store on either database: reads on the pool, writes through the
+/// group-commit writer (`writer.rs`).
 #[derive(Debug, Clone)]
 pub(super) struct SqlStore {
     pool: Pool,
+    writer: Writer,
+}
+
+/// Pins a write's future, fixing its error type so `?` works inside.
+fn boxed<'t, T>(work: impl std::future::Future<Output = sqlx::Result<T>> + Send + 't) -> TxFuture<'t, T> {
+    Box::pin(work)
 }
 
 impl SqlStore {
-    /// A store over an open (and migrated) pool.
-    pub(super) fn new(pool: Pool) -> SqlStore {
-        SqlStore { pool }
+    /// A store over an open (and migrated) pool of at most `max_connections`;
+    /// starts its writer tasks.
+    pub(super) fn new(pool: Pool, max_connections: u32) -> SqlStore {
+        let writer = Writer::spawn(pool.clone(), writer_count(&pool, max_connections));
+        SqlStore { pool, writer }
     }
 
     /// Spends a single-use credential with `spend_sql` (an UPDATE binding
@@ -55,24 +65,27 @@ impl SqlStore {
         tokens: &NewTokens,
         now: UnixTime,
     ) -> StoreResult<Redemption> {
-        let mut tx = Tx::begin(&self.pool).await?;
-        tx.lock_client(tokens.client_pk, true).await?;
-        tx.lock_family(&tokens.family_id).await?;
-        let spent: Option<FamilyId> =
-            on_tx!(&mut tx, conn => sqlx::query_scalar(spend_sql).bind(now).bind(hash).fetch_optional(conn).await?);
-        let outcome = if spent.is_some() {
-            write_tokens(&mut tx, tokens).await?;
-            Redemption::Issued
-        } else {
-            let family: Option<FamilyId> =
-                on_tx!(&mut tx, conn => sqlx::query_scalar(family_sql).bind(hash).fetch_optional(conn).await?);
-            if let Some(family_id) = family {
-                revoke_family_in(&mut tx, &family_id, now).await?;
-            }
-            Redemption::Replayed
-        };
-        tx.commit().await?;
-        Ok(outcome)
+        let args = (*hash, tokens.clone());
+        let outcome = self.writer.write(args, move |(hash, tokens), tx| {
+            boxed(async move {
+                tx.lock_client(tokens.client_pk, true).await?;
+                tx.lock_family(&tokens.family_id).await?;
+                let spent: Option<FamilyId> = on_tx!(&mut *tx, conn => {
+                    sqlx::query_scalar(spend_sql).bind(now).bind(hash).fetch_optional(conn).await?
+                });
+                if spent.is_some() {
+                    write_tokens(tx, tokens).await?;
+                    return Ok(Redemption::Issued);
+                }
+                let family: Option<FamilyId> =
+                    on_tx!(&mut *tx, conn => sqlx::query_scalar(family_sql).bind(hash).fetch_optional(conn).await?);
+                if let Some(family_id) = family {
+                    revoke_family_in(tx, &family_id, now).await?;
+                }
+                Ok(Redemption::Replayed)
+            })
+        });
+        outcome.await
     }
 }
 
@@ -114,6 +127,42 @@ async fn revoke_family_in(tx: &mut Tx, family_id: &FamilyId, now: UnixTime) -> s
     Ok(())
 }
 
+/// Reads every key's state under its row lock (a fresh key reads as zeros)
+/// and writes back what `step` makes of them; returns the states as read.
+async fn update_throttles_in(tx: &mut Tx, keys: &[String], step: &ThrottleStep) -> sqlx::Result<Vec<ThrottleRecord>> {
+    let mut read = Vec::with_capacity(keys.len());
+    for key in keys {
+        let row: ThrottleRow = on_tx!(&mut *tx, conn => {
+            sqlx::query_as(
+                "INSERT INTO throttles (key, failures, last_failure_at, locked_until, in_flight, in_flight_since) \
+                 VALUES ($1, 0, 0, 0, 0, 0) ON CONFLICT (key) DO UPDATE SET key = excluded.key \
+                 RETURNING failures, last_failure_at, locked_until, in_flight, in_flight_since",
+            )
+            .bind(key)
+            .fetch_one(conn)
+            .await?
+        });
+        read.push(row.into_record());
+    }
+    for (key, state) in keys.iter().zip(step(&read).unwrap_or_default()) {
+        on_tx!(&mut *tx, conn => {
+            sqlx::query(
+                "UPDATE throttles SET failures = $1, last_failure_at = $2, locked_until = $3, in_flight = $4, \
+                 in_flight_since = $5 WHERE key = $6",
+            )
+            .bind(state.failures)
+            .bind(state.last_failure_at)
+            .bind(state.locked_until)
+            .bind(state.in_flight)
+            .bind(state.in_flight_since)
+            .bind(key)
+            .execute(conn)
+            .await?;
+        });
+    }
+    Ok(read)
+}
+
 /// A PKCE challenge as its two nullable columns.
 fn challenge_columns(challenge: Option<&CodeChallenge>) -> (Option<&str>, Option<&'static str>) {
     (challenge.map(CodeChallenge::as_str), challenge.map(|c| c.method().as_str()))
@@ -151,20 +200,26 @@ impl Store for SqlStore {
     }
 
     async fn insert_user(&self, user: &NewUser, now: UnixTime) -> StoreResult<User> {
-        let row: UserRow = on_pool!(&self.pool, pool => {
-            sqlx::query_as(concat!(
-                "INSERT INTO users (login, name, email, password_hash, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $5) RETURNING ",
-                user_columns!()
-            ))
-            .bind(&user.login)
-            .bind(&user.name)
-            .bind(&user.email)
-            .bind(&user.password_hash)
-            .bind(now)
-            .fetch_one(pool)
-            .await?
-        });
+        let row: UserRow = self
+            .writer
+            .write(user.clone(), move |user, tx| {
+                boxed(async move {
+                    on_tx!(tx, conn => {
+                        sqlx::query_as(concat!(
+                            "INSERT INTO users (login, name, email, password_hash, created_at, updated_at) \
+                             VALUES ($1, $2, $3, $4, $5, $5) RETURNING ",
+                            user_columns!()
+                        ))
+                        .bind(&user.login)
+                        .bind(&user.name)
+                        .bind(&user.email)
+                        .bind(&user.password_hash)
+                        .bind(now)
+                        .fetch_one(conn).await
+                    })
+                })
+            })
+            .await?;
         Ok(row.into_user())
     }
 
@@ -189,26 +244,32 @@ impl Store for SqlStore {
     }
 
     async fn insert_client(&self, client: &NewClient, now: UnixTime) -> StoreResult<Client> {
-        let row: ClientRow = on_pool!(&self.pool, pool => {
-            sqlx::query_as(concat!(
-                "INSERT INTO clients (client_id, secret_hash, secret_hint, owner_id, name, homepage, description, \
-                 redirect_uris, scopes, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) \
-                 RETURNING ",
-                client_columns!("")
-            ))
-            .bind(&client.client_id)
-            .bind(client.secret_hash)
-            .bind(&client.secret_hint)
-            .bind(client.owner_id)
-            .bind(&client.name)
-            .bind(&client.homepage)
-            .bind(&client.description)
-            .bind(client.redirect_uris.join("\n"))
-            .bind(&client.scopes)
-            .bind(now)
-            .fetch_one(pool)
-            .await?
-        });
+        let row: ClientRow = self
+            .writer
+            .write(client.clone(), move |client, tx| {
+                boxed(async move {
+                    on_tx!(tx, conn => {
+                        sqlx::query_as(concat!(
+                            "INSERT INTO clients (client_id, secret_hash, secret_hint, owner_id, name, homepage, \
+                             description, redirect_uris, scopes, created_at, updated_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING ",
+                            client_columns!("")
+                        ))
+                        .bind(&client.client_id)
+                        .bind(client.secret_hash)
+                        .bind(&client.secret_hint)
+                        .bind(client.owner_id)
+                        .bind(&client.name)
+                        .bind(&client.homepage)
+                        .bind(&client.description)
+                        .bind(client.redirect_uris.join("\n"))
+                        .bind(&client.scopes)
+                        .bind(now)
+                        .fetch_one(conn).await
+                    })
+                })
+            })
+            .await?;
         Ok(row.into_client())
     }
 
@@ -250,19 +311,25 @@ impl Store for SqlStore {
         scopes: &ScopeSet,
         now: UnixTime,
     ) -> StoreResult<()> {
-        on_pool!(&self.pool, pool => {
-            sqlx::query(
-                "INSERT INTO grants (user_id, client_pk, scopes, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) \
-                 ON CONFLICT (user_id, client_pk) DO UPDATE SET scopes = excluded.scopes, \
-                 updated_at = excluded.updated_at",
-            )
-            .bind(user_id)
-            .bind(client_pk)
-            .bind(scopes)
-            .bind(now)
-            .execute(pool)
+        let args = scopes.clone();
+        self.writer
+            .write(args, move |scopes, tx| {
+                boxed(async move {
+                    on_tx!(tx, conn => {
+                        sqlx::query(
+                            "INSERT INTO grants (user_id, client_pk, scopes, created_at, updated_at) \
+                             VALUES ($1, $2, $3, $4, $4) ON CONFLICT (user_id, client_pk) DO UPDATE \
+                             SET scopes = excluded.scopes, updated_at = excluded.updated_at",
+                        )
+                        .bind(user_id)
+                        .bind(client_pk)
+                        .bind(scopes)
+                        .bind(now)
+                        .execute(conn).await.map(|done| done.rows_affected())
+                    })
+                })
+            })
             .await?;
-        });
         Ok(())
     }
 
@@ -272,41 +339,53 @@ impl Store for SqlStore {
         request: &BoundRequest,
         expires_at: UnixTime,
     ) -> StoreResult<()> {
-        let (challenge, method) = challenge_columns(request.challenge.as_ref());
-        on_pool!(&self.pool, pool => {
-            sqlx::query(
-                "INSERT INTO consent_requests (id_hash, user_id, client_pk, redirect_uri, redirect_uri_given, \
-                 scopes, state, code_challenge, code_challenge_method, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(id)
-            .bind(request.user_id)
-            .bind(request.client_pk)
-            .bind(&request.redirect_uri)
-            .bind(request.redirect_uri_given)
-            .bind(&request.scopes)
-            .bind(&request.state)
-            .bind(challenge)
-            .bind(method)
-            .bind(expires_at)
-            .execute(pool)
+        self.writer
+            .write((*id, request.clone()), move |(id, request), tx| {
+                let (challenge, method) = challenge_columns(request.challenge.as_ref());
+                boxed(async move {
+                    on_tx!(tx, conn => {
+                        sqlx::query(
+                            "INSERT INTO consent_requests (id_hash, user_id, client_pk, redirect_uri, \
+                             redirect_uri_given, scopes, state, code_challenge, code_challenge_method, expires_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                        )
+                        .bind(id)
+                        .bind(request.user_id)
+                        .bind(request.client_pk)
+                        .bind(&request.redirect_uri)
+                        .bind(request.redirect_uri_given)
+                        .bind(&request.scopes)
+                        .bind(&request.state)
+                        .bind(challenge)
+                        .bind(method)
+                        .bind(expires_at)
+                        .execute(conn).await.map(|done| done.rows_affected())
+                    })
+                })
+            })
             .await?;
-        });
         Ok(())
     }
 
     async fn take_consent_request(&self, id: &SecretHash, now: UnixTime) -> StoreResult<Option<BoundRequest>> {
         // DELETE … RETURNING: of two instances receiving the same form, only
         // one gets the row.
-        let row: Option<ConsentRow> = on_pool!(&self.pool, pool => {
-            sqlx::query_as(
-                "DELETE FROM consent_requests WHERE id_hash = $1 RETURNING client_pk, user_id, redirect_uri, \
-                 redirect_uri_given, scopes, state, code_challenge, code_challenge_method, expires_at",
-            )
-            .bind(id)
-            .fetch_optional(pool)
-            .await?
-        });
+        let row: Option<ConsentRow> = self
+            .writer
+            .write(*id, |id, tx| {
+                boxed(async move {
+                    on_tx!(tx, conn => {
+                        sqlx::query_as(
+                            "DELETE FROM consent_requests WHERE id_hash = $1 RETURNING client_pk, user_id, \
+                             redirect_uri, redirect_uri_given, scopes, state, code_challenge, code_challenge_method, \
+                             expires_at",
+                        )
+                        .bind(id)
+                        .fetch_optional(conn).await
+                    })
+                })
+            })
+            .await?;
         // Expiry is checked after the delete so an expired request is gone too.
         row.filter(|r| r.expires_at > now).map(|r| r.request.into_request(r.state)).transpose()
     }
@@ -319,27 +398,33 @@ impl Store for SqlStore {
         now: UnixTime,
         expires_at: UnixTime,
     ) -> StoreResult<()> {
-        let (challenge, method) = challenge_columns(request.challenge.as_ref());
-        on_pool!(&self.pool, pool => {
-            sqlx::query(
-                "INSERT INTO authorization_codes (code_hash, client_pk, user_id, redirect_uri, redirect_uri_given, \
-                 scopes, code_challenge, code_challenge_method, family_id, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .bind(code)
-            .bind(request.client_pk)
-            .bind(request.user_id)
-            .bind(&request.redirect_uri)
-            .bind(request.redirect_uri_given)
-            .bind(&request.scopes)
-            .bind(challenge)
-            .bind(method)
-            .bind(family_id)
-            .bind(now)
-            .bind(expires_at)
-            .execute(pool)
+        let args = (*code, request.clone(), family_id.clone());
+        self.writer
+            .write(args, move |(code, request, family_id), tx| {
+                let (challenge, method) = challenge_columns(request.challenge.as_ref());
+                boxed(async move {
+                    on_tx!(tx, conn => {
+                        sqlx::query(
+                            "INSERT INTO authorization_codes (code_hash, client_pk, user_id, redirect_uri, \
+                             redirect_uri_given, scopes, code_challenge, code_challenge_method, family_id, created_at, \
+                             expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                        )
+                        .bind(code)
+                        .bind(request.client_pk)
+                        .bind(request.user_id)
+                        .bind(&request.redirect_uri)
+                        .bind(request.redirect_uri_given)
+                        .bind(&request.scopes)
+                        .bind(challenge)
+                        .bind(method)
+                        .bind(family_id)
+                        .bind(now)
+                        .bind(expires_at)
+                        .execute(conn).await.map(|done| done.rows_affected())
+                    })
+                })
+            })
             .await?;
-        });
         Ok(())
     }
 
@@ -382,10 +467,14 @@ impl Store for SqlStore {
     }
 
     async fn insert_tokens(&self, tokens: &NewTokens) -> StoreResult<()> {
-        let mut tx = Tx::begin(&self.pool).await?;
-        tx.lock_client(tokens.client_pk, true).await?;
-        write_tokens(&mut tx, tokens).await?;
-        tx.commit().await?;
+        self.writer
+            .write(tokens.clone(), |tokens, tx| {
+                boxed(async move {
+                    tx.lock_client(tokens.client_pk, true).await?;
+                    write_tokens(tx, tokens).await
+                })
+            })
+            .await?;
         Ok(())
     }
 
@@ -417,21 +506,30 @@ impl Store for SqlStore {
     }
 
     async fn revoke_token(&self, token: &SecretHash, now: UnixTime) -> StoreResult<()> {
-        on_pool!(&self.pool, pool => {
-            sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
-                .bind(now)
-                .bind(token)
-                .execute(pool)
-                .await?;
-        });
+        self.writer
+            .write(*token, move |token, tx| {
+                boxed(async move {
+                    on_tx!(tx, conn => {
+                        sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
+                            .bind(now)
+                            .bind(token)
+                            .execute(conn).await.map(|done| done.rows_affected())
+                    })
+                })
+            })
+            .await?;
         Ok(())
     }
 
     async fn revoke_family(&self, family_id: &FamilyId, now: UnixTime) -> StoreResult<()> {
-        let mut tx = Tx::begin(&self.pool).await?;
-        tx.lock_family(family_id).await?;
-        revoke_family_in(&mut tx, family_id, now).await?;
-        tx.commit().await?;
+        self.writer
+            .write(family_id.clone(), move |family_id, tx| {
+                boxed(async move {
+                    tx.lock_family(family_id).await?;
+                    revoke_family_in(tx, family_id, now).await
+                })
+            })
+            .await?;
         Ok(())
     }
 
@@ -442,19 +540,24 @@ impl Store for SqlStore {
         now: UnixTime,
         expires_at: UnixTime,
     ) -> StoreResult<()> {
-        on_pool!(&self.pool, pool => {
-            sqlx::query(
-                "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(id)
-            .bind(session.user_id)
-            .bind(&session.csrf_token)
-            .bind(now)
-            .bind(expires_at)
-            .execute(pool)
+        self.writer
+            .write((*id, session.clone()), move |(id, session), tx| {
+                boxed(async move {
+                    on_tx!(tx, conn => {
+                        sqlx::query(
+                            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) \
+                             VALUES ($1, $2, $3, $4, $5)",
+                        )
+                        .bind(id)
+                        .bind(session.user_id)
+                        .bind(&session.csrf_token)
+                        .bind(now)
+                        .bind(expires_at)
+                        .execute(conn).await.map(|done| done.rows_affected())
+                    })
+                })
+            })
             .await?;
-        });
         Ok(())
     }
 
@@ -470,9 +573,11 @@ impl Store for SqlStore {
     }
 
     async fn delete_session(&self, id: &SecretHash) -> StoreResult<()> {
-        on_pool!(&self.pool, pool => {
-            sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id).execute(pool).await?;
-        });
+        self.writer
+            .write(*id, |id, tx| {
+                boxed(async move { on_tx!(tx, conn => sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id).execute(conn).await.map(|done| done.rows_affected())) })
+            })
+            .await?;
         Ok(())
     }
 
@@ -493,23 +598,29 @@ impl Store for SqlStore {
         update: &ClientUpdate,
         now: UnixTime,
     ) -> StoreResult<Option<Client>> {
-        let row: Option<ClientRow> = on_pool!(&self.pool, pool => {
-            sqlx::query_as(concat!(
-                "UPDATE clients SET name = $1, homepage = $2, description = $3, redirect_uris = $4, scopes = $5, \
-                 updated_at = $6 WHERE id = $7 AND owner_id = $8 RETURNING ",
-                client_columns!("")
-            ))
-            .bind(&update.name)
-            .bind(&update.homepage)
-            .bind(&update.description)
-            .bind(update.redirect_uris.join("\n"))
-            .bind(&update.scopes)
-            .bind(now)
-            .bind(client_pk)
-            .bind(owner_id)
-            .fetch_optional(pool)
-            .await?
-        });
+        let row: Option<ClientRow> = self
+            .writer
+            .write(update.clone(), move |update, tx| {
+                boxed(async move {
+                    on_tx!(tx, conn => {
+                        sqlx::query_as(concat!(
+                            "UPDATE clients SET name = $1, homepage = $2, description = $3, redirect_uris = $4, \
+                             scopes = $5, updated_at = $6 WHERE id = $7 AND owner_id = $8 RETURNING ",
+                            client_columns!("")
+                        ))
+                        .bind(&update.name)
+                        .bind(&update.homepage)
+                        .bind(&update.description)
+                        .bind(update.redirect_uris.join("\n"))
+                        .bind(&update.scopes)
+                        .bind(now)
+                        .bind(client_pk)
+                        .bind(owner_id)
+                        .fetch_optional(conn).await
+                    })
+                })
+            })
+            .await?;
         Ok(row.map(ClientRow::into_client))
     }
 
@@ -521,53 +632,71 @@ impl Store for SqlStore {
         secret_hint: &str,
         now: UnixTime,
     ) -> StoreResult<bool> {
-        let updated = on_pool!(&self.pool, pool => {
-            sqlx::query(
-                "UPDATE clients SET secret_hash = $1, secret_hint = $2, updated_at = $3 \
-                 WHERE id = $4 AND owner_id = $5 AND secret_hash IS NOT NULL",
-            )
-            .bind(secret_hash)
-            .bind(secret_hint)
-            .bind(now)
-            .bind(client_pk)
-            .bind(owner_id)
-            .execute(pool)
-            .await?
-            .rows_affected()
-        });
+        let args = (*secret_hash, secret_hint.to_owned());
+        let updated = self
+            .writer
+            .write(args, move |(secret_hash, secret_hint), tx| {
+                boxed(async move {
+                    on_tx!(tx, conn => {
+                        sqlx::query(
+                            "UPDATE clients SET secret_hash = $1, secret_hint = $2, updated_at = $3 \
+                             WHERE id = $4 AND owner_id = $5 AND secret_hash IS NOT NULL",
+                        )
+                        .bind(secret_hash)
+                        .bind(secret_hint)
+                        .bind(now)
+                        .bind(client_pk)
+                        .bind(owner_id)
+                        .execute(conn).await.map(|done| done.rows_affected())
+                    })
+                })
+            })
+            .await?;
         Ok(updated == 1)
     }
 
     async fn revoke_client_tokens(&self, client_pk: ClientPk, now: UnixTime) -> StoreResult<u64> {
-        let mut tx = Tx::begin(&self.pool).await?;
-        tx.lock_client(client_pk, false).await?;
-        let revoked = on_tx!(&mut tx, conn => {
-            sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE client_pk = $2 AND revoked_at IS NULL")
-                .bind(now)
-                .bind(client_pk)
-                .execute(conn)
-                .await?
-                .rows_affected()
-        });
-        on_tx!(&mut tx, conn => {
-            sqlx::query("DELETE FROM authorization_codes WHERE client_pk = $1 AND used_at IS NULL")
-                .bind(client_pk)
-                .execute(conn)
-                .await?;
-        });
-        tx.commit().await?;
+        let revoked = self
+            .writer
+            .write((), move |(), tx| {
+                boxed(async move {
+                    tx.lock_client(client_pk, false).await?;
+                    let revoked = on_tx!(&mut *tx, conn => {
+                        sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE client_pk = $2 AND revoked_at IS NULL")
+                            .bind(now)
+                            .bind(client_pk)
+                            .execute(conn)
+                            .await?
+                            .rows_affected()
+                    });
+                    on_tx!(tx, conn => {
+                        sqlx::query("DELETE FROM authorization_codes WHERE client_pk = $1 AND used_at IS NULL")
+                            .bind(client_pk)
+                            .execute(conn)
+                            .await?
+                            .rows_affected()
+                    });
+                    Ok(revoked)
+                })
+            })
+            .await?;
         Ok(revoked)
     }
 
     async fn delete_client(&self, client_pk: ClientPk, owner_id: UserId) -> StoreResult<bool> {
-        let deleted = on_pool!(&self.pool, pool => {
-            sqlx::query("DELETE FROM clients WHERE id = $1 AND owner_id = $2")
-                .bind(client_pk)
-                .bind(owner_id)
-                .execute(pool)
-                .await?
-                .rows_affected()
-        });
+        let deleted = self
+            .writer
+            .write((), move |(), tx| {
+                boxed(async move {
+                    on_tx!(tx, conn => {
+                        sqlx::query("DELETE FROM clients WHERE id = $1 AND owner_id = $2")
+                            .bind(client_pk)
+                            .bind(owner_id)
+                            .execute(conn).await.map(|done| done.rows_affected())
+                    })
+                })
+            })
+            .await?;
         Ok(deleted == 1)
     }
 
@@ -596,39 +725,50 @@ impl Store for SqlStore {
     }
 
     async fn revoke_grant(&self, user_id: UserId, client_pk: ClientPk, now: UnixTime) -> StoreResult<bool> {
-        let mut tx = Tx::begin(&self.pool).await?;
-        tx.lock_client(client_pk, false).await?;
-        let deleted = on_tx!(&mut tx, conn => {
-            sqlx::query("DELETE FROM grants WHERE user_id = $1 AND client_pk = $2")
-                .bind(user_id)
-                .bind(client_pk)
-                .execute(conn)
-                .await?
-                .rows_affected()
-        });
-        if deleted == 0 {
-            // No grant: nothing changes (the transaction rolls back unused).
-            return Ok(false);
-        }
-        on_tx!(&mut tx, conn => {
-            sqlx::query(
-                "UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND client_pk = $3 AND revoked_at IS NULL",
-            )
-            .bind(now)
-            .bind(user_id)
-            .bind(client_pk)
-            .execute(conn)
+        let deleted = self
+            .writer
+            .write((), move |(), tx| {
+                boxed(async move {
+                    tx.lock_client(client_pk, false).await?;
+                    let deleted = on_tx!(&mut *tx, conn => {
+                        sqlx::query("DELETE FROM grants WHERE user_id = $1 AND client_pk = $2")
+                            .bind(user_id)
+                            .bind(client_pk)
+                            .execute(conn)
+                            .await?
+                            .rows_affected()
+                    });
+                    if deleted == 0 {
+                        // No grant: nothing to revoke.
+                        return Ok(false);
+                    }
+                    on_tx!(&mut *tx, conn => {
+                        sqlx::query(
+                            "UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND client_pk = $3 \
+                             AND revoked_at IS NULL",
+                        )
+                        .bind(now)
+                        .bind(user_id)
+                        .bind(client_pk)
+                        .execute(conn)
+                        .await?
+                        .rows_affected()
+                    });
+                    on_tx!(tx, conn => {
+                        sqlx::query(
+                            "DELETE FROM authorization_codes WHERE user_id = $1 AND client_pk = $2 AND used_at IS NULL",
+                        )
+                        .bind(user_id)
+                        .bind(client_pk)
+                        .execute(conn)
+                        .await?
+                        .rows_affected()
+                    });
+                    Ok(true)
+                })
+            })
             .await?;
-        });
-        on_tx!(&mut tx, conn => {
-            sqlx::query("DELETE FROM authorization_codes WHERE user_id = $1 AND client_pk = $2 AND used_at IS NULL")
-                .bind(user_id)
-                .bind(client_pk)
-                .execute(conn)
-                .await?;
-        });
-        tx.commit().await?;
-        Ok(deleted == 1)
+        Ok(deleted)
     }
 
     async fn find_throttle(&self, key: &str) -> StoreResult<Option<ThrottleRecord>> {
@@ -638,56 +778,35 @@ impl Store for SqlStore {
         Ok(row.map(ThrottleRow::into_record))
     }
 
-    async fn update_throttles(&self, keys: &[&str], step: &ThrottleStep<'_>) -> StoreResult<Vec<ThrottleRecord>> {
+    async fn update_throttles(&self, keys: &[&str], step: Box<ThrottleStep>) -> StoreResult<Vec<ThrottleRecord>> {
         // The upsert locks the row (ON CONFLICT DO UPDATE), so concurrent
         // attempts on one key, on any instance, take turns until commit; on
-        // SQLite the transaction holds the write lock from its start.
-        let mut tx = Tx::begin(&self.pool).await?;
-        let mut read = Vec::with_capacity(keys.len());
-        for key in keys {
-            let row: ThrottleRow = on_tx!(&mut tx, conn => {
-                sqlx::query_as(
-                    "INSERT INTO throttles (key, failures, last_failure_at, locked_until, in_flight, in_flight_since) \
-                     VALUES ($1, 0, 0, 0, 0, 0) ON CONFLICT (key) DO UPDATE SET key = excluded.key \
-                     RETURNING failures, last_failure_at, locked_until, in_flight, in_flight_since",
-                )
-                .bind(key)
-                .fetch_one(conn)
-                .await?
-            });
-            read.push(row.into_record());
-        }
-        for (key, state) in keys.iter().zip(step(&read).unwrap_or_default()) {
-            on_tx!(&mut tx, conn => {
-                sqlx::query(
-                    "UPDATE throttles SET failures = $1, last_failure_at = $2, locked_until = $3, in_flight = $4, \
-                     in_flight_since = $5 WHERE key = $6",
-                )
-                .bind(state.failures)
-                .bind(state.last_failure_at)
-                .bind(state.locked_until)
-                .bind(state.in_flight)
-                .bind(state.in_flight_since)
-                .bind(key)
-                .execute(conn)
-                .await?;
-            });
-        }
-        tx.commit().await?;
-        Ok(read)
+        // SQLite the writer is the only one writing.
+        let keys: Vec<String> = keys.iter().map(|&key| key.to_owned()).collect();
+        let read = self.writer.write((keys, step), |(keys, step), tx| boxed(update_throttles_in(tx, keys, step)));
+        Ok(read.await?)
     }
 
     async fn clear_throttle(&self, key: &str) -> StoreResult<()> {
-        on_pool!(&self.pool, pool => {
-            sqlx::query("DELETE FROM throttles WHERE key = $1").bind(key).execute(pool).await?;
-        });
+        self.writer
+            .write(key.to_owned(), |key, tx| {
+                boxed(async move { on_tx!(tx, conn => sqlx::query("DELETE FROM throttles WHERE key = $1").bind(key).execute(conn).await.map(|done| done.rows_affected())) })
+            })
+            .await?;
         Ok(())
     }
 
     async fn purge_expired(&self, now: UnixTime, limit: i64) -> StoreResult<u64> {
-        match &self.pool {
-            Pool::Sqlite(pool) => sqlite::purge_expired(pool, now, limit).await,
-            Pool::Postgres(pool) => postgres::purge_expired(pool, now, limit).await,
-        }
+        // One batch of each table per call, in the writer like any write: it
+        // never waits for the write lock, nor makes a request wait long.
+        let purged = self.writer.write((), move |(), tx| {
+            boxed(async move {
+                match tx {
+                    Tx::Sqlite(tx) => sqlite::purge_expired(tx, now, limit).await,
+                    Tx::Postgres(tx) => postgres::purge_expired(tx, now, limit).await,
+                }
+            })
+        });
+        Ok(purged.await?)
     }
 }

@@ -13,6 +13,10 @@ use super::sql::purge_statements;
 use super::{StoreError, StoreResult};
 use crate::clock::UnixTime;
 
+/// Connections in the pool: the writer's one (`store/writer.rs`) and
+/// readers, which WAL never blocks.
+pub(super) const MAX_CONNECTIONS: u32 = 8;
+
 /// Opens `sqlite://path` (creating the file) and applies migrations if asked.
 pub(super) async fn connect(url: &str, migrate: bool) -> StoreResult<SqlitePool> {
     let options = SqliteConnectOptions::from_str(url)?
@@ -29,7 +33,7 @@ pub(super) async fn connect(url: &str, migrate: bool) -> StoreResult<SqlitePool>
     // the connection's worker thread on every query (docs/performance.md).
     // Connections that lived through a fault are closed, not reused
     // (store/fault.rs): that is how a process recovers once the disk does.
-    let pool = SqlitePoolOptions::new().max_connections(8).test_before_acquire(false);
+    let pool = SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS).test_before_acquire(false);
     let pool = fault::shed_after_faults(pool.acquire_timeout(Duration::from_secs(5))).connect_with(options).await?;
     if migrate {
         sqlx::migrate!("./migrations/sqlite").run(&pool).await.map_err(StoreError::internal)?;
@@ -38,19 +42,24 @@ pub(super) async fn connect(url: &str, migrate: bool) -> StoreResult<SqlitePool>
 }
 
 /// Begins a transaction that holds SQLite's write lock from its first
-/// statement (`IMMEDIATE`): concurrent spends, revocations and throttle
-/// counts queue behind it (for up to `busy_timeout`) rather than reading
-/// first and failing to upgrade. Every transaction of the store writes.
+/// statement (`IMMEDIATE`), rather than reading first and failing to
+/// upgrade. Only the writer (`store/writer.rs`) begins transactions, so in
+/// one process nobody waits for the lock; another process (the CLI) may
+/// hold it for up to `busy_timeout`.
 pub(super) async fn begin(pool: &SqlitePool) -> sqlx::Result<Transaction<'static, Sqlite>> {
     pool.begin_with("BEGIN IMMEDIATE").await
 }
 
-/// Deletes expired rows in bounded batches, each its own short write, so a
-/// purge never holds the write lock for long.
-pub(super) async fn purge_expired(pool: &SqlitePool, now: UnixTime, limit: i64) -> StoreResult<u64> {
+/// Deletes a bounded batch of expired rows from each table, inside the
+/// writer's transaction.
+pub(super) async fn purge_expired(
+    tx: &mut Transaction<'static, Sqlite>,
+    now: UnixTime,
+    limit: i64,
+) -> sqlx::Result<u64> {
     let mut purged = 0;
     for sql in purge_statements("") {
-        purged += sqlx::query(&sql).bind(now).bind(limit).execute(pool).await?.rows_affected();
+        purged += sqlx::query(&sql).bind(now).bind(limit).execute(&mut **tx).await?.rows_affected();
     }
     Ok(purged)
 }

@@ -389,7 +389,7 @@ async fn throttling_counts_failures_from_every_instance() {
 
     let count = |store: Arc<dyn Store>| async move {
         for _ in 0..20 {
-            store.update_throttles(&[key], &fail).await.unwrap();
+            store.update_throttles(&[key], Box::new(fail)).await.unwrap();
         }
     };
     tokio::join!(count(Arc::clone(&first)), count(Arc::clone(&second)));

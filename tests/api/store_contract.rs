@@ -73,15 +73,15 @@ async fn applications_grants_throttles_and_purging_behave_as_the_trait_says() {
     let bump = |states: &[ThrottleRecord]| {
         Some(states.iter().map(|s| ThrottleRecord { failures: s.failures + 1, ..*s }).collect())
     };
-    let read = store.update_throttles(&keys, &bump).await.unwrap();
+    let read = store.update_throttles(&keys, Box::new(bump)).await.unwrap();
     assert_eq!(read, vec![ThrottleRecord::default(); 2]);
-    let read = store.update_throttles(&keys, &bump).await.unwrap();
+    let read = store.update_throttles(&keys, Box::new(bump)).await.unwrap();
     assert_eq!(read.iter().map(|s| s.failures).collect::<Vec<_>>(), [1, 1]);
-    store.update_throttles(&keys, &|_: &[ThrottleRecord]| None).await.unwrap();
+    store.update_throttles(&keys, Box::new(|_: &[ThrottleRecord]| None)).await.unwrap();
     assert_eq!(store.find_throttle(keys[1]).await.unwrap().unwrap().failures, 2, "None writes nothing");
     let full =
         ThrottleRecord { failures: 3, last_failure_at: T0, locked_until: T0 + 2, in_flight: 1, in_flight_since: T0 };
-    store.update_throttles(&keys[1..], &|_: &[ThrottleRecord]| Some(vec![full])).await.unwrap();
+    store.update_throttles(&keys[1..], Box::new(move |_: &[ThrottleRecord]| Some(vec![full]))).await.unwrap();
     assert_eq!(store.find_throttle(keys[1]).await.unwrap(), Some(full), "every field round-trips");
     store.clear_throttle(keys[1]).await.unwrap();
     assert_eq!(store.find_throttle(keys[1]).await.unwrap(), None);
