@@ -259,6 +259,9 @@ pub struct SessionRecord {
 pub trait Store: Send + Sync + 'static {
     /// Whether the database answers.
     async fn ping(&self) -> StoreResult<()>;
+    /// Write transactions committed since the store opened; with group
+    /// commit (`store/writer.rs`) fewer than the writes under load.
+    fn commits(&self) -> u64;
 
     /// Creates an account; `Conflict` on a taken email or login.
     async fn insert_user(&self, user: &NewUser, now: UnixTime) -> StoreResult<User>;

@@ -192,6 +192,10 @@ pub(super) fn purge_statements(locking: &str) -> impl Iterator<Item = String> + 
 
 #[async_trait]
 impl Store for SqlStore {
+    fn commits(&self) -> u64 {
+        self.writer.commits()
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         on_pool!(&self.pool, pool => {
             sqlx::query("SELECT 1").execute(pool).await?;
