@@ -3,6 +3,7 @@
 //! this module imports sqlx.
 
 mod binds;
+mod client_cache;
 mod fault;
 mod pool;
 mod postgres;

@@ -86,6 +86,16 @@ impl Tx {
         }
     }
 
+    /// Tells every instance that the application `client_id` changed, when
+    /// this transaction commits (`store/client_cache.rs`). On SQLite there is
+    /// no other instance to tell.
+    pub(super) async fn notify_client_changed(&mut self, client_id: &str) -> sqlx::Result<()> {
+        match self {
+            Tx::Sqlite(_) => Ok(()),
+            Tx::Postgres(tx) => postgres::notify(tx, super::client_cache::CHANNEL, client_id).await,
+        }
+    }
+
     /// Rolls back, ignoring a failure: the error that made the caller roll
     /// back is the one worth reporting.
     pub(super) async fn rollback(self) {

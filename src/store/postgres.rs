@@ -12,9 +12,13 @@
 
 use std::str::FromStr;
 
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{Postgres, Transaction};
+use std::sync::Arc;
 
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
+use sqlx::{Postgres, Transaction};
+use tokio::sync::oneshot;
+
+use super::client_cache::{CHANNEL, ClientCache};
 use super::sql::purge_statements;
 use super::{PoolSettings, StoreError, StoreResult};
 use crate::clock::UnixTime;
@@ -91,6 +95,53 @@ pub(super) async fn lock_family(tx: &mut Transaction<'static, Postgres>, family_
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// Sends `payload` on `channel` when the transaction commits.
+pub(super) async fn notify(tx: &mut Transaction<'static, Postgres>, channel: &str, payload: &str) -> sqlx::Result<()> {
+    sqlx::query("SELECT pg_notify($1, $2)").bind(channel).bind(payload).execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Keeps `cache` in step with every instance's changes: evicts the
+/// application each notification names. Until it listens, and whenever the
+/// connection drops (messages may have been missed), the cache is emptied
+/// and bypassed. Ends when `stop` fires or its sender is dropped.
+pub(super) async fn listen_for_client_changes(pool: PgPool, cache: Arc<ClientCache>, mut stop: oneshot::Receiver<()>) {
+    loop {
+        let connect = async {
+            let mut listener = PgListener::connect_with(&pool).await?;
+            listener.listen(CHANNEL).await?;
+            Ok::<_, sqlx::Error>(listener)
+        };
+        let mut listener = tokio::select! {
+            _ = &mut stop => return,
+            connected = connect => match connected {
+                Ok(listener) => listener,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot listen for application changes; client cache off, retrying");
+                    tokio::select! {
+                        _ = &mut stop => return,
+                        () = tokio::time::sleep(std::time::Duration::from_secs(1)) => continue,
+                    }
+                }
+            },
+        };
+        cache.reset(true);
+        loop {
+            tokio::select! {
+                _ = &mut stop => return,
+                message = listener.try_recv() => match message {
+                    Ok(Some(notification)) => cache.evict(notification.payload()),
+                    // The connection dropped: messages may be lost meanwhile.
+                    Ok(None) | Err(_) => {
+                        cache.reset(false);
+                        break;
+                    }
+                },
+            }
+        }
+    }
 }
 
 /// Deletes a bounded batch of expired rows from each table, inside the

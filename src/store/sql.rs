@@ -9,8 +9,13 @@
 //! and `postgres.rs` hold the connect options, how a transaction begins,
 //! PostgreSQL's advisory locks and the purge.
 
-use async_trait::async_trait;
+use std::sync::Arc;
+use std::time::Instant;
 
+use async_trait::async_trait;
+use tokio::sync::oneshot;
+
+use super::client_cache::ClientCache;
 use super::pool::{Pool, Tx, on_pool, on_tx};
 use super::rows::{
     ClientRow, CodeRow, ConsentRow, GrantRow, ThrottleRow, TokenRow, UserRow, client_columns, parse_scopes,
@@ -29,11 +34,15 @@ use crate::domain::token::{FamilyId, SecretHash};
 use crate::domain::user::{User, UserId};
 
 /// The store on either database: reads on the pool, writes through the
-/// group-commit writer (`writer.rs`).
-#[derive(Debug, Clone)]
+/// group-commit writer (`writer.rs`), application records through a cache
+/// (`client_cache.rs`).
+#[derive(Debug)]
 pub(super) struct SqlStore {
     pool: Pool,
     writer: Writer,
+    clients: Arc<ClientCache>,
+    /// Dropping it stops the PostgreSQL listener that keeps `clients` fresh.
+    _stop_listening: Option<oneshot::Sender<()>>,
 }
 
 /// Pins a write's future, fixing its error type so `?` works inside.
@@ -46,7 +55,16 @@ impl SqlStore {
     /// starts its writer tasks.
     pub(super) fn new(pool: Pool, max_connections: u32) -> SqlStore {
         let writer = Writer::spawn(pool.clone(), writer_count(&pool, max_connections));
-        SqlStore { pool, writer }
+        let (clients, stop_listening) = match &pool {
+            Pool::Sqlite(_) => (Arc::new(ClientCache::new(true)), None),
+            Pool::Postgres(pg) => {
+                let clients = Arc::new(ClientCache::new(false));
+                let (stop, stopped) = oneshot::channel();
+                tokio::spawn(postgres::listen_for_client_changes(pg.clone(), Arc::clone(&clients), stopped));
+                (clients, Some(stop))
+            }
+        };
+        SqlStore { pool, writer, clients, _stop_listening: stop_listening }
     }
 
     /// Spends a single-use credential with `spend_sql` (an UPDATE binding
@@ -278,13 +296,21 @@ impl Store for SqlStore {
     }
 
     async fn find_client(&self, client_id: &str) -> StoreResult<Option<Client>> {
+        let ticket = match self.clients.get(client_id, Instant::now()) {
+            Ok(client) => return Ok(Some(client)),
+            Err(ticket) => ticket,
+        };
         let row: Option<ClientRow> = on_pool!(&self.pool, pool => {
             sqlx::query_as(concat!("SELECT ", client_columns!(""), " FROM clients WHERE client_id = $1"))
                 .bind(client_id)
                 .fetch_optional(pool)
                 .await?
         });
-        Ok(row.map(ClientRow::into_client))
+        let client = row.map(ClientRow::into_client);
+        if let Some(client) = &client {
+            self.clients.fill(ticket, client, Instant::now());
+        }
+        Ok(client)
     }
 
     async fn find_client_by_pk(&self, id: ClientPk) -> StoreResult<Option<Client>> {
@@ -606,7 +632,7 @@ impl Store for SqlStore {
             .writer
             .write(update.clone(), move |update, tx| {
                 boxed(async move {
-                    on_tx!(tx, conn => {
+                    let row: Option<ClientRow> = on_tx!(&mut *tx, conn => {
                         sqlx::query_as(concat!(
                             "UPDATE clients SET name = $1, homepage = $2, description = $3, redirect_uris = $4, \
                              scopes = $5, updated_at = $6 WHERE id = $7 AND owner_id = $8 RETURNING ",
@@ -620,12 +646,21 @@ impl Store for SqlStore {
                         .bind(now)
                         .bind(client_pk)
                         .bind(owner_id)
-                        .fetch_optional(conn).await
-                    })
+                        .fetch_optional(conn)
+                        .await?
+                    });
+                    if let Some(row) = &row {
+                        tx.notify_client_changed(&row.client_id).await?;
+                    }
+                    Ok(row)
                 })
             })
             .await?;
-        Ok(row.map(ClientRow::into_client))
+        let client = row.map(ClientRow::into_client);
+        if let Some(client) = &client {
+            self.clients.evict(&client.client_id);
+        }
+        Ok(client)
     }
 
     async fn reset_client_secret(
@@ -637,26 +672,35 @@ impl Store for SqlStore {
         now: UnixTime,
     ) -> StoreResult<bool> {
         let args = (*secret_hash, secret_hint.to_owned());
-        let updated = self
+        let changed = self
             .writer
             .write(args, move |(secret_hash, secret_hint), tx| {
                 boxed(async move {
-                    on_tx!(tx, conn => {
-                        sqlx::query(
+                    let changed: Option<String> = on_tx!(&mut *tx, conn => {
+                        sqlx::query_scalar(
                             "UPDATE clients SET secret_hash = $1, secret_hint = $2, updated_at = $3 \
-                             WHERE id = $4 AND owner_id = $5 AND secret_hash IS NOT NULL",
+                             WHERE id = $4 AND owner_id = $5 AND secret_hash IS NOT NULL RETURNING client_id",
                         )
                         .bind(secret_hash)
                         .bind(secret_hint)
                         .bind(now)
                         .bind(client_pk)
                         .bind(owner_id)
-                        .execute(conn).await.map(|done| done.rows_affected())
-                    })
+                        .fetch_optional(conn)
+                        .await?
+                    });
+                    if let Some(client_id) = &changed {
+                        tx.notify_client_changed(client_id).await?;
+                    }
+                    Ok(changed)
                 })
             })
             .await?;
-        Ok(updated == 1)
+        // The old secret stops working at once: no cached record keeps it.
+        if let Some(client_id) = &changed {
+            self.clients.evict(client_id);
+        }
+        Ok(changed.is_some())
     }
 
     async fn revoke_client_tokens(&self, client_pk: ClientPk, now: UnixTime) -> StoreResult<u64> {
@@ -692,16 +736,24 @@ impl Store for SqlStore {
             .writer
             .write((), move |(), tx| {
                 boxed(async move {
-                    on_tx!(tx, conn => {
-                        sqlx::query("DELETE FROM clients WHERE id = $1 AND owner_id = $2")
+                    let deleted: Option<String> = on_tx!(&mut *tx, conn => {
+                        sqlx::query_scalar("DELETE FROM clients WHERE id = $1 AND owner_id = $2 RETURNING client_id")
                             .bind(client_pk)
                             .bind(owner_id)
-                            .execute(conn).await.map(|done| done.rows_affected())
-                    })
+                            .fetch_optional(conn)
+                            .await?
+                    });
+                    if let Some(client_id) = &deleted {
+                        tx.notify_client_changed(client_id).await?;
+                    }
+                    Ok(deleted)
                 })
             })
             .await?;
-        Ok(deleted == 1)
+        if let Some(client_id) = &deleted {
+            self.clients.evict(client_id);
+        }
+        Ok(deleted.is_some())
     }
 
     async fn list_grants_for_user(&self, user_id: UserId) -> StoreResult<Vec<GrantRecord>> {

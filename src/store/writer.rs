@@ -214,6 +214,7 @@ async fn apply_batch(pool: &Pool, batch: &mut Vec<Box<dyn Pending>>) -> u64 {
 }
 
 async fn run_together(pool: &Pool, batch: &mut [Box<dyn Pending>]) -> Result<(), Failure> {
+    let started = std::time::Instant::now();
     let mut tx = Tx::begin(pool).await.map_err(Failure::Begin)?;
     for job in batch.iter_mut() {
         if let Err(error) = job.apply(&mut tx).await {
@@ -221,7 +222,12 @@ async fn run_together(pool: &Pool, batch: &mut [Box<dyn Pending>]) -> Result<(),
             return Err(Failure::Write(error));
         }
     }
-    tx.commit().await.map_err(Failure::Commit)
+    let applied = started.elapsed();
+    tx.commit().await.map_err(Failure::Commit)?;
+    // For profiling the write path (`RUST_LOG=gatehouse::store::writer=trace`).
+    let (writes, applied_us, total_us) = (batch.len(), applied.as_micros(), started.elapsed().as_micros());
+    tracing::trace!(writes, applied_us, total_us, "batch committed");
+    Ok(())
 }
 
 async fn run_alone(pool: &Pool, job: Box<dyn Pending>) -> u64 {

@@ -589,3 +589,76 @@ async fn failed_sign_ins_alternating_between_instances_are_throttled_together() 
     // instance, alternating attempts would not be refused before the twelfth.
     assert!(matches!(first_refusal, Some(7 | 8)), "first 429 at attempt {first_refusal:?}");
 }
+
+/// Cached application records (`store/client_cache.rs`): an instance keeps a
+/// client's record in memory, and a change committed by another instance
+/// drops it at once through `LISTEN/NOTIFY`, long before the cache's own
+/// expiry (5 s) could.
+#[tokio::test]
+async fn a_secret_reset_on_one_instance_is_seen_by_every_instance_without_waiting_for_expiry() {
+    use gatehouse::domain::client::NewClient;
+    use gatehouse::domain::user::{Email, Login};
+    use gatehouse::store::NewUser;
+    use sqlx::Connection as _;
+
+    let database = TestDatabase::postgres().await;
+    let settings = PoolSettings::default();
+    let first = store::connect_with(&database.url, &settings, true).await.unwrap();
+    let second = store::connect_with(&database.url, &settings, false).await.unwrap();
+    let owner = NewUser {
+        login: Login::parse("ann").unwrap(),
+        name: "Ann".into(),
+        email: Email::parse("ann@example.com").unwrap(),
+        password_hash: "$argon2id$unused".into(),
+    };
+    let owner = first.insert_user(&owner, 1).await.unwrap();
+    let old_secret = PlainSecret::generate(SecretKind::ClientSecret);
+    let registered = NewClient {
+        client_id: "cached-app".into(),
+        secret_hash: Some(old_secret.hash()),
+        secret_hint: Some(old_secret.hint()),
+        owner_id: owner.id,
+        name: "App".into(),
+        homepage: "https://app.example".into(),
+        description: String::new(),
+        redirect_uris: vec![CALLBACK.into()],
+        scopes: ScopeSet::parse("user_info").unwrap(),
+    };
+    let client = first.insert_client(&registered, 1).await.unwrap();
+
+    // Wait until the second instance serves the record from memory: a change
+    // made behind Gatehouse's back (plain SQL, no notification) goes unseen.
+    let mut sql = sqlx::PgConnection::connect(&database.url).await.unwrap();
+    let mut cached = false;
+    for attempt in 0..250 {
+        let before = second.find_client("cached-app").await.unwrap().unwrap().name;
+        sqlx::query("UPDATE clients SET name = $1 WHERE client_id = 'cached-app'")
+            .bind(format!("renamed {attempt}"))
+            .execute(&mut sql)
+            .await
+            .unwrap();
+        if second.find_client("cached-app").await.unwrap().unwrap().name == before {
+            cached = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(cached, "the second instance never cached the record");
+
+    let new_secret = PlainSecret::generate(SecretKind::ClientSecret);
+    let (hash, hint) = (new_secret.hash(), new_secret.hint());
+    assert!(first.reset_client_secret(client.id, owner.id, &hash, &hint, 2).await.unwrap());
+
+    let started = std::time::Instant::now();
+    loop {
+        let seen = second.find_client("cached-app").await.unwrap().unwrap();
+        if seen.secret_hash == Some(new_secret.hash()) {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "the second instance still holds the old secret: no notification dropped it"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
