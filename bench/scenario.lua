@@ -5,12 +5,14 @@
 -- Inputs (environment): BENCH_SCENARIO, BENCH_DIR (the seeder's output:
 -- access.txt, refresh.txt, session.txt, scopes.txt), BENCH_CLIENT_ID,
 -- BENCH_CLIENT_SECRET, BENCH_REDIRECT_URI, BENCH_EMAIL, BENCH_PASSWORD,
--- BENCH_THREADS.
+-- BENCH_THREADS, BENCH_FLAVOR (whose paths: "gatehouse", the default, or a
+-- peer of bench/run --peers such as "node-oidc").
 --
 -- Single-use credentials (refresh tokens, codes) are never shared between
 -- threads: each thread takes every BENCH_THREADS-th refresh token, and keeps
 -- its own queue of codes that only its connections redeem; BENCH_SKIP
--- passes over the refresh tokens that earlier runs spent.
+-- passes over the refresh tokens that earlier runs spent, and done() reports
+-- how many each thread took ("refresh_taken": the most any thread took).
 
 local scenario = os.getenv("BENCH_SCENARIO")
 local dir = os.getenv("BENCH_DIR") or "."
@@ -19,6 +21,24 @@ local client_secret = os.getenv("BENCH_CLIENT_SECRET") or ""
 local redirect_uri = os.getenv("BENCH_REDIRECT_URI") or ""
 local threads_total = tonumber(os.getenv("BENCH_THREADS") or "1")
 local ua = "gatehouse-bench/1 (wrk)"
+
+-- Where each server answers the same requests. cookie: the session cookie's
+-- name, or false when session.txt holds the whole Cookie header;
+-- refresh_basic: whether a refresh request authenticates the client (the
+-- provider requires it of a confidential client; Gatehouse's seed sends none).
+local flavors = {
+  gatehouse = {
+    token = "/oauth/token", authorize = "/oauth/authorize", introspect = "/oauth/introspect",
+    user = "/api/v5/user", metadata = "/.well-known/oauth-authorization-server", health = "/healthz",
+    cookie = "gatehouse_session", refresh_basic = false,
+  },
+  ["node-oidc"] = {
+    token = "/token", authorize = "/auth", introspect = "/token/introspection",
+    user = "/me", metadata = "/.well-known/openid-configuration",
+    cookie = false, refresh_basic = true,
+  },
+}
+local paths = flavors[os.getenv("BENCH_FLAVOR") or "gatehouse"]
 
 local function urlencode(s)
   return (s:gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", string.byte(c)) end))
@@ -62,6 +82,8 @@ end
 
 local basic = "Basic " .. b64(urlencode(client_id) .. ":" .. urlencode(client_secret))
 local form = "application/x-www-form-urlencoded"
+local refresh_headers = { ["Content-Type"] = form, ["User-Agent"] = ua }
+if paths.refresh_basic then refresh_headers["Authorization"] = basic end
 
 -- main thread: number the threads, keep them for done()
 local threads = {}
@@ -76,6 +98,7 @@ end
 local tokens, next_i, codes = {}, 0, {}
 completed = 0 -- successful code exchanges (scenario "code"), read by done()
 exhausted = 0 -- refresh requests that found no unused token left
+refresh_taken = 0 -- refresh tokens this thread sent (spent, or in flight at the end)
 
 function init(args)
   local no = thread_no or 0
@@ -86,26 +109,28 @@ function init(args)
   end
   if scenario == "code" then
     local scopes = urlencode(read1("scopes.txt"))
+    local cookie = read1("session.txt")
+    if paths.cookie then cookie = paths.cookie .. "=" .. cookie end
     authorize_req = wrk.format("GET",
-      "/oauth/authorize?response_type=code&client_id=" .. urlencode(client_id) ..
+      paths.authorize .. "?response_type=code&client_id=" .. urlencode(client_id) ..
       "&redirect_uri=" .. urlencode(redirect_uri) .. "&scope=" .. scopes .. "&state=bench",
-      { ["Cookie"] = "gatehouse_session=" .. read1("session.txt"), ["User-Agent"] = ua })
+      { ["Cookie"] = cookie, ["User-Agent"] = ua })
   end
   if scenario == "client_credentials" then
-    static_req = wrk.format("POST", "/oauth/token",
+    static_req = wrk.format("POST", paths.token,
       { ["Authorization"] = basic, ["Content-Type"] = form, ["User-Agent"] = ua },
       "grant_type=client_credentials")
   elseif scenario == "password" then
-    static_req = wrk.format("POST", "/oauth/token",
+    static_req = wrk.format("POST", paths.token,
       { ["Content-Type"] = form, ["User-Agent"] = ua },
       "grant_type=password&username=" .. urlencode(os.getenv("BENCH_EMAIL") or "") ..
       "&password=" .. urlencode(os.getenv("BENCH_PASSWORD") or "") ..
       "&client_id=" .. urlencode(client_id) .. "&client_secret=" .. urlencode(client_secret) ..
       "&scope=user_info")
   elseif scenario == "health" then
-    static_req = wrk.format("GET", "/healthz", { ["User-Agent"] = ua })
+    static_req = wrk.format("GET", paths.health, { ["User-Agent"] = ua })
   elseif scenario == "metadata" then
-    static_req = wrk.format("GET", "/.well-known/oauth-authorization-server", { ["User-Agent"] = ua })
+    static_req = wrk.format("GET", paths.metadata, { ["User-Agent"] = ua })
   end
 end
 
@@ -113,24 +138,22 @@ function request()
   if static_req then return static_req end
   if scenario == "bearer" then
     next_i = next_i % #tokens + 1
-    return wrk.format("GET", "/api/v5/user",
+    return wrk.format("GET", paths.user,
       { ["Authorization"] = "Bearer " .. tokens[next_i], ["User-Agent"] = ua })
   elseif scenario == "introspect" then
     next_i = next_i % #tokens + 1
-    return wrk.format("POST", "/oauth/introspect",
+    return wrk.format("POST", paths.introspect,
       { ["Authorization"] = basic, ["Content-Type"] = form, ["User-Agent"] = ua },
       "token=" .. tokens[next_i] .. "&token_type_hint=access_token")
   elseif scenario == "refresh" then
     next_i = next_i + 1
     local t = tokens[next_i]
-    if not t then exhausted = exhausted + 1; t = "grt_exhausted" end
-    return wrk.format("POST", "/oauth/token",
-      { ["Content-Type"] = form, ["User-Agent"] = ua },
-      "grant_type=refresh_token&refresh_token=" .. t)
+    if t then refresh_taken = next_i else exhausted = exhausted + 1; t = "grt_exhausted" end
+    return wrk.format("POST", paths.token, refresh_headers, "grant_type=refresh_token&refresh_token=" .. t)
   elseif scenario == "code" then
     local code = table.remove(codes)
     if code then
-      return wrk.format("POST", "/oauth/token",
+      return wrk.format("POST", paths.token,
         { ["Authorization"] = basic, ["Content-Type"] = form, ["User-Agent"] = ua },
         "grant_type=authorization_code&code=" .. code .. "&redirect_uri=" .. urlencode(redirect_uri))
     end
@@ -140,7 +163,7 @@ end
 
 if scenario == "code" then
   function response(status, headers, body)
-    if status == 302 then
+    if status == 302 or status == 303 then -- node-oidc-provider answers 303
       local location = headers["Location"] or headers["location"] or ""
       local code = location:match("[?&]code=([^&]+)")
       if code then codes[#codes + 1] = code end
@@ -151,16 +174,17 @@ if scenario == "code" then
 end
 
 function done(summary, latency, requests)
-  local done_total, exhausted_total = 0, 0
+  local done_total, exhausted_total, taken_max = 0, 0, 0
   for _, t in ipairs(threads) do
     done_total = done_total + (tonumber(t:get("completed")) or 0)
     exhausted_total = exhausted_total + (tonumber(t:get("exhausted")) or 0)
+    taken_max = math.max(taken_max, tonumber(t:get("refresh_taken")) or 0)
   end
   local e = summary.errors
   io.write(string.format(
     'BENCH_JSON {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"max_us":%d,' ..
     '"errors_connect":%d,"errors_read":%d,"errors_write":%d,"errors_status":%d,"errors_timeout":%d,' ..
-    '"completed":%d,"exhausted":%d}\n',
+    '"completed":%d,"exhausted":%d,"refresh_taken":%d}\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.max,
-    e.connect, e.read, e.write, e.status, e.timeout, done_total, exhausted_total))
+    e.connect, e.read, e.write, e.status, e.timeout, done_total, exhausted_total, taken_max))
 end
