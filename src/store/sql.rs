@@ -107,30 +107,29 @@ impl SqlStore {
     }
 }
 
+/// Writes the access token and, if there is one, the refresh token, in one
+/// statement: each statement is a round trip to the database (on SQLite, to
+/// its connection's thread), and the writer runs them one after another.
 async fn write_tokens(tx: &mut Tx, tokens: &NewTokens) -> sqlx::Result<()> {
-    let rows = [
-        (Some(tokens.access_hash), "access", tokens.access_expires_at, &tokens.scopes),
-        (tokens.refresh_hash, "refresh", tokens.refresh_expires_at, &tokens.refresh_scopes),
-    ];
-    for (hash, kind, expires_at, scopes) in rows {
-        let Some(hash) = hash else { continue };
-        on_tx!(&mut *tx, conn => {
-            sqlx::query(
-                "INSERT INTO tokens (token_hash, kind, client_pk, user_id, scopes, family_id, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(hash)
-            .bind(kind)
+    const INSERT: &str = "INSERT INTO tokens (token_hash, kind, client_pk, user_id, scopes, family_id, created_at, expires_at) \
+         VALUES ($1, 'access', $2, $3, $4, $5, $6, $7)";
+    const INSERT_PAIR: &str = "INSERT INTO tokens (token_hash, kind, client_pk, user_id, scopes, family_id, created_at, expires_at) \
+         VALUES ($1, 'access', $2, $3, $4, $5, $6, $7), ($8, 'refresh', $2, $3, $9, $5, $6, $10)";
+    on_tx!(tx, conn => {
+        let query = sqlx::query(if tokens.refresh_hash.is_some() { INSERT_PAIR } else { INSERT })
+            .bind(tokens.access_hash)
             .bind(tokens.client_pk)
             .bind(tokens.user_id)
-            .bind(scopes)
+            .bind(&tokens.scopes)
             .bind(&tokens.family_id)
             .bind(tokens.created_at)
-            .bind(expires_at)
-            .execute(conn)
-            .await?;
-        });
-    }
+            .bind(tokens.access_expires_at);
+        let query = match tokens.refresh_hash {
+            Some(refresh) => query.bind(refresh).bind(&tokens.refresh_scopes).bind(tokens.refresh_expires_at),
+            None => query,
+        };
+        query.execute(conn).await?;
+    });
     Ok(())
 }
 

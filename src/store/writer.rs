@@ -66,8 +66,29 @@ impl Writer {
         let (queue, waiting) = mpsc::channel(QUEUE_LENGTH);
         let waiting = Arc::new(Mutex::new(waiting));
         let commits = Arc::new(AtomicU64::new(0));
-        for _ in 0..writers {
-            tokio::spawn(supervise(pool.clone(), Arc::clone(&waiting), Arc::clone(&commits)));
+        let tasks = (0..writers).map(|_| supervise(pool.clone(), Arc::clone(&waiting), Arc::clone(&commits)));
+        match pool {
+            // SQLite's writer gets a thread of its own: on the shared runtime
+            // it waited behind every request task at each of its awaits (one
+            // per statement), which made the one writer the bottleneck
+            // (docs/performance.md). sqlx's SQLite connections do no tokio
+            // I/O, so they work from any runtime.
+            Pool::Sqlite(_) => {
+                let tasks: Vec<_> = tasks.collect();
+                let thread = std::thread::Builder::new().name("gatehouse-writer".to_owned()).spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+                    match runtime {
+                        Ok(runtime) => runtime.block_on(futures_join_all(tasks)),
+                        Err(error) => tracing::error!(%error, "cannot start the store's writer runtime"),
+                    }
+                });
+                if let Err(error) = thread {
+                    tracing::error!(%error, "cannot start the store's writer thread");
+                }
+            }
+            // PostgreSQL's writers mostly wait on the server; their sockets
+            // belong to the shared runtime, so they stay on it.
+            Pool::Postgres(_) => tasks.for_each(|task| drop(tokio::spawn(task))),
         }
         Writer { queue, commits }
     }
@@ -146,6 +167,14 @@ where
 }
 
 type Queue = Arc<Mutex<mpsc::Receiver<Box<dyn Pending>>>>;
+
+/// Runs every writer on the current (dedicated) runtime until all end.
+async fn futures_join_all(tasks: Vec<impl Future<Output = ()> + Send + 'static>) {
+    let running: Vec<_> = tasks.into_iter().map(tokio::spawn).collect();
+    for task in running {
+        let _ = task.await;
+    }
+}
 
 /// Keeps one writer running: a panic in a write fails that batch's callers
 /// (their answer slots drop) and starts the writer again.
