@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::accounts::Argon2Settings;
+use crate::keys::KeyEncryptionKey;
 use crate::oauth::Policy;
 use crate::store::PoolSettings;
 
@@ -82,6 +83,9 @@ pub struct SettingsArgs {
     /// Argon2id lanes [default: 1].
     #[arg(long, env = "GATEHOUSE_ARGON2_PARALLELISM", global = true, value_name = "N")]
     pub argon2_parallelism: Option<u32>,
+    /// Secret that seals the ID token signing keys in the database (AES-256-GCM), at least 32 characters; visible in the process list as a flag: prefer the environment or the file [default: none, keys stored unsealed].
+    #[arg(long, env = "GATEHOUSE_KEY_ENCRYPTION_KEY", global = true, value_name = "SECRET", hide_env_values = true)]
+    pub key_encryption_key: Option<String>,
     /// Log format [default: text]. Log levels come from RUST_LOG (default: info).
     #[arg(long, env = "GATEHOUSE_LOG_FORMAT", global = true, value_name = "FORMAT")]
     pub log_format: Option<LogFormat>,
@@ -104,6 +108,7 @@ struct FileSettings {
     refresh_token_ttl_days: Option<i64>,
     max_body_bytes: Option<usize>,
     log_format: Option<LogFormat>,
+    key_encryption_key: Option<String>,
     argon2: Option<Argon2File>,
 }
 
@@ -178,6 +183,8 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Log format.
     pub log_format: LogFormat,
+    /// Seals the private signing keys at rest, when set.
+    pub key_encryption_key: Option<KeyEncryptionKey>,
 }
 
 impl Default for Settings {
@@ -197,6 +204,7 @@ impl Default for Settings {
             argon2: Argon2Settings::default(),
             max_body_bytes: 64 * 1024,
             log_format: LogFormat::Text,
+            key_encryption_key: None,
         }
     }
 }
@@ -272,6 +280,7 @@ impl Settings {
             },
             max_body_bytes: args.max_body_bytes.or(file.max_body_bytes).unwrap_or(defaults.max_body_bytes),
             log_format: args.log_format.or(file.log_format).unwrap_or(defaults.log_format),
+            key_encryption_key: args.key_encryption_key.clone().or(file.key_encryption_key).map(KeyEncryptionKey::new),
         };
         if !(1..=1000).contains(&settings.database.max_connections) {
             return Err(ConfigError::Invalid("database max_connections must be 1 to 1000".into()));

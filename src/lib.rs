@@ -6,8 +6,9 @@ pub mod apps; // developer applications: registration rules
 pub mod cli; // the `gatehouse` command line
 pub mod clock; // the only reader of the wall clock
 pub mod config; // settings from defaults, TOML, environment and flags
-pub mod domain; // pure types: scopes, tokens, callbacks, PKCE, users, clients
-pub mod oauth; // protocol rules: authorize, grants, bearer, revoke, introspect
+pub mod domain; // pure types: scopes, tokens, callbacks, PKCE, users, clients, OIDC
+pub mod keys; // ID token signing keys: made, stored, rotated, published
+pub mod oauth; // protocol rules: authorize, grants, ID tokens, bearer, userinfo, revoke, introspect
 pub mod startup; // bind, serve, shut down
 pub mod state; // what handlers share
 pub mod store; // the Store trait and its SQLite backend

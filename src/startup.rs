@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use crate::accounts::{HashError, PasswordHasher};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
+use crate::keys::{KeyError, Keyring, Sealer};
 use crate::state::AppState;
 use crate::store::{self, Store, StoreError};
 use crate::web;
@@ -24,6 +25,9 @@ pub enum StartupError {
     /// The Argon2 parameters are invalid.
     #[error(transparent)]
     Hash(#[from] HashError),
+    /// The signing keys could not be made or read.
+    #[error("signing keys: {0}")]
+    Keys(#[from] KeyError),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -50,6 +54,8 @@ impl App {
     pub async fn build_with_clock(mut settings: Settings, clock: Arc<dyn Clock>) -> Result<App, StartupError> {
         let store = store::connect_with(settings.database_url.expose(), &settings.database, settings.migrate).await?;
         let hasher = Arc::new(PasswordHasher::new(settings.argon2)?);
+        let sealer = settings.key_encryption_key.as_ref().map(Sealer::new).transpose()?;
+        let keys = Arc::new(Keyring::open(Arc::clone(&store), sealer, clock.now()).await?);
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|source| StartupError::Bind { addr: settings.listen, source })?;
@@ -57,7 +63,7 @@ impl App {
             let bound = listener.local_addr().unwrap_or(settings.listen);
             settings.issuer = Some(format!("http://{bound}"));
         }
-        let state = AppState { store, clock, hasher, settings: Arc::new(settings) };
+        let state = AppState { store, clock, hasher, keys, settings: Arc::new(settings) };
         Ok(App { listener, state })
     }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::accounts::PasswordHasher;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::keys::Keyring;
 use crate::store::Store;
 
 /// Shared application state.
@@ -16,6 +17,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Password hashing.
     pub hasher: Arc<PasswordHasher>,
+    /// The ID token signing keys.
+    pub keys: Arc<Keyring>,
     /// Settings.
     pub settings: Arc<Settings>,
 }

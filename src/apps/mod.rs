@@ -3,6 +3,7 @@
 
 use crate::clock::UnixTime;
 use crate::domain::client::{Client, ClientPk, NewClient};
+use crate::domain::oidc::SigningAlg;
 use crate::domain::redirect_uri::{self, RedirectUriError};
 use crate::domain::scope::{ScopeError, ScopeSet};
 use crate::domain::token::{PlainSecret, SecretKind, generate_client_id};
@@ -31,6 +32,9 @@ pub struct ApplicationForm {
     pub scopes: String,
     /// A public client (native or browser app): no secret, PKCE required.
     pub public: bool,
+    /// The algorithm its ID tokens are signed with (`RS256`, `ES256` or
+    /// `EdDSA`); empty for the default, `RS256`.
+    pub id_token_alg: String,
 }
 
 /// Why an application could not be registered; messages are for the developer.
@@ -57,6 +61,9 @@ pub enum ApplicationError {
     /// No scope at all.
     #[error("Choose at least one scope")]
     NoScopes,
+    /// Not one of the algorithms Gatehouse signs ID tokens with.
+    #[error("ID token signing algorithm must be RS256, ES256 or EdDSA")]
+    IdTokenAlg,
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -109,6 +116,7 @@ pub async fn update(
         description: valid.description,
         redirect_uris: valid.redirect_uris,
         scopes: valid.scopes,
+        id_token_alg: valid.id_token_alg,
     };
     Ok(store.update_client(client_pk, owner_id, &update, now).await?)
 }
@@ -151,6 +159,10 @@ fn validate(form: &ApplicationForm, allow_http_callbacks: bool) -> Result<NewCli
     if scopes.is_empty() {
         return Err(ApplicationError::NoScopes);
     }
+    let id_token_alg = match form.id_token_alg.trim() {
+        "" => SigningAlg::default(),
+        name => SigningAlg::parse(name).ok_or(ApplicationError::IdTokenAlg)?,
+    };
     Ok(NewClient {
         client_id: String::new(),
         secret_hash: None,
@@ -161,6 +173,7 @@ fn validate(form: &ApplicationForm, allow_http_callbacks: bool) -> Result<NewCli
         description: form.description.clone(),
         redirect_uris,
         scopes,
+        id_token_alg,
     })
 }
 
@@ -181,6 +194,7 @@ mod tests {
             redirect_uris: vec!["https://app.example.com/cb".into()],
             scopes: "user_info projects".into(),
             public: false,
+            id_token_alg: String::new(),
         }
     }
 
@@ -189,12 +203,21 @@ mod tests {
         let client = validate(&form(), false).unwrap();
         assert_eq!(client.description, "<b>hi</b>");
         assert_eq!(client.scopes.to_string(), "user_info projects");
+        assert_eq!(client.id_token_alg, SigningAlg::Rs256, "the default");
+    }
+
+    #[test]
+    fn the_id_token_algorithm_is_one_gatehouse_signs_with() {
+        for (name, expected) in [("ES256", Some(SigningAlg::Es256)), ("EdDSA", Some(SigningAlg::EdDsa)), ("HS256", None)] {
+            let got = validate(&ApplicationForm { id_token_alg: name.into(), ..form() }, false).map(|c| c.id_token_alg);
+            assert_eq!(got.ok(), expected, "{name}");
+        }
     }
 
     #[test]
     fn bad_fields_are_named() {
         type Change = fn(&mut ApplicationForm);
-        let cases: [(Change, &str); 6] = [
+        let cases: [(Change, &str); 7] = [
             (|f| f.name = " ".into(), "Application name"),
             (|f| f.homepage = "javascript:alert(1)".into(), "Homepage"),
             (|f| f.redirect_uris.clear(), "callback URLs"),
@@ -204,6 +227,7 @@ mod tests {
             ),
             (|f| f.redirect_uris = vec!["data:text/html,x".into()], "scheme `data`"),
             (|f| f.scopes = "admin".into(), "unknown scope"),
+            (|f| f.id_token_alg = "none".into(), "ID token signing algorithm"),
         ];
         for (change, message) in cases {
             let mut f = form();

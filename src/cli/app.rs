@@ -38,6 +38,9 @@ pub struct CreateApp {
     /// A public client (native or browser app): no secret, must use PKCE.
     #[arg(long)]
     public: bool,
+    /// The algorithm its OpenID Connect ID tokens are signed with.
+    #[arg(long, value_name = "ALG", default_value = "RS256", value_parser = ["RS256", "ES256", "EdDSA"])]
+    id_token_alg: String,
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
@@ -57,6 +60,7 @@ pub(super) async fn run(settings: Settings, command: AppCommand) -> anyhow::Resu
         redirect_uris: args.redirect_uris,
         scopes: args.scopes,
         public: args.public,
+        id_token_alg: args.id_token_alg,
     };
     let registered = apps::register(&*store, owner.id, &form, settings.allow_http_callbacks, SystemClock.now())
         .await
@@ -71,6 +75,7 @@ pub(super) async fn run(settings: Settings, command: AppCommand) -> anyhow::Resu
             "redirect_uris": client.redirect_uris,
             "scopes": client.scopes.to_string(),
             "public": client.is_public(),
+            "id_token_alg": client.id_token_alg.as_str(),
         });
         println!("{out}");
     } else {

@@ -1,6 +1,7 @@
 //! The `gatehouse` command line (SPEC §2): one file per subcommand.
 
 mod app;
+mod keys;
 mod serve;
 mod user;
 
@@ -36,6 +37,9 @@ pub enum Command {
     /// Manage developer applications (OAuth clients).
     #[command(subcommand)]
     App(app::AppCommand),
+    /// Manage the ID token signing keys.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
 }
 
 /// Runs a parsed command line.
@@ -53,6 +57,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(command) => user::run(settings, command).await,
         Command::App(command) => app::run(settings, command).await,
+        Command::Keys(command) => keys::run(settings, command).await,
     }
 }
 

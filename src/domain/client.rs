@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::clock::UnixTime;
+use crate::domain::oidc::SigningAlg;
 use crate::domain::redirect_uri;
 use crate::domain::scope::ScopeSet;
 use crate::domain::token::SecretHash;
@@ -44,6 +45,8 @@ pub struct Client {
     pub redirect_uris: Vec<String>,
     /// The scopes it may request; also the default when a request names none.
     pub scopes: ScopeSet,
+    /// The algorithm its ID tokens are signed with.
+    pub id_token_alg: SigningAlg,
     /// When it was registered.
     pub created_at: UnixTime,
 }
@@ -81,4 +84,6 @@ pub struct NewClient {
     pub redirect_uris: Vec<String>,
     /// Scopes it may request.
     pub scopes: ScopeSet,
+    /// The algorithm its ID tokens are signed with.
+    pub id_token_alg: SigningAlg,
 }

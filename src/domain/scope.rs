@@ -1,5 +1,5 @@
-//! The platform's named scopes and sets of them (seed: "Scope represents the
-//! permission range"; RFC 6749 §3.3).
+//! The platform's named scopes and OpenID Connect's, and sets of them (seed:
+//! "Scope represents the permission range"; RFC 6749 §3.3; OIDC Core §5.4).
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -29,11 +29,18 @@ pub enum Scope {
     Enterprises,
     /// `emails`: carried by the platform's real token responses.
     Emails,
+    /// `openid`: an OpenID Connect request; the grant returns an ID token
+    /// and opens `/oauth/userinfo` (OIDC Core §3.1.2.1).
+    OpenId,
+    /// `profile`: the ID token and UserInfo carry the profile claims (OIDC Core §5.4).
+    Profile,
+    /// `email`: the ID token and UserInfo carry `email` and `email_verified`.
+    Email,
 }
 
 impl Scope {
-    /// Every scope, in the order the platform lists them.
-    pub const ALL: [Scope; 11] = [
+    /// Every scope: the platform's, in the order it lists them, then OpenID Connect's.
+    pub const ALL: [Scope; 14] = [
         Scope::UserInfo,
         Scope::Projects,
         Scope::PullRequests,
@@ -45,6 +52,9 @@ impl Scope {
         Scope::Gists,
         Scope::Enterprises,
         Scope::Emails,
+        Scope::OpenId,
+        Scope::Profile,
+        Scope::Email,
     ];
 
     /// The wire name.
@@ -61,6 +71,9 @@ impl Scope {
             Scope::Gists => "gists",
             Scope::Enterprises => "enterprises",
             Scope::Emails => "emails",
+            Scope::OpenId => "openid",
+            Scope::Profile => "profile",
+            Scope::Email => "email",
         }
     }
 
@@ -78,6 +91,9 @@ impl Scope {
             Scope::Gists => "Read and manage your code snippets (gists)",
             Scope::Enterprises => "Read and manage your enterprises",
             Scope::Emails => "Read your email addresses",
+            Scope::OpenId => "Sign you in with your account and learn your user id",
+            Scope::Profile => "Read your name, username, avatar, profile and website",
+            Scope::Email => "Read your primary email address",
         }
     }
 
@@ -201,6 +217,14 @@ mod tests {
     fn all_platform_scopes_parse() {
         let raw = "user_info projects pull_requests issues notes keys hook groups gists enterprises emails";
         assert_eq!(ScopeSet::parse(raw).unwrap().iter().count(), 11);
+    }
+
+    #[test]
+    fn openid_connect_scopes_live_beside_the_platforms() {
+        let set = ScopeSet::parse("openid profile email user_info").unwrap();
+        assert!(set.contains(Scope::OpenId) && set.contains(Scope::Profile) && set.contains(Scope::Email));
+        assert_eq!(set.to_string(), "user_info openid profile email");
+        assert_eq!(ScopeSet::parse("email emails").unwrap().iter().count(), 2, "`email` is not `emails`");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 use crate::clock::UnixTime;
 use crate::domain::client::Client;
+use crate::domain::oidc::{Authentication, MAX_NONCE_LEN};
 use crate::domain::pkce::CodeChallenge;
 use crate::domain::scope::ScopeSet;
 use crate::domain::token::{FamilyId, PlainSecret, SecretKind};
@@ -37,6 +38,8 @@ pub struct AuthorizeRequest {
     pub code_challenge: Option<String>,
     /// `code_challenge_method`
     pub code_challenge_method: Option<String>,
+    /// `nonce` (OIDC Core §3.1.2.1), echoed in the ID token.
+    pub nonce: Option<String>,
 }
 
 /// A request whose client and callback are verified and whose other
@@ -57,11 +60,13 @@ pub struct ValidatedRequest {
     pub state: Option<String>,
     /// PKCE challenge.
     pub challenge: Option<CodeChallenge>,
+    /// The OpenID Connect `nonce`.
+    pub nonce: Option<String>,
 }
 
 impl ValidatedRequest {
-    /// Binds the request to the signed-in user.
-    pub fn bind(&self, user_id: UserId) -> BoundRequest {
+    /// Binds the request to the signed-in user, who signed in as `auth` says.
+    pub fn bind(&self, user_id: UserId, auth: &Authentication) -> BoundRequest {
         BoundRequest {
             client_pk: self.client.id,
             user_id,
@@ -70,6 +75,8 @@ impl ValidatedRequest {
             scopes: self.scopes.clone(),
             state: self.state.clone(),
             challenge: self.challenge.clone(),
+            nonce: self.nonce.clone(),
+            auth: Some(auth.clone()),
         }
     }
 
@@ -133,6 +140,7 @@ fn check_request(client: Client, request: &AuthorizeRequest) -> Result<Validated
         scope_given: false,
         state,
         challenge: None,
+        nonce: request.nonce.clone().filter(|n| !n.is_empty()),
     };
     check_rest(&mut validated, request)?;
     Ok(validated)
@@ -143,6 +151,9 @@ fn check_rest(validated: &mut ValidatedRequest, request: &AuthorizeRequest) -> R
     if validated.state.as_ref().is_some_and(|s| s.len() > MAX_STATE_LEN) {
         validated.state = None;
         return Err(validated.error(InvalidRequest, "state is too long"));
+    }
+    if validated.nonce.as_ref().is_some_and(|n| n.len() > MAX_NONCE_LEN) {
+        return Err(validated.error(InvalidRequest, "nonce is too long"));
     }
     match request.response_type.as_deref() {
         Some("code") => {}
@@ -173,16 +184,17 @@ fn check_rest(validated: &mut ValidatedRequest, request: &AuthorizeRequest) -> R
     Ok(())
 }
 
-/// Decides for a signed-in user: skip consent when the request names exactly
-/// the scope set the user last approved for this client, else park it.
+/// Decides for a signed-in user (who signed in as `auth` says): skip consent
+/// when the request names exactly the scope set the user last approved for
+/// this client, else park it.
 pub async fn decide(
     store: &dyn Store,
     policy: &Policy,
     validated: &ValidatedRequest,
-    user_id: UserId,
+    (user_id, auth): (UserId, &Authentication),
     now: UnixTime,
 ) -> Result<Decision, AuthorizeError> {
-    let bound = validated.bind(user_id);
+    let bound = validated.bind(user_id, auth);
     // Without `scope` consent is never skipped, so the grant need not be read.
     let previous = if validated.scope_given { store.find_grant(user_id, validated.client.id).await? } else { None };
     if skips_consent(validated, previous.as_ref()) {
@@ -427,6 +439,11 @@ mod tests {
                 AuthorizeRequest { state: Some("s".repeat(MAX_STATE_LEN + 1)), ..request() },
                 Seen::Redirect("invalid_request", false),
             ),
+            (
+                "nonce too long",
+                AuthorizeRequest { nonce: Some("n".repeat(MAX_NONCE_LEN + 1)), ..request() },
+                Seen::Redirect("invalid_request", true),
+            ),
         ];
         for (name, request, expected) in cases {
             assert_eq!(check(confidential_client(), &request).map(|_| ()), Err(expected), "{name}");
@@ -513,7 +530,7 @@ mod tests {
     /// A request for `user_info`, parked for user 7.
     fn parked() -> BoundRequest {
         let request = AuthorizeRequest { scope: Some("user_info".into()), ..request() };
-        check(confidential_client(), &request).unwrap().bind(UserId(7))
+        check(confidential_client(), &request).unwrap().bind(UserId(7), &Authentication::password(0))
     }
 
     // The consent form posts only an opaque id (STYLE §5); the request it
@@ -537,6 +554,22 @@ mod tests {
         assert_eq!(ConsentAnswer::parse(Some("deny")), Some(Deny));
         assert_eq!(ConsentAnswer::parse(Some("Authorize")), None);
         assert_eq!(ConsentAnswer::parse(None), None);
+    }
+
+    // OIDC Core §3.1.2.1: "nonce … The value is passed through unmodified
+    // from the Authentication Request to the ID Token"; the code also
+    // remembers when and how the user signed in (auth_time, amr).
+    #[test]
+    fn oidc_core_3_1_2_1_the_nonce_and_the_sign_in_travel_with_the_bound_request() {
+        let auth = Authentication::password(1_000);
+        let with_nonce = AuthorizeRequest { nonce: Some("n-0S6_WzA2Mj".into()), ..request() };
+
+        let bound = check(confidential_client(), &with_nonce).unwrap().bind(UserId(7), &auth);
+
+        assert_eq!(bound.nonce.as_deref(), Some("n-0S6_WzA2Mj"));
+        assert_eq!(bound.auth, Some(auth));
+        let empty = AuthorizeRequest { nonce: Some(String::new()), ..request() };
+        assert_eq!(check(confidential_client(), &empty).unwrap().nonce, None, "an empty nonce is none");
     }
 
     // RFC 6749 §4.1.2.1: "access_denied: The resource owner or authorization

@@ -2,9 +2,10 @@
 
 use crate::clock::UnixTime;
 use crate::domain::client::{Client, ClientPk};
+use crate::domain::oidc::SigningAlg;
 use crate::domain::scope::ScopeSet;
 use crate::domain::token::PlainSecret;
-use crate::domain::user::UserId;
+use crate::domain::user::{User, UserId};
 
 /// The fixed "now" of every rule test: 2026-01-01T00:00:00Z.
 pub const NOW: UnixTime = 1_767_225_600;
@@ -28,6 +29,7 @@ pub fn confidential_client() -> Client {
         description: String::new(),
         redirect_uris: vec![CALLBACK.to_owned()],
         scopes: scopes("user_info projects issues"),
+        id_token_alg: SigningAlg::Rs256,
         created_at: NOW - 86_400,
     }
 }
@@ -40,4 +42,19 @@ pub fn public_client() -> Client {
 /// A scope set from its wire form.
 pub fn scopes(raw: &str) -> ScopeSet {
     ScopeSet::parse(raw).unwrap()
+}
+
+/// User 42, `ann`, with no website, whose profile changed at `NOW - 60`.
+pub fn ann() -> User {
+    User {
+        id: UserId(42),
+        login: "ann".into(),
+        name: "Ann Lee".into(),
+        email: "ann@example.com".into(),
+        bio: String::new(),
+        blog: String::new(),
+        weibo: String::new(),
+        created_at: NOW - 86_400,
+        updated_at: NOW - 60,
+    }
 }

@@ -1,16 +1,20 @@
-//! The OAuth 2 protocol rules: authorization, grants, bearer checks,
-//! revocation and introspection. Sees only `domain`, `accounts` and the
-//! `Store` trait; knows nothing of HTTP.
+//! The OAuth 2 and OpenID Connect protocol rules: authorization, grants,
+//! ID tokens, bearer checks, UserInfo, revocation and introspection. Sees
+//! only `domain`, `accounts`, `keys` and the `Store` trait; knows nothing of
+//! HTTP.
 
 pub mod authorize;
 pub mod bearer;
+pub mod claims;
 pub mod client_auth;
 pub mod error;
 #[cfg(test)]
 mod fixtures;
+pub mod id_token;
 pub mod introspect;
 pub mod revoke;
 pub mod token;
+pub mod userinfo;
 
 /// Lifetimes and switches of the protocol, set by the operator.
 #[derive(Debug, Clone)]
@@ -25,6 +29,9 @@ pub struct Policy {
     pub consent_ttl: i64,
     /// Whether the password grant (seed: "cipher mode") is on.
     pub password_grant: bool,
+    /// ID token lifetime in seconds: an hour, as is common; a relying party
+    /// checks it once, at sign-in.
+    pub id_token_ttl: i64,
 }
 
 impl Default for Policy {
@@ -35,6 +42,7 @@ impl Default for Policy {
             code_ttl: 600,
             consent_ttl: 600,
             password_grant: true,
+            id_token_ttl: 3_600,
         }
     }
 }

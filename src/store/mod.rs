@@ -18,6 +18,7 @@ use async_trait::async_trait;
 
 use crate::clock::UnixTime;
 use crate::domain::client::{Client, ClientPk, NewClient};
+use crate::domain::oidc::{Authentication, KeyMaterial, KeyProtection, SigningAlg};
 use crate::domain::pkce::CodeChallenge;
 use crate::domain::scope::ScopeSet;
 use crate::domain::token::{FamilyId, SecretHash};
@@ -80,10 +81,12 @@ impl From<sqlx::Error> for StoreError {
 /// The unique indexes callers tell apart, each with how SQLite's message
 /// names it: by its columns (`UNIQUE constraint failed: users.email`), or by
 /// name for an index on an expression.
-const UNIQUE_INDEXES: [(&str, &str); 3] = [
+const UNIQUE_INDEXES: [(&str, &str); 4] = [
     ("users_email_key", "users.email"),
     ("users_login_key", "index 'users_login_key'"),
     ("clients_client_id_key", "clients.client_id"),
+    // A partial index: SQLite names its column.
+    ("signing_keys_current_key", "signing_keys.alg"),
 ];
 
 /// The index a unique violation names: the constraint the driver reports
@@ -142,6 +145,11 @@ pub struct BoundRequest {
     pub state: Option<String>,
     /// PKCE challenge, if the client sent one.
     pub challenge: Option<CodeChallenge>,
+    /// The OpenID Connect `nonce`, echoed in the ID token.
+    pub nonce: Option<String>,
+    /// How and when the user signed in to the session that made the request
+    /// (`None` only for requests parked before OpenID Connect existed).
+    pub auth: Option<Authentication>,
 }
 
 /// An authorization code as stored.
@@ -201,6 +209,9 @@ pub struct TokenRecord {
     pub used: bool,
     /// Set on revocation.
     pub revoked: bool,
+    /// The sign-in its grant began with (user tokens issued since OpenID
+    /// Connect: a refresh's ID token names it).
+    pub auth: Option<Authentication>,
 }
 
 impl TokenRecord {
@@ -234,6 +245,8 @@ pub struct NewTokens {
     pub access_expires_at: UnixTime,
     /// Refresh token expiry.
     pub refresh_expires_at: UnixTime,
+    /// The sign-in the grant began with, for ID tokens issued at a refresh.
+    pub auth: Option<Authentication>,
 }
 
 /// The outcome of spending a single-use credential (code or refresh token).
@@ -252,6 +265,45 @@ pub struct SessionRecord {
     pub user_id: UserId,
     /// The CSRF token of this session's forms.
     pub csrf_token: String,
+    /// When and how the user signed in.
+    pub auth: Authentication,
+}
+
+/// A signing key as stored (`store.list_signing_keys` leaves out the
+/// private half).
+#[derive(Debug, Clone)]
+pub struct SigningKeyRecord {
+    /// The key id: its RFC 7638 thumbprint.
+    pub kid: String,
+    /// What it signs with.
+    pub alg: SigningAlg,
+    /// The public JWK, as published.
+    pub public_jwk: String,
+    /// The private key (`None` when not read, or erased on retirement).
+    pub private_key: Option<KeyMaterial>,
+    /// How the private key is kept.
+    pub protection: KeyProtection,
+    /// When it was made.
+    pub created_at: UnixTime,
+    /// When a newer key of its algorithm replaced it.
+    pub retired_at: Option<UnixTime>,
+}
+
+/// A signing key to store.
+#[derive(Debug, Clone)]
+pub struct NewSigningKey {
+    /// The key id.
+    pub kid: String,
+    /// What it signs with.
+    pub alg: SigningAlg,
+    /// The public JWK.
+    pub public_jwk: String,
+    /// The private key, sealed or not.
+    pub private_key: KeyMaterial,
+    /// How `private_key` is kept.
+    pub protection: KeyProtection,
+    /// Now.
+    pub created_at: UnixTime,
 }
 
 /// Everything Gatehouse keeps, named by use case. Implemented once, in SQL
@@ -392,6 +444,19 @@ pub trait Store: Send + Sync + 'static {
     /// Forgets a key's failures (after a success).
     async fn clear_throttle(&self, key: &str) -> StoreResult<()>;
 
+    /// Every signing key, newest first, without the private halves.
+    async fn list_signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>>;
+    /// The current key of each algorithm, with its private half.
+    async fn current_signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>>;
+    /// Stores the first key of its algorithm; `false` (and nothing written)
+    /// if the algorithm has a current key already (another instance starting
+    /// at the same moment made it).
+    async fn insert_first_signing_key(&self, key: &NewSigningKey) -> StoreResult<bool>;
+    /// Makes `key` the current key of its algorithm in one transaction: the
+    /// previous current key is retired at `now` and its private half erased.
+    /// `Conflict` if a concurrent rotation of the same algorithm won.
+    async fn rotate_signing_key(&self, key: &NewSigningKey, now: UnixTime) -> StoreResult<()>;
+
     /// Deletes up to `limit` expired codes, consent requests, sessions,
     /// throttling keys and tokens (expired longer than a day); returns how many rows went.
     async fn purge_expired(&self, now: UnixTime, limit: i64) -> StoreResult<u64>;
@@ -415,6 +480,8 @@ pub struct ClientUpdate {
     pub redirect_uris: Vec<String>,
     /// Scopes it may request.
     pub scopes: ScopeSet,
+    /// The algorithm its ID tokens are signed with.
+    pub id_token_alg: SigningAlg,
 }
 
 /// An application a user has authorized.
@@ -500,6 +567,7 @@ mod tests {
             description: String::new(),
             redirect_uris: vec!["https://app.example/callback".into()],
             scopes: ScopeSet::default(),
+            id_token_alg: SigningAlg::default(),
         }
     }
 

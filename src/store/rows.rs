@@ -5,8 +5,11 @@
 
 use sqlx::FromRow;
 
-use super::{BoundRequest, StoreError, StoreResult, ThrottleRecord, TokenKind, TokenRecord, UserCredentials};
+use super::{
+    BoundRequest, SigningKeyRecord, StoreError, StoreResult, ThrottleRecord, TokenKind, TokenRecord, UserCredentials,
+};
 use crate::domain::client::{Client, ClientPk};
+use crate::domain::oidc::{Authentication, KeyMaterial, KeyProtection, SigningAlg};
 use crate::domain::pkce::CodeChallenge;
 use crate::domain::scope::ScopeSet;
 use crate::domain::token::{FamilyId, SecretHash};
@@ -59,6 +62,7 @@ pub(super) struct ClientRow {
     pub(super) description: String,
     pub(super) redirect_uris: String,
     pub(super) scopes: String,
+    pub(super) id_token_alg: String,
     pub(super) created_at: i64,
 }
 
@@ -75,6 +79,8 @@ impl ClientRow {
             description: self.description,
             redirect_uris: self.redirect_uris.lines().map(str::to_owned).collect(),
             scopes: parse_scopes(&self.scopes),
+            // The schema's CHECK admits only the algorithms `parse` knows.
+            id_token_alg: SigningAlg::parse(&self.id_token_alg).unwrap_or_default(),
             created_at: self.created_at,
         }
     }
@@ -104,6 +110,9 @@ pub(super) struct RequestRow {
     pub(super) scopes: String,
     pub(super) code_challenge: Option<String>,
     pub(super) code_challenge_method: Option<String>,
+    pub(super) nonce: Option<String>,
+    pub(super) auth_time: Option<i64>,
+    pub(super) amr: Option<String>,
 }
 
 impl RequestRow {
@@ -125,8 +134,15 @@ impl RequestRow {
             scopes: parse_scopes(&self.scopes),
             state,
             challenge,
+            nonce: self.nonce,
+            auth: authentication(self.auth_time, self.amr.as_deref()),
         })
     }
+}
+
+/// The sign-in a row remembers, if it remembers one.
+pub(super) fn authentication(auth_time: Option<i64>, amr: Option<&str>) -> Option<Authentication> {
+    auth_time.map(|time| Authentication::from_stored(time, amr.unwrap_or_default()))
 }
 
 #[derive(FromRow)]
@@ -158,6 +174,8 @@ pub(super) struct TokenRow {
     pub(super) expires_at: i64,
     pub(super) used_at: Option<i64>,
     pub(super) revoked_at: Option<i64>,
+    pub(super) auth_time: Option<i64>,
+    pub(super) amr: Option<String>,
     // The user, by LEFT JOIN (all NULL for client_credentials tokens).
     pub(super) u_login: Option<String>,
     pub(super) u_name: Option<String>,
@@ -175,7 +193,7 @@ pub(super) struct TokenRow {
 macro_rules! token_select {
     () => {
         "SELECT t.kind, t.client_pk, c.client_id, t.user_id, t.scopes, t.family_id, t.created_at, \
-         t.expires_at, t.used_at, t.revoked_at, u.login AS u_login, u.name AS u_name, u.email AS u_email, \
+         t.expires_at, t.used_at, t.revoked_at, t.auth_time, t.amr, u.login AS u_login, u.name AS u_name, u.email AS u_email, \
          u.bio AS u_bio, u.blog AS u_blog, u.weibo AS u_weibo, u.created_at AS u_created_at, \
          u.updated_at AS u_updated_at \
          FROM tokens t JOIN clients c ON c.id = t.client_pk LEFT JOIN users u ON u.id = t.user_id"
@@ -211,6 +229,7 @@ impl TokenRow {
             expires_at: self.expires_at,
             used: self.used_at.is_some(),
             revoked: self.revoked_at.is_some(),
+            auth: authentication(self.auth_time, self.amr.as_deref()),
         }
     }
 }
@@ -249,6 +268,8 @@ macro_rules! client_columns {
             $prefix,
             "scopes, ",
             $prefix,
+            "id_token_alg, ",
+            $prefix,
             "created_at"
         )
     };
@@ -282,5 +303,45 @@ impl ThrottleRow {
             in_flight: self.in_flight,
             in_flight_since: self.in_flight_since,
         }
+    }
+}
+
+/// A signing key; `private_key` is `None` when not selected or erased.
+#[derive(FromRow)]
+pub(super) struct SigningKeyRow {
+    kid: String,
+    alg: String,
+    public_jwk: String,
+    #[sqlx(default)]
+    private_key: Option<Vec<u8>>,
+    protection: String,
+    created_at: i64,
+    retired_at: Option<i64>,
+}
+
+/// The columns of a signing key without its private half.
+macro_rules! public_key_select {
+    () => {
+        "SELECT kid, alg, public_jwk, protection, created_at, retired_at FROM signing_keys"
+    };
+}
+pub(super) use public_key_select;
+
+impl SigningKeyRow {
+    /// The record; a row the schema's CHECKs let through always reads, but
+    /// one that does not is an error rather than a guess.
+    pub(super) fn into_record(self) -> StoreResult<SigningKeyRecord> {
+        let unreadable = |what: &str| StoreError::Internal(format!("signing key {}: unknown {what}", self.kid).into());
+        let alg = SigningAlg::parse(&self.alg).ok_or_else(|| unreadable("algorithm"))?;
+        let protection = KeyProtection::parse(&self.protection).ok_or_else(|| unreadable("protection"))?;
+        Ok(SigningKeyRecord {
+            alg,
+            protection,
+            public_jwk: self.public_jwk,
+            private_key: self.private_key.map(KeyMaterial),
+            created_at: self.created_at,
+            retired_at: self.retired_at,
+            kid: self.kid,
+        })
     }
 }

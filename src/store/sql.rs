@@ -18,16 +18,17 @@ use tokio::sync::oneshot;
 use super::client_cache::ClientCache;
 use super::pool::{Pool, Tx, on_pool, on_tx};
 use super::rows::{
-    ClientRow, CodeRow, ConsentRow, GrantRow, ThrottleRow, TokenRow, UserRow, client_columns, parse_scopes,
-    throttle_select, token_select, user_columns,
+    ClientRow, CodeRow, ConsentRow, GrantRow, SigningKeyRow, ThrottleRow, TokenRow, UserRow, client_columns,
+    parse_scopes, public_key_select, throttle_select, token_select, user_columns,
 };
 use super::writer::{TxFuture, Writer, writer_count};
 use super::{
-    BoundRequest, ClientUpdate, CodeRecord, GrantRecord, NewTokens, NewUser, Redemption, SessionRecord, Store,
-    StoreResult, ThrottleRecord, ThrottleStep, TokenRecord, UserCredentials, postgres, sqlite,
+    BoundRequest, ClientUpdate, CodeRecord, GrantRecord, NewSigningKey, NewTokens, NewUser, Redemption, SessionRecord,
+    SigningKeyRecord, Store, StoreResult, ThrottleRecord, ThrottleStep, TokenRecord, UserCredentials, postgres, sqlite,
 };
 use crate::clock::UnixTime;
 use crate::domain::client::{Client, ClientPk, NewClient};
+use crate::domain::oidc::Authentication;
 use crate::domain::pkce::CodeChallenge;
 use crate::domain::scope::ScopeSet;
 use crate::domain::token::{FamilyId, SecretHash};
@@ -111,10 +112,12 @@ impl SqlStore {
 /// statement: each statement is a round trip to the database (on SQLite, to
 /// its connection's thread), and the writer runs them one after another.
 async fn write_tokens(tx: &mut Tx, tokens: &NewTokens) -> sqlx::Result<()> {
-    const INSERT: &str = "INSERT INTO tokens (token_hash, kind, client_pk, user_id, scopes, family_id, created_at, expires_at) \
-         VALUES ($1, 'access', $2, $3, $4, $5, $6, $7)";
-    const INSERT_PAIR: &str = "INSERT INTO tokens (token_hash, kind, client_pk, user_id, scopes, family_id, created_at, expires_at) \
-         VALUES ($1, 'access', $2, $3, $4, $5, $6, $7), ($8, 'refresh', $2, $3, $9, $5, $6, $10)";
+    const INSERT: &str = "INSERT INTO tokens (token_hash, kind, client_pk, user_id, scopes, family_id, created_at, \
+         expires_at, auth_time, amr) VALUES ($1, 'access', $2, $3, $4, $5, $6, $7, $8, $9)";
+    const INSERT_PAIR: &str = "INSERT INTO tokens (token_hash, kind, client_pk, user_id, scopes, family_id, created_at, \
+         expires_at, auth_time, amr) VALUES ($1, 'access', $2, $3, $4, $5, $6, $7, $8, $9), \
+         ($10, 'refresh', $2, $3, $11, $5, $6, $12, $8, $9)";
+    let (auth_time, amr) = auth_columns(tokens.auth.as_ref());
     on_tx!(tx, conn => {
         let query = sqlx::query(if tokens.refresh_hash.is_some() { INSERT_PAIR } else { INSERT })
             .bind(tokens.access_hash)
@@ -123,7 +126,9 @@ async fn write_tokens(tx: &mut Tx, tokens: &NewTokens) -> sqlx::Result<()> {
             .bind(&tokens.scopes)
             .bind(&tokens.family_id)
             .bind(tokens.created_at)
-            .bind(tokens.access_expires_at);
+            .bind(tokens.access_expires_at)
+            .bind(auth_time)
+            .bind(amr.as_deref());
         let query = match tokens.refresh_hash {
             Some(refresh) => query.bind(refresh).bind(&tokens.refresh_scopes).bind(tokens.refresh_expires_at),
             None => query,
@@ -142,6 +147,28 @@ async fn revoke_family_in(tx: &mut Tx, family_id: &FamilyId, now: UnixTime) -> s
             .await?;
     });
     Ok(())
+}
+
+/// Inserts a signing key; with `unless_current`, nothing happens (and
+/// `false` comes back) when its algorithm already has a current key.
+async fn insert_signing_key_in(tx: &mut Tx, key: &NewSigningKey, unless_current: bool) -> sqlx::Result<bool> {
+    const INSERT: &str = "INSERT INTO signing_keys (kid, alg, public_jwk, private_key, protection, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)";
+    const INSERT_FIRST: &str = "INSERT INTO signing_keys (kid, alg, public_jwk, private_key, protection, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
+    let inserted = on_tx!(tx, conn => {
+        sqlx::query(if unless_current { INSERT_FIRST } else { INSERT })
+            .bind(&key.kid)
+            .bind(key.alg.as_str())
+            .bind(&key.public_jwk)
+            .bind(&key.private_key.0)
+            .bind(key.protection.as_str())
+            .bind(key.created_at)
+            .execute(conn)
+            .await?
+            .rows_affected()
+    });
+    Ok(inserted == 1)
 }
 
 /// Reads every key's state under its row lock (a fresh key reads as zeros)
@@ -178,6 +205,11 @@ async fn update_throttles_in(tx: &mut Tx, keys: &[String], step: &ThrottleStep) 
         });
     }
     Ok(read)
+}
+
+/// A sign-in as its two nullable columns (`auth_time`, `amr`).
+fn auth_columns(auth: Option<&Authentication>) -> (Option<i64>, Option<String>) {
+    (auth.map(|a| a.time), auth.map(Authentication::amr))
 }
 
 /// A PKCE challenge as its two nullable columns.
@@ -272,8 +304,8 @@ impl Store for SqlStore {
                     on_tx!(tx, conn => {
                         sqlx::query_as(concat!(
                             "INSERT INTO clients (client_id, secret_hash, secret_hint, owner_id, name, homepage, \
-                             description, redirect_uris, scopes, created_at, updated_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING ",
+                             description, redirect_uris, scopes, id_token_alg, created_at, updated_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING ",
                             client_columns!("")
                         ))
                         .bind(&client.client_id)
@@ -285,6 +317,7 @@ impl Store for SqlStore {
                         .bind(&client.description)
                         .bind(client.redirect_uris.join("\n"))
                         .bind(&client.scopes)
+                        .bind(client.id_token_alg.as_str())
                         .bind(now)
                         .fetch_one(conn).await
                     })
@@ -371,12 +404,13 @@ impl Store for SqlStore {
         self.writer
             .write((*id, request.clone()), move |(id, request), tx| {
                 let (challenge, method) = challenge_columns(request.challenge.as_ref());
+                let (auth_time, amr) = auth_columns(request.auth.as_ref());
                 boxed(async move {
                     on_tx!(tx, conn => {
                         sqlx::query(
                             "INSERT INTO consent_requests (id_hash, user_id, client_pk, redirect_uri, \
-                             redirect_uri_given, scopes, state, code_challenge, code_challenge_method, expires_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                             redirect_uri_given, scopes, state, code_challenge, code_challenge_method, expires_at, \
+                             nonce, auth_time, amr) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                         )
                         .bind(id)
                         .bind(request.user_id)
@@ -388,6 +422,9 @@ impl Store for SqlStore {
                         .bind(challenge)
                         .bind(method)
                         .bind(expires_at)
+                        .bind(&request.nonce)
+                        .bind(auth_time)
+                        .bind(amr)
                         .execute(conn).await.map(|done| done.rows_affected())
                     })
                 })
@@ -407,7 +444,7 @@ impl Store for SqlStore {
                         sqlx::query_as(
                             "DELETE FROM consent_requests WHERE id_hash = $1 RETURNING client_pk, user_id, \
                              redirect_uri, redirect_uri_given, scopes, state, code_challenge, code_challenge_method, \
-                             expires_at",
+                             nonce, auth_time, amr, expires_at",
                         )
                         .bind(id)
                         .fetch_optional(conn).await
@@ -431,12 +468,14 @@ impl Store for SqlStore {
         self.writer
             .write(args, move |(code, request, family_id), tx| {
                 let (challenge, method) = challenge_columns(request.challenge.as_ref());
+                let (auth_time, amr) = auth_columns(request.auth.as_ref());
                 boxed(async move {
                     on_tx!(tx, conn => {
                         sqlx::query(
                             "INSERT INTO authorization_codes (code_hash, client_pk, user_id, redirect_uri, \
                              redirect_uri_given, scopes, code_challenge, code_challenge_method, family_id, created_at, \
-                             expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                             expires_at, nonce, auth_time, amr) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                         )
                         .bind(code)
                         .bind(request.client_pk)
@@ -449,6 +488,9 @@ impl Store for SqlStore {
                         .bind(family_id)
                         .bind(now)
                         .bind(expires_at)
+                        .bind(&request.nonce)
+                        .bind(auth_time)
+                        .bind(amr)
                         .execute(conn).await.map(|done| done.rows_affected())
                     })
                 })
@@ -461,7 +503,8 @@ impl Store for SqlStore {
         let row: Option<CodeRow> = on_pool!(&self.pool, pool => {
             sqlx::query_as(
                 "SELECT client_pk, user_id, redirect_uri, redirect_uri_given, scopes, code_challenge, \
-                 code_challenge_method, family_id, expires_at, used_at FROM authorization_codes WHERE code_hash = $1",
+                 code_challenge_method, nonce, auth_time, amr, family_id, expires_at, used_at FROM authorization_codes \
+                 WHERE code_hash = $1",
             )
             .bind(code)
             .fetch_optional(pool)
@@ -574,14 +617,16 @@ impl Store for SqlStore {
                 boxed(async move {
                     on_tx!(tx, conn => {
                         sqlx::query(
-                            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) \
-                             VALUES ($1, $2, $3, $4, $5)",
+                            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at, auth_time, amr) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7)",
                         )
                         .bind(id)
                         .bind(session.user_id)
                         .bind(&session.csrf_token)
                         .bind(now)
                         .bind(expires_at)
+                        .bind(session.auth.time)
+                        .bind(session.auth.amr())
                         .execute(conn).await.map(|done| done.rows_affected())
                     })
                 })
@@ -591,14 +636,20 @@ impl Store for SqlStore {
     }
 
     async fn find_session(&self, id: &SecretHash, now: UnixTime) -> StoreResult<Option<SessionRecord>> {
-        let row: Option<(UserId, String)> = on_pool!(&self.pool, pool => {
-            sqlx::query_as("SELECT user_id, csrf_token FROM sessions WHERE id_hash = $1 AND expires_at > $2")
-                .bind(id)
-                .bind(now)
-                .fetch_optional(pool)
-                .await?
+        let row: Option<(UserId, String, i64, String)> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(
+                "SELECT user_id, csrf_token, auth_time, amr FROM sessions WHERE id_hash = $1 AND expires_at > $2",
+            )
+            .bind(id)
+            .bind(now)
+            .fetch_optional(pool)
+            .await?
         });
-        Ok(row.map(|(user_id, csrf_token)| SessionRecord { user_id, csrf_token }))
+        Ok(row.map(|(user_id, csrf_token, auth_time, amr)| SessionRecord {
+            user_id,
+            csrf_token,
+            auth: Authentication::from_stored(auth_time, &amr),
+        }))
     }
 
     async fn delete_session(&self, id: &SecretHash) -> StoreResult<()> {
@@ -634,7 +685,8 @@ impl Store for SqlStore {
                     let row: Option<ClientRow> = on_tx!(&mut *tx, conn => {
                         sqlx::query_as(concat!(
                             "UPDATE clients SET name = $1, homepage = $2, description = $3, redirect_uris = $4, \
-                             scopes = $5, updated_at = $6 WHERE id = $7 AND owner_id = $8 RETURNING ",
+                             scopes = $5, id_token_alg = $6, updated_at = $7 WHERE id = $8 AND owner_id = $9 \
+                             RETURNING ",
                             client_columns!("")
                         ))
                         .bind(&update.name)
@@ -642,6 +694,7 @@ impl Store for SqlStore {
                         .bind(&update.description)
                         .bind(update.redirect_uris.join("\n"))
                         .bind(&update.scopes)
+                        .bind(update.id_token_alg.as_str())
                         .bind(now)
                         .bind(client_pk)
                         .bind(owner_id)
@@ -846,6 +899,58 @@ impl Store for SqlStore {
         self.writer
             .write(key.to_owned(), |key, tx| {
                 boxed(async move { on_tx!(tx, conn => sqlx::query("DELETE FROM throttles WHERE key = $1").bind(key).execute(conn).await.map(|done| done.rows_affected())) })
+            })
+            .await?;
+        Ok(())
+    }
+
+    async fn list_signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
+        let rows: Vec<SigningKeyRow> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(concat!(public_key_select!(), " ORDER BY created_at DESC, kid"))
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter().map(SigningKeyRow::into_record).collect()
+    }
+
+    async fn current_signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
+        let rows: Vec<SigningKeyRow> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(
+                "SELECT kid, alg, public_jwk, private_key, protection, created_at, retired_at FROM signing_keys \
+                 WHERE retired_at IS NULL",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(SigningKeyRow::into_record).collect()
+    }
+
+    async fn insert_first_signing_key(&self, key: &NewSigningKey) -> StoreResult<bool> {
+        // DO NOTHING on the partial unique index: of instances starting
+        // together, the first key of an algorithm wins and the others load it.
+        let inserted = self
+            .writer
+            .write(key.clone(), |key, tx| boxed(async move { insert_signing_key_in(tx, key, true).await }))
+            .await?;
+        Ok(inserted)
+    }
+
+    async fn rotate_signing_key(&self, key: &NewSigningKey, now: UnixTime) -> StoreResult<()> {
+        self.writer
+            .write(key.clone(), move |key, tx| {
+                boxed(async move {
+                    on_tx!(&mut *tx, conn => {
+                        sqlx::query(
+                            "UPDATE signing_keys SET retired_at = $1, private_key = NULL \
+                             WHERE alg = $2 AND retired_at IS NULL",
+                        )
+                        .bind(now)
+                        .bind(key.alg.as_str())
+                        .execute(conn)
+                        .await?;
+                    });
+                    insert_signing_key_in(tx, key, false).await
+                })
             })
             .await?;
         Ok(())

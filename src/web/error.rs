@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::accounts::AccountError;
+use crate::keys::KeyError;
 use crate::oauth::error::{AuthorizeError, BearerError, TokenError, Unredirectable};
 use crate::store::StoreError;
 use crate::web::i18n::{Lang, PageMessage};
@@ -134,6 +135,22 @@ impl IntoResponse for BearerError {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
         }
         ErrorReport::refused(self.code().unwrap_or("token_missing")).attach(response)
+    }
+}
+
+/// The JWKS could not be read: 503 while storage is down, else 500; JSON
+/// either way, the cause only in the log.
+impl IntoResponse for KeyError {
+    fn into_response(self) -> Response {
+        if let KeyError::Store(source @ StoreError::Unavailable(_)) = &self {
+            let body = oauth_error_body("temporarily_unavailable", "the service is temporarily unavailable");
+            let retry = [(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER))];
+            let response = (StatusCode::SERVICE_UNAVAILABLE, retry, body).into_response();
+            return ErrorReport::failed("signing_keys", source).attach(response);
+        }
+        let response =
+            (StatusCode::INTERNAL_SERVER_ERROR, oauth_error_body("server_error", "internal error")).into_response();
+        ErrorReport::failed("signing_keys", &self).attach(response)
     }
 }
 

@@ -45,6 +45,12 @@ pub mod paths {
     pub const INTROSPECT: &str = "/oauth/introspect";
     /// RFC 8414 metadata.
     pub const METADATA: &str = "/.well-known/oauth-authorization-server";
+    /// OpenID Connect Discovery: the same document.
+    pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
+    /// The public signing keys (JWKS).
+    pub const JWKS: &str = "/oauth/jwks";
+    /// OpenID Connect UserInfo.
+    pub const USERINFO: &str = "/oauth/userinfo";
     /// The user's profile.
     pub const API_USER: &str = "/api/v5/user";
     /// The user's email addresses.

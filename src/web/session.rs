@@ -8,6 +8,7 @@ use axum::http::request::Parts;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use subtle::ConstantTimeEq;
 
+use crate::domain::oidc::Authentication;
 use crate::domain::token::{PlainSecret, SecretHash, SecretKind, random_token};
 use crate::domain::user::UserId;
 use crate::state::AppState;
@@ -31,6 +32,8 @@ pub struct Session {
     pub user_id: UserId,
     /// The token this session's forms must carry.
     pub csrf_token: String,
+    /// When and how the user signed in.
+    pub auth: Authentication,
 }
 
 impl Session {
@@ -54,7 +57,7 @@ impl FromRequestParts<AppState> for MaybeSession {
         };
         let id_hash = PlainSecret::from_presented(cookie.value()).hash();
         let record = state.store.find_session(&id_hash, state.clock.now()).await?;
-        Ok(MaybeSession(record.map(|r| Session { id_hash, user_id: r.user_id, csrf_token: r.csrf_token })))
+        Ok(MaybeSession(record.map(|r| Session { id_hash, user_id: r.user_id, csrf_token: r.csrf_token, auth: r.auth })))
     }
 }
 
@@ -72,7 +75,8 @@ pub async fn sign_in(
     }
     let id = PlainSecret::generate(SecretKind::Session);
     let now = state.clock.now();
-    let record = SessionRecord { user_id, csrf_token: random_token() };
+    // A password is the only way in so far.
+    let record = SessionRecord { user_id, csrf_token: random_token(), auth: Authentication::password(now) };
     state.store.insert_session(&id.hash(), &record, now, now + SESSION_TTL).await?;
     let cookie = base_cookie(state, SESSION_COOKIE, id.expose().to_owned(), Some(SESSION_TTL));
     Ok(jar.add(cookie))

@@ -5,6 +5,7 @@
 use super::{IssuedTokens, Refusal, TokenContext};
 use crate::clock::UnixTime;
 use crate::domain::client::{Client, ClientPk};
+use crate::domain::scope::Scope;
 use crate::domain::token::PlainSecret;
 use crate::oauth::error::TokenError;
 use crate::store::{CodeRecord, Redemption};
@@ -50,19 +51,31 @@ pub(super) async fn exchange(
         }
     }
     let request = &record.request;
-    let minted = ctx.issuer().mint(
+    let mut minted = ctx.issuer().mint(
         (client.id, &client.client_id),
         Some(request.user_id),
         request.scopes.clone(),
         record.family_id.clone(),
         true,
     );
+    // The refresh tokens remember the sign-in, for the ID tokens of refreshes.
+    minted.stored.auth.clone_from(&request.auth);
     // The store spends the code atomically: of two racing redemptions that
     // both passed the check, one gets `Replayed` (and revokes the family).
-    match ctx.store.redeem_authorization_code(&hash, &minted.stored, ctx.now).await? {
-        Redemption::Issued => Ok(minted.issued),
-        Redemption::Replayed => Err(TokenError::InvalidGrant(REPLAYED.to_owned())),
+    let mut issued = match ctx.store.redeem_authorization_code(&hash, &minted.stored, ctx.now).await? {
+        Redemption::Issued => minted.issued,
+        Redemption::Replayed => return Err(TokenError::InvalidGrant(REPLAYED.to_owned())),
+    };
+    if issued.scopes.contains(Scope::OpenId) {
+        let user = ctx
+            .store
+            .find_user(request.user_id)
+            .await?
+            .ok_or_else(|| TokenError::InvalidGrant("the user of this code no longer exists".to_owned()))?;
+        let (nonce, auth) = (request.nonce.as_deref(), request.auth.as_ref());
+        ctx.add_id_token(&mut issued, &user, client.id_token_alg, nonce, auth).await?;
     }
+    Ok(issued)
 }
 
 /// Whether `presented` may redeem the code `record` at `now`: unused,
@@ -121,6 +134,8 @@ mod tests {
                 scopes: scopes("user_info"),
                 state: None,
                 challenge: None,
+                nonce: None,
+                auth: None,
             },
             family_id: FamilyId::new("family"),
             expires_at: NOW + Policy::default().code_ttl,

@@ -1,5 +1,6 @@
 //! The token endpoint (RFC 6749 §3.2, §5): one file per `grant_type`, and the
-//! issuance they share.
+//! issuance they share, with an ID token whenever the scopes hold `openid`
+//! (OIDC Core §3.1.3.3, §12.2).
 
 mod authorization_code;
 mod client_credentials;
@@ -11,12 +12,14 @@ use std::sync::Arc;
 use crate::accounts::PasswordHasher;
 use crate::clock::{Clock, UnixTime};
 use crate::domain::client::ClientPk;
-use crate::domain::scope::ScopeSet;
+use crate::domain::oidc::{Authentication, SigningAlg};
+use crate::domain::scope::{Scope, ScopeSet};
 use crate::domain::token::{FamilyId, PlainSecret, SecretKind};
-use crate::domain::user::UserId;
+use crate::domain::user::{User, UserId};
 use crate::oauth::Policy;
 use crate::oauth::client_auth::{self, ClientCredentials};
 use crate::oauth::error::TokenError;
+use crate::oauth::id_token::{IdTokenGrant, IdTokenIssuer};
 use crate::store::{NewTokens, Store};
 
 /// A token request, tagged by `grant_type`.
@@ -70,6 +73,8 @@ pub struct IssuedTokens {
     pub access_token: PlainSecret,
     /// The refresh token, except for `client_credentials`.
     pub refresh_token: Option<PlainSecret>,
+    /// The signed ID token, when the scopes hold `openid` and a user signed in.
+    pub id_token: Option<String>,
     /// Granted scopes.
     pub scopes: ScopeSet,
     /// Access token lifetime in seconds.
@@ -97,6 +102,8 @@ pub struct TokenContext<'a> {
     pub now: UnixTime,
     /// The client's network address (for throttling the password grant).
     pub client_addr: std::net::IpAddr,
+    /// Signs ID tokens.
+    pub id_tokens: IdTokenIssuer<'a>,
 }
 
 /// Runs a token request.
@@ -181,10 +188,12 @@ impl Issuer<'_> {
             created_at: self.now,
             access_expires_at: self.now + self.policy.access_token_ttl,
             refresh_expires_at: self.now + self.policy.refresh_token_ttl,
+            auth: None,
         };
         let issued = IssuedTokens {
             access_token,
             refresh_token,
+            id_token: None,
             scopes,
             expires_in: self.policy.access_token_ttl,
             created_at: self.now,
@@ -199,6 +208,34 @@ impl<'a> TokenContext<'a> {
     /// Issues at this request's time under the operator's policy.
     fn issuer(self) -> Issuer<'a> {
         Issuer { policy: self.policy, now: self.now }
+    }
+
+    /// Adds the ID token to tokens issued for `user` when their scopes hold
+    /// `openid` (OIDC Core §3.1.3.3: "an ID Token … MUST be returned"): one
+    /// signature, with the application's algorithm `alg`.
+    async fn add_id_token(
+        self,
+        issued: &mut IssuedTokens,
+        user: &User,
+        alg: SigningAlg,
+        nonce: Option<&str>,
+        auth: Option<&Authentication>,
+    ) -> Result<(), TokenError> {
+        if !issued.scopes.contains(Scope::OpenId) {
+            return Ok(());
+        }
+        let grant = IdTokenGrant {
+            user,
+            client_id: &issued.client_id,
+            scopes: &issued.scopes,
+            access_token: issued.access_token.expose(),
+            nonce,
+            auth,
+            alg,
+        };
+        let signed = self.id_tokens.issue(grant, self.now).await.map_err(|e| TokenError::Internal(Box::new(e)))?;
+        issued.id_token = Some(signed);
+        Ok(())
     }
 }
 

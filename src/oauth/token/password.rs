@@ -7,6 +7,7 @@
 use super::{IssuedTokens, TokenContext, resolve_scopes};
 use crate::accounts::{self, AccountError};
 use crate::domain::client::Client;
+use crate::domain::oidc::Authentication;
 use crate::domain::token::FamilyId;
 use crate::oauth::error::TokenError;
 
@@ -32,7 +33,13 @@ pub(super) async fn exchange(
     // Remembered like a consent, so the user finds the application under
     // authorized applications and can revoke it.
     ctx.store.save_grant(user.id, client.id, &scopes, ctx.now).await?;
-    let minted = ctx.issuer().mint((client.id, &client.client_id), Some(user.id), scopes, FamilyId::generate(), true);
+    let mut minted =
+        ctx.issuer().mint((client.id, &client.client_id), Some(user.id), scopes, FamilyId::generate(), true);
+    // The user has just signed in, with a password.
+    let auth = Authentication::password(ctx.now);
+    minted.stored.auth = Some(auth.clone());
     ctx.store.insert_tokens(&minted.stored).await?;
-    Ok(minted.issued)
+    let mut issued = minted.issued;
+    ctx.add_id_token(&mut issued, &user, client.id_token_alg, None, Some(&auth)).await?;
+    Ok(issued)
 }

@@ -12,7 +12,7 @@
 use super::{IssuedTokens, Issuer, Minted, Refusal, TokenContext, resolve_scopes};
 use crate::clock::UnixTime;
 use crate::domain::client::ClientPk;
-use crate::domain::scope::ScopeSet;
+use crate::domain::scope::{Scope, ScopeSet};
 use crate::domain::token::PlainSecret;
 use crate::oauth::client_auth::IdentifiedClient;
 use crate::oauth::error::TokenError;
@@ -34,7 +34,7 @@ pub(super) async fn exchange(
         .await?
         .filter(|r| r.kind == TokenKind::Refresh)
         .ok_or_else(|| TokenError::InvalidGrant("unknown refresh token".to_owned()))?;
-    let client_pk = client.map(|c| c.client.id);
+    let client_pk = client.as_ref().map(|c| c.client.id);
     let scopes = match check_refresh(&record, client_pk, scope, ctx.now) {
         Ok(scopes) => scopes,
         Err(Refusal::Denied(error)) => return Err(error),
@@ -46,10 +46,22 @@ pub(super) async fn exchange(
     let minted = successors(ctx.issuer(), &record, scopes);
     // The store spends the token atomically: of two racing rotations that
     // both passed the check, one gets `Replayed` (and revokes the family).
-    match ctx.store.rotate_refresh_token(&hash, &minted.stored, ctx.now).await? {
-        Redemption::Issued => Ok(minted.issued),
-        Redemption::Replayed => Err(TokenError::InvalidGrant(REPLAYED.to_owned())),
+    let mut issued = match ctx.store.rotate_refresh_token(&hash, &minted.stored, ctx.now).await? {
+        Redemption::Issued => minted.issued,
+        Redemption::Replayed => return Err(TokenError::InvalidGrant(REPLAYED.to_owned())),
+    };
+    if let (Some(user), true) = (&record.user, issued.scopes.contains(Scope::OpenId)) {
+        // The seed refreshes without client credentials: then the
+        // application's algorithm comes from its (cached) record.
+        let alg = match &client {
+            Some(identified) => identified.client.id_token_alg,
+            None => ctx.store.find_client(&record.client_id).await?.map(|c| c.id_token_alg).unwrap_or_default(),
+        };
+        // OIDC Core §12.2: the original auth_time; no nonce, since the
+        // refresh request carried none.
+        ctx.add_id_token(&mut issued, user, alg, None, record.auth.as_ref()).await?;
     }
+    Ok(issued)
 }
 
 /// Whether the refresh token `record` may be rotated at `now` for the client
@@ -84,6 +96,8 @@ fn successors(issuer: Issuer<'_>, record: &TokenRecord, scopes: ScopeSet) -> Min
         issuer.mint((record.client_pk, &record.client_id), record.user_id, scopes, record.family_id.clone(), true);
     // A narrower access token; the refresh token keeps the grant's scope (RFC 6749 §6).
     minted.stored.refresh_scopes = record.scopes.clone();
+    // And the sign-in the grant began with.
+    minted.stored.auth.clone_from(&record.auth);
     minted
 }
 
@@ -110,6 +124,7 @@ mod tests {
             expires_at: NOW + 29 * 86_400,
             used: false,
             revoked: false,
+            auth: None,
         }
     }
 

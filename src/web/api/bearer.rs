@@ -3,8 +3,8 @@
 //! `access_token` query parameter (the platform's documented style, RFC 6750 §2.3).
 
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 
 use crate::oauth::bearer::{self, AccessContext};
 use crate::oauth::error::BearerError;
@@ -18,18 +18,27 @@ impl FromRequestParts<AppState> for Authenticated {
     type Rejection = BearerError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = presented_token(parts)?;
+        let token = token_of(parts)?;
         let context = bearer::authenticate(&*state.store, &token, state.clock.now()).await?;
         Ok(Authenticated(context))
     }
 }
 
-/// The token as presented. Bad bytes are an invalid token (401), never
-/// passed on: a query parameter holding a control character or invalid
-/// UTF-8 is refused by [`Params`], and a header token may hold no control
-/// character (tokens are printable ASCII; a header value can still carry a tab).
-fn presented_token(parts: &Parts) -> Result<String, BearerError> {
-    let from_header = match parts.headers.get(header::AUTHORIZATION) {
+/// The token of a request without a body: `Authorization` or the query.
+fn token_of(parts: &Parts) -> Result<String, BearerError> {
+    let from_query =
+        Params::from_query(parts.uri.query()).map_err(|_| BearerError::InvalidToken)?.take("access_token");
+    presented_token(&parts.headers, from_query)
+}
+
+/// The token as presented, in the `Authorization` header or as the
+/// `access_token` parameter (`from_params`). Bad bytes are an invalid token
+/// (401), never passed on: a parameter holding a control character or
+/// invalid UTF-8 is refused by [`Params`], and a header token may hold no
+/// control character (tokens are printable ASCII; a header value can still
+/// carry a tab).
+pub fn presented_token(headers: &HeaderMap, from_params: Option<String>) -> Result<String, BearerError> {
+    let from_header = match headers.get(header::AUTHORIZATION) {
         None => None,
         Some(value) => {
             let value = value.to_str().map_err(|_| BearerError::InvalidToken)?;
@@ -47,8 +56,7 @@ fn presented_token(parts: &Parts) -> Result<String, BearerError> {
             }
         }
     };
-    let from_query = Params::from_query(parts.uri.query()).map_err(|_| BearerError::InvalidToken)?.take("access_token");
-    match (from_header, from_query) {
+    match (from_header, from_params) {
         (Some(token), None) | (None, Some(token)) if !token.is_empty() => Ok(token),
         // RFC 6750 §2: "Clients MUST NOT use more than one method to transmit the token".
         (Some(_), Some(_)) => Err(BearerError::InvalidToken),
@@ -74,11 +82,11 @@ mod tests {
     fn bad_bytes_are_an_invalid_token() {
         for uri in ["/api/v5/user?access_token=%00", "/api/v5/user?access_token=%FF", "/api/v5/user?access_token=a%7Fb"]
         {
-            assert!(matches!(presented_token(&parts(uri, None)), Err(BearerError::InvalidToken)), "{uri}");
+            assert!(matches!(token_of(&parts(uri, None)), Err(BearerError::InvalidToken)), "{uri}");
         }
         let tab = parts("/api/v5/user", Some("Bearer gat_a\tb"));
-        assert!(matches!(presented_token(&tab), Err(BearerError::InvalidToken)));
+        assert!(matches!(token_of(&tab), Err(BearerError::InvalidToken)));
         let fine = parts("/api/v5/user?access_token=gat_ab", None);
-        assert_eq!(presented_token(&fine).unwrap(), "gat_ab");
+        assert_eq!(token_of(&fine).unwrap(), "gat_ab");
     }
 }

@@ -2,7 +2,7 @@
 //! cross-origin requests from any origin without cookies, so browser apps can
 //! call it with a token.
 
-mod bearer;
+pub(crate) mod bearer;
 mod user;
 
 use std::time::Duration;
@@ -16,10 +16,15 @@ use crate::state::AppState;
 
 /// The API routes, relative to `/api/v5`.
 pub fn routes() -> Router<AppState> {
-    let cors = CorsLayer::new()
+    Router::new().route("/user", get(user::user_get)).route("/emails", get(user::emails_get)).layer(cors())
+}
+
+/// Cross-origin requests from any origin, without cookies: for the Open API
+/// and for what a browser relying party reads (discovery, JWKS, UserInfo).
+pub(crate) fn cors() -> CorsLayer {
+    CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
-        .max_age(Duration::from_secs(86_400));
-    Router::new().route("/user", get(user::user_get)).route("/emails", get(user::emails_get)).layer(cors)
+        .max_age(Duration::from_secs(86_400))
 }

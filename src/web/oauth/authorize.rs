@@ -35,6 +35,7 @@ pub async fn authorize_get(
         state: params.take("state"),
         code_challenge: params.take("code_challenge"),
         code_challenge_method: params.take("code_challenge_method"),
+        nonce: params.take("nonce"),
     };
     let validated = authorize::validate(&*state.store, request).await.map_err(IntoResponse::into_response)?;
     let Some(session) = ctx.session.clone() else {
@@ -43,7 +44,8 @@ pub async fn authorize_get(
         return Ok(redirect::found(&format!("{}?{query}", paths::LOGIN)));
     };
     let now = state.clock.now();
-    let decision = authorize::decide(&*state.store, &state.settings.policy, &validated, session.user_id, now)
+    let signed_in = (session.user_id, &session.auth);
+    let decision = authorize::decide(&*state.store, &state.settings.policy, &validated, signed_in, now)
         .await
         .map_err(IntoResponse::into_response)?;
     match decision {

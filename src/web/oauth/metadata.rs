@@ -1,10 +1,21 @@
-//! `GET /.well-known/oauth-authorization-server` (RFC 8414).
+//! `GET /.well-known/oauth-authorization-server` (RFC 8414) and
+//! `GET /.well-known/openid-configuration` (OpenID Connect Discovery 1.0
+//! §3): one document served at both, so the two always name the same issuer
+//! and every endpoint (RFC 8414 §7.1 registers the Discovery fields as
+//! authorization server metadata too).
+//!
+//! It names only what works: `end_session_endpoint`,
+//! `device_authorization_endpoint`, `prompt_values_supported` and the
+//! `form_post` response mode join it with RP-initiated logout, the device
+//! grant and the authorization request's OpenID Connect parameters.
 
 use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
+use crate::domain::oidc::SigningAlg;
 use crate::domain::scope::Scope;
+use crate::oauth::claims;
 use crate::state::AppState;
 use crate::web::paths;
 
@@ -20,12 +31,20 @@ pub async fn metadata_get(State(state): State<AppState>) -> Json<Value> {
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}{}", paths::AUTHORIZE),
         "token_endpoint": format!("{issuer}{}", paths::TOKEN),
+        "userinfo_endpoint": format!("{issuer}{}", paths::USERINFO),
+        "jwks_uri": format!("{issuer}{}", paths::JWKS),
         "revocation_endpoint": format!("{issuer}{}", paths::REVOKE),
         "introspection_endpoint": format!("{issuer}{}", paths::INTROSPECT),
         "scopes_supported": Scope::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": grant_types,
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": SigningAlg::ALL.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+        "claims_supported": claims::SUPPORTED,
+        "claims_parameter_supported": false,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
         "token_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],

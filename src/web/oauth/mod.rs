@@ -1,8 +1,10 @@
-//! The OAuth endpoints: authorization, token, revocation, introspection, metadata.
+//! The OAuth and OpenID Connect endpoints: authorization, token, revocation,
+//! introspection, metadata and discovery, JWKS, UserInfo.
 
 mod authorize;
 pub mod client_credentials;
 mod metadata;
+mod oidc;
 pub mod token;
 
 use axum::Router;
@@ -19,5 +21,15 @@ pub fn routes() -> Router<AppState> {
         .route(paths::TOKEN, post(token::token_post).fallback(token::method_not_allowed))
         .route(paths::REVOKE, post(token::revoke_post).fallback(token::method_not_allowed))
         .route(paths::INTROSPECT, post(token::introspect_post).fallback(token::method_not_allowed))
+        .merge(public_routes())
+}
+
+/// What browser relying parties read cross-origin (no cookies involved).
+fn public_routes() -> Router<AppState> {
+    Router::new()
         .route(paths::METADATA, get(metadata::metadata_get))
+        .route(paths::OPENID_CONFIGURATION, get(metadata::metadata_get))
+        .route(paths::JWKS, get(oidc::jwks_get))
+        .route(paths::USERINFO, get(oidc::userinfo_get).post(oidc::userinfo_post))
+        .layer(crate::web::api::cors())
 }

@@ -7,8 +7,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::oauth::claims::ProviderUrls;
 use crate::oauth::client_auth::ClientCredentials;
 use crate::oauth::error::TokenError;
+use crate::oauth::id_token::IdTokenIssuer;
 use crate::oauth::token::{self, GrantRequest, IssuedTokens, TokenContext, TokenRequest};
 use crate::oauth::{introspect, revoke};
 use crate::state::AppState;
@@ -17,8 +19,10 @@ use crate::web::client_addr::ClientAddr;
 use crate::web::error::{NO_STORE, user_agent_required};
 use crate::web::oauth::client_credentials::take_credentials;
 use crate::web::params::{Params, ParamsError};
+use crate::web::paths;
 
-/// The token response (SPEC §2), with the platform's `created_at`.
+/// The token response (SPEC §2), with the platform's `created_at`, and an
+/// `id_token` when the scopes hold `openid` (OIDC Core §3.1.3.3).
 #[derive(Debug, Serialize)]
 struct TokenResponse<'a> {
     access_token: &'a str,
@@ -28,6 +32,8 @@ struct TokenResponse<'a> {
     refresh_token: Option<&'a str>,
     scope: String,
     created_at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id_token: Option<&'a str>,
 }
 
 impl IntoResponse for IssuedTokens {
@@ -39,6 +45,7 @@ impl IntoResponse for IssuedTokens {
             refresh_token: self.refresh_token.as_ref().map(|t| t.expose()),
             scope: self.scopes.to_string(),
             created_at: self.created_at,
+            id_token: self.id_token.as_deref(),
         };
         (StatusCode::OK, NO_STORE, Json(body)).into_response()
     }
@@ -58,6 +65,8 @@ pub async fn token_post(
         let mut params = params?;
         let credentials = take_credentials(&headers, &mut params)?;
         let grant = grant_request(&mut params)?;
+        let issuer = state.settings.issuer();
+        let avatar = format!("{issuer}{}", paths::AVATAR);
         let ctx = TokenContext {
             store: &state.store,
             clock: &state.clock,
@@ -65,6 +74,11 @@ pub async fn token_post(
             policy: &state.settings.policy,
             now: state.clock.now(),
             client_addr,
+            id_tokens: IdTokenIssuer {
+                keys: &state.keys,
+                urls: ProviderUrls { issuer, avatar: &avatar },
+                ttl: state.settings.policy.id_token_ttl,
+            },
         };
         token::exchange(ctx, TokenRequest { grant, credentials }).await
     }

@@ -8,6 +8,7 @@ use axum::response::Response;
 
 use crate::apps::{self, ApplicationForm};
 use crate::domain::client::Client;
+use crate::domain::oidc::SigningAlg;
 use crate::domain::redirect_uri::{self, RedirectUriError};
 use crate::domain::scope::Scope;
 use crate::domain::scope::{MAX_SCOPE_NAMES, ScopeError};
@@ -51,6 +52,8 @@ struct FormPage {
     redirect_uris: String,
     scopes: Vec<ScopeOption>,
     public: bool,
+    /// The ID token algorithms, the chosen one marked.
+    id_token_algs: Vec<(&'static str, bool)>,
 }
 
 #[derive(Template)]
@@ -97,6 +100,7 @@ fn form_page(
     let t = layout.t;
     let lang = signed_in.ctx.lang;
     let chosen = crate::domain::scope::ScopeSet::parse(&form.scopes).unwrap_or_default();
+    let alg = SigningAlg::parse(&form.id_token_alg).unwrap_or_default();
     FormPage {
         title: if editing.is_some() { t.edit_application } else { t.new_application },
         action: editing.map_or_else(|| paths::APPS.to_owned(), |c| paths::app_edit(&c.client_id)),
@@ -117,6 +121,7 @@ fn form_page(
             })
             .collect(),
         public: form.public,
+        id_token_algs: SigningAlg::ALL.iter().map(|&a| (a.as_str(), a == alg)).collect(),
         layout,
     }
 }
@@ -153,6 +158,7 @@ fn application_error(t: &Texts, error: &apps::ApplicationError) -> String {
         E::Scope(ScopeError::Unknown(scope)) => t.app_unknown_scope.replace("{scope}", scope),
         E::Scope(ScopeError::TooMany) => max(t.app_too_many_scopes, MAX_SCOPE_NAMES),
         E::NoScopes => t.app_no_scopes.to_owned(),
+        E::IdTokenAlg => t.app_unknown_id_token_alg.to_owned(),
         E::Store(_) => t.error_internal.to_owned(),
     }
 }
@@ -177,6 +183,7 @@ fn read_form(params: &Params) -> ApplicationForm {
             .collect::<Vec<_>>()
             .join(" "),
         public: params.get("public").is_some(),
+        id_token_alg: text("id_token_alg"),
     }
 }
 
@@ -266,6 +273,7 @@ pub async fn edit_get(
         redirect_uris: app.redirect_uris.clone(),
         scopes: app.scopes.to_string(),
         public: app.is_public(),
+        id_token_alg: app.id_token_alg.as_str().to_owned(),
     };
     Ok(render(StatusCode::OK, &form_page(&signed_in, &form, Some(&app), None)))
 }
@@ -360,6 +368,7 @@ mod tests {
             apps::ApplicationError::Homepage,
             apps::ApplicationError::RedirectUriCount,
             apps::ApplicationError::NoScopes,
+            apps::ApplicationError::IdTokenAlg,
             apps::ApplicationError::Scope(ScopeError::Unknown("repo".into())),
             apps::ApplicationError::Scope(ScopeError::TooMany),
             apps::ApplicationError::RedirectUri(RedirectUriError::NotAbsolute),
