@@ -66,6 +66,7 @@ fn bearer(c: &mut Criterion) {
             description: String::new(),
             redirect_uris: vec!["http://127.0.0.1/cb".to_owned()],
             scopes: scopes.clone(),
+            id_token_alg: Default::default(),
         };
         let client = store.insert_client(&client, now).await.unwrap();
         let token = PlainSecret::generate(SecretKind::AccessToken);
@@ -80,6 +81,7 @@ fn bearer(c: &mut Criterion) {
             created_at: now,
             access_expires_at: now + 86_400,
             refresh_expires_at: now + 86_400,
+            auth: None,
         };
         store.insert_tokens(&tokens).await.unwrap();
         (store, token.expose().to_owned())

@@ -102,7 +102,11 @@ async fn main() -> anyhow::Result<()> {
     // The remembered consent (scenario 6) and a browser session for it.
     store.save_grant(user.id, client.id, &client.scopes, now).await?;
     let session = PlainSecret::generate(SecretKind::Session);
-    let record = SessionRecord { user_id: user.id, csrf_token: gatehouse::domain::token::random_token() };
+    let record = SessionRecord {
+        user_id: user.id,
+        csrf_token: gatehouse::domain::token::random_token(),
+        auth: gatehouse::domain::oidc::Authentication::password(now),
+    };
     store.insert_session(&session.hash(), &record, now, now + TOKEN_TTL).await?;
     std::fs::write(args.out.join("session.txt"), session.expose())?;
     std::fs::write(args.out.join("scopes.txt"), client.scopes.to_string())?;

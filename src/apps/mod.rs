@@ -208,7 +208,9 @@ mod tests {
 
     #[test]
     fn the_id_token_algorithm_is_one_gatehouse_signs_with() {
-        for (name, expected) in [("ES256", Some(SigningAlg::Es256)), ("EdDSA", Some(SigningAlg::EdDsa)), ("HS256", None)] {
+        for (name, expected) in
+            [("ES256", Some(SigningAlg::Es256)), ("EdDSA", Some(SigningAlg::EdDsa)), ("HS256", None)]
+        {
             let got = validate(&ApplicationForm { id_token_alg: name.into(), ..form() }, false).map(|c| c.id_token_alg);
             assert_eq!(got.ok(), expected, "{name}");
         }

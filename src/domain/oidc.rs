@@ -83,7 +83,8 @@ pub enum AuthMethod {
 
 impl AuthMethod {
     /// Every method.
-    pub const ALL: [AuthMethod; 5] = [AuthMethod::Pwd, AuthMethod::Otp, AuthMethod::Hwk, AuthMethod::Swk, AuthMethod::Mfa];
+    pub const ALL: [AuthMethod; 5] =
+        [AuthMethod::Pwd, AuthMethod::Otp, AuthMethod::Hwk, AuthMethod::Swk, AuthMethod::Mfa];
 
     /// The RFC 8176 name.
     pub fn as_str(self) -> &'static str {
@@ -188,7 +189,10 @@ mod tests {
     #[test]
     fn oidc_core_3_1_3_6_at_hash_is_the_left_half_of_the_algorithms_hash() {
         // The example of OIDC Core Appendix A.3 (an RS256 ID token).
-        assert_eq!(SigningAlg::Rs256.left_half_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"), "77QmUPtjPfzWtF2AnpK9RQ");
+        assert_eq!(
+            SigningAlg::Rs256.left_half_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
+            "77QmUPtjPfzWtF2AnpK9RQ"
+        );
         assert_eq!(SigningAlg::Es256.left_half_hash("x").len(), 22, "128 bits");
         assert_eq!(SigningAlg::EdDsa.left_half_hash("x").len(), 43, "256 bits of SHA-512");
         assert_ne!(SigningAlg::EdDsa.left_half_hash("x"), SigningAlg::Rs256.left_half_hash("x"));

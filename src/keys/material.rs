@@ -3,14 +3,17 @@
 //! `jsonwebtoken` signing keys read back from the PEM. Nothing here signs by
 //! hand: aws-lc-rs makes the keys, `jsonwebtoken` (over aws-lc-rs) signs.
 
-use aws_lc_rs::encoding::AsDer as _;
-use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeySize};
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair};
 use std::collections::BTreeMap;
 
+use aws_lc_rs::encoding::AsDer as _;
+use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeySize};
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::jwk::{Jwk, PublicKeyUse};
+use jsonwebtoken::jwk::{
+    AlgorithmParameters, CommonParameters, EllipticCurve, Jwk, KeyAlgorithm, OctetKeyPairParameters, OctetKeyPairType,
+    PublicKeyUse,
+};
 use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
@@ -42,19 +45,40 @@ pub(super) fn jose_alg(alg: SigningAlg) -> Algorithm {
 /// fraction of a second: call it off the async workers.
 pub(super) fn generate(alg: SigningAlg) -> Result<Generated, KeyError> {
     let failed = |_| KeyError::Crypto("generating a key pair");
-    let pkcs8: Zeroizing<Vec<u8>> = Zeroizing::new(match alg {
-        SigningAlg::Rs256 => RsaKeyPair::generate(KeySize::Rsa2048).and_then(|k| k.as_der()).map_err(failed)?.as_ref().to_vec(),
-        SigningAlg::Es256 => EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
-            .and_then(|k| k.to_pkcs8v1())
-            .map_err(failed)?
-            .as_ref()
-            .to_vec(),
-        // Version 1 (no public key inside): the form `jsonwebtoken` reads.
-        SigningAlg::EdDsa => Ed25519KeyPair::generate().and_then(|k| k.to_pkcs8v1()).map_err(failed)?.as_ref().to_vec(),
-    });
+    // `jsonwebtoken` 10.3 writes the JWK of an RSA or EC key, not yet of an
+    // Ed25519 one: that is its 32-byte public key (RFC 8037 §2).
+    let (pkcs8, ed25519_public) = match alg {
+        SigningAlg::Rs256 => {
+            (RsaKeyPair::generate(KeySize::Rsa2048).and_then(|k| k.as_der()).map_err(failed)?.as_ref().to_vec(), None)
+        }
+        SigningAlg::Es256 => (
+            EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
+                .and_then(|k| k.to_pkcs8v1())
+                .map_err(failed)?
+                .as_ref()
+                .to_vec(),
+            None,
+        ),
+        SigningAlg::EdDsa => {
+            let pair = Ed25519KeyPair::generate().map_err(failed)?;
+            // Version 1 (no public key inside): the form `jsonwebtoken` reads.
+            (pair.to_pkcs8v1().map_err(failed)?.as_ref().to_vec(), Some(pair.public_key().as_ref().to_vec()))
+        }
+    };
+    let pkcs8 = Zeroizing::new(pkcs8);
     let pem = Zeroizing::new(pem::encode(&pem::Pem::new("PRIVATE KEY", pkcs8.to_vec())).into_bytes());
     let key = encoding_key(alg, &pem)?;
-    let mut jwk = Jwk::from_encoding_key(&key, jose_alg(alg))?;
+    let mut jwk = match ed25519_public {
+        Some(x) => Jwk {
+            common: CommonParameters { key_algorithm: Some(KeyAlgorithm::EdDSA), ..CommonParameters::default() },
+            algorithm: AlgorithmParameters::OctetKeyPair(OctetKeyPairParameters {
+                key_type: OctetKeyPairType::OctetKeyPair,
+                curve: EllipticCurve::Ed25519,
+                x: URL_SAFE_NO_PAD.encode(x),
+            }),
+        },
+        None => Jwk::from_encoding_key(&key, jose_alg(alg))?,
+    };
     let unwritable = |_| KeyError::Crypto("writing a JWK");
     let kid = thumbprint(&serde_json::to_value(&jwk).map_err(unwritable)?)?;
     jwk.common.key_id = Some(kid.clone());

@@ -228,7 +228,8 @@ fn open_key(record: &SigningKeyRecord, sealer: Option<&Sealer>) -> Result<Active
 
 /// A new key of `alg`, sealed when there is a sealer, ready to store.
 async fn new_key(alg: SigningAlg, sealer: Option<&Sealer>, now: UnixTime) -> Result<NewSigningKey, KeyError> {
-    let generated = tokio::task::spawn_blocking(move || material::generate(alg)).await.map_err(|_| KeyError::Join)??;
+    let generated =
+        tokio::task::spawn_blocking(move || material::generate(alg)).await.map_err(|_| KeyError::Join)??;
     let (private_key, protection) = match sealer {
         Some(sealer) => (sealer.seal(&generated.kid, &generated.pem)?, KeyProtection::Aes256Gcm),
         None => (generated.pem.to_vec(), KeyProtection::None),

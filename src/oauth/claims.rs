@@ -94,9 +94,8 @@ impl UserClaims {
             website: Some(user.blog.clone()).filter(|blog| !blog.is_empty()),
             updated_at: user.updated_at,
         });
-        let email = scopes
-            .contains(Scope::Email)
-            .then(|| EmailClaims { email: user.email.clone(), email_verified: false });
+        let email =
+            scopes.contains(Scope::Email).then(|| EmailClaims { email: user.email.clone(), email_verified: false });
         UserClaims { sub: user.id.to_string(), profile, email }
     }
 }

@@ -20,7 +20,8 @@ mod tests {
     use crate::domain::client::ClientPk;
     use crate::oauth::fixtures::{ann, scopes};
 
-    const URLS: ProviderUrls<'static> = ProviderUrls { issuer: "https://id.example", avatar: "https://id.example/a.svg" };
+    const URLS: ProviderUrls<'static> =
+        ProviderUrls { issuer: "https://id.example", avatar: "https://id.example/a.svg" };
 
     fn access(granted: &str, with_user: bool) -> AccessContext {
         let user = with_user.then(ann);
@@ -35,7 +36,11 @@ mod tests {
     fn oidc_core_5_3_userinfo_needs_openid_and_a_user_and_always_names_sub() {
         let cases = [
             ("openid", true, Ok(serde_json::json!({ "sub": "42" }))),
-            ("openid email", true, Ok(serde_json::json!({ "sub": "42", "email": "ann@example.com", "email_verified": false }))),
+            (
+                "openid email",
+                true,
+                Ok(serde_json::json!({ "sub": "42", "email": "ann@example.com", "email_verified": false })),
+            ),
             ("user_info profile email", true, Err(Some("insufficient_scope"))),
             ("openid", false, Err(Some("insufficient_scope"))),
         ];

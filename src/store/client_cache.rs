@@ -126,6 +126,7 @@ mod tests {
             description: String::new(),
             redirect_uris: vec![],
             scopes: ScopeSet::default(),
+            id_token_alg: crate::domain::oidc::SigningAlg::default(),
             created_at: 0,
         }
     }

@@ -57,7 +57,12 @@ impl FromRequestParts<AppState> for MaybeSession {
         };
         let id_hash = PlainSecret::from_presented(cookie.value()).hash();
         let record = state.store.find_session(&id_hash, state.clock.now()).await?;
-        Ok(MaybeSession(record.map(|r| Session { id_hash, user_id: r.user_id, csrf_token: r.csrf_token, auth: r.auth })))
+        Ok(MaybeSession(record.map(|r| Session {
+            id_hash,
+            user_id: r.user_id,
+            csrf_token: r.csrf_token,
+            auth: r.auth,
+        })))
     }
 }
 

@@ -214,6 +214,7 @@ impl TestApp {
             redirect_uris: redirect_uris.iter().map(|s| s.to_string()).collect(),
             scopes: scopes.into(),
             public,
+            id_token_alg: String::new(),
         };
         let registered = apps::register(&*self.store, owner.user.id, &form, false, T0).await.unwrap();
         TestClient { client: registered.client, secret: registered.secret.map(|s| s.expose().to_owned()) }

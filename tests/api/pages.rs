@@ -233,6 +233,7 @@ async fn stored_xss_in_application_name_escaped() {
         redirect_uris: vec![CALLBACK.into()],
         scopes: "user_info".into(),
         public: false,
+        id_token_alg: String::new(),
     };
     let client = gatehouse::apps::register(&*app.store, ann.user.id, &form, false, T0).await.unwrap().client;
     let browser = app.browser();

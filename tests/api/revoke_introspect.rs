@@ -108,7 +108,7 @@ async fn metadata_lists_the_endpoints_grants_scopes_and_pkce_methods() {
     assert_eq!(metadata["authorization_endpoint"], app.url("/oauth/authorize"));
     assert_eq!(metadata["code_challenge_methods_supported"], serde_json::json!(["S256", "plain"]));
     assert_eq!(metadata["response_types_supported"], serde_json::json!(["code"]));
-    assert_eq!(metadata["scopes_supported"].as_array().unwrap().len(), 11);
+    assert_eq!(metadata["scopes_supported"].as_array().unwrap().len(), 14);
     assert!(metadata["grant_types_supported"].as_array().unwrap().contains(&"password".into()));
 }
 

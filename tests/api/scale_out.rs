@@ -359,6 +359,8 @@ async fn instances_starting_at_once_migrate_once_and_purge_without_double_work()
         scopes: ScopeSet::parse("user_info").unwrap(),
         state: None,
         challenge: None,
+        nonce: None,
+        auth: None,
     };
     for i in 0..50 {
         let code = PlainSecret::generate(SecretKind::AuthorizationCode);
@@ -424,6 +426,8 @@ async fn an_instance_killed_mid_load_leaves_every_issued_token_working_and_nothi
         scopes: ScopeSet::parse("user_info").unwrap(),
         state: None,
         challenge: None,
+        nonce: None,
+        auth: None,
     };
     let mut codes = Vec::new();
     let mut refresh_tokens = Vec::new();
@@ -447,6 +451,7 @@ async fn an_instance_killed_mid_load_leaves_every_issued_token_working_and_nothi
             created_at: now,
             access_expires_at: now + 86_400,
             refresh_expires_at: now + 86_400 * 30,
+            auth: None,
         };
         store.insert_tokens(&tokens).await.unwrap();
         refresh_tokens.push(refresh_token.expose().to_owned());
@@ -623,6 +628,7 @@ async fn a_secret_reset_on_one_instance_is_seen_by_every_instance_without_waitin
         description: String::new(),
         redirect_uris: vec![CALLBACK.into()],
         scopes: ScopeSet::parse("user_info").unwrap(),
+        id_token_alg: Default::default(),
     };
     let client = first.insert_client(&registered, 1).await.unwrap();
 

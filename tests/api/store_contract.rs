@@ -26,12 +26,14 @@ async fn applications_grants_throttles_and_purging_behave_as_the_trait_says() {
         description: "new".into(),
         redirect_uris: vec![CALLBACK.into(), "https://client.example.com/two".into()],
         scopes: ScopeSet::parse("user_info emails").unwrap(),
+        id_token_alg: gatehouse::domain::oidc::SigningAlg::EdDsa,
     };
     assert!(store.update_client(first.client.id, bob.user.id, &update, T0).await.unwrap().is_none());
     let updated = store.update_client(first.client.id, ann.user.id, &update, T0 + 1).await.unwrap().unwrap();
     assert_eq!(updated.name, "Renamed");
     assert_eq!(updated.redirect_uris.len(), 2);
     assert_eq!(updated.scopes.to_string(), "user_info emails");
+    assert_eq!(updated.id_token_alg, gatehouse::domain::oidc::SigningAlg::EdDsa);
 
     // Secret reset: the stored hash changes only for the owner.
     let secret = PlainSecret::generate(SecretKind::ClientSecret);
@@ -59,6 +61,8 @@ async fn applications_grants_throttles_and_purging_behave_as_the_trait_says() {
         scopes: ScopeSet::parse("user_info").unwrap(),
         state: None,
         challenge: None,
+        nonce: None,
+        auth: None,
     };
     store.insert_authorization_code(&code.hash(), &request, &FamilyId::new("family"), T0, T0 + 600).await.unwrap();
     assert!(store.revoke_grant(bob.user.id, first.client.id, T0).await.unwrap());

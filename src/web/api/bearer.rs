@@ -26,8 +26,7 @@ impl FromRequestParts<AppState> for Authenticated {
 
 /// The token of a request without a body: `Authorization` or the query.
 fn token_of(parts: &Parts) -> Result<String, BearerError> {
-    let from_query =
-        Params::from_query(parts.uri.query()).map_err(|_| BearerError::InvalidToken)?.take("access_token");
+    let from_query = Params::from_query(parts.uri.query()).map_err(|_| BearerError::InvalidToken)?.take("access_token");
     presented_token(&parts.headers, from_query)
 }
 
