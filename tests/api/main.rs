@@ -20,6 +20,7 @@ mod consent;
 mod corpus_replay;
 mod early_close;
 mod logs;
+mod oidc;
 mod open_api;
 mod pages;
 mod password_grant;
