@@ -105,6 +105,11 @@ impl Keyring {
     /// none (the first start; instances starting together agree on one).
     pub async fn open(store: Arc<dyn Store>, sealer: Option<Sealer>, now: UnixTime) -> Result<Keyring, KeyError> {
         let existing = store.current_signing_keys().await?;
+        if sealer.is_some() {
+            for key in existing.iter().filter(|k| k.protection == KeyProtection::None) {
+                tracing::warn!(kid = %key.kid, "signing key stored unsealed; `gatehouse keys rotate` replaces it");
+            }
+        }
         for alg in SigningAlg::ALL {
             if !existing.iter().any(|k| k.alg == alg) {
                 let key = new_key(alg, sealer.as_ref(), now).await?;
@@ -123,7 +128,7 @@ impl Keyring {
     /// A signed JWS of `claims` with the current key of `alg`, its `kid` in
     /// the header.
     pub async fn sign<T: Serialize>(&self, alg: SigningAlg, claims: &T) -> Result<String, KeyError> {
-        if self.read().checked_at.elapsed() >= RELOAD_EVERY {
+        if self.claim_reload() {
             self.reload_or_keep().await;
         }
         let key = self.read().current.get(&alg).cloned().ok_or(KeyError::NoKey(alg))?;
@@ -187,6 +192,21 @@ impl Keyring {
             tracing::warn!(%error, "cannot reload the signing keys; signing with the ones in memory");
             self.loaded.write().unwrap_or_else(PoisonError::into_inner).checked_at = Instant::now();
         }
+    }
+
+    /// Whether this caller should reload now: the keys are older than
+    /// [`RELOAD_EVERY`] and no other caller has claimed the reload (so a
+    /// burst of requests reads the database once, not once each).
+    fn claim_reload(&self) -> bool {
+        if self.read().checked_at.elapsed() < RELOAD_EVERY {
+            return false;
+        }
+        let mut loaded = self.loaded.write().unwrap_or_else(PoisonError::into_inner);
+        if loaded.checked_at.elapsed() < RELOAD_EVERY {
+            return false;
+        }
+        loaded.checked_at = Instant::now();
+        true
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Loaded> {

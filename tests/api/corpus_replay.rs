@@ -1,7 +1,7 @@
 //! Replays the committed seed corpus (`tests/corpus/params/`, see its
 //! README) against the running server: as form and JSON bodies to the token,
-//! revocation and introspection endpoints, and as the query of the
-//! authorization endpoint. Nothing may be a 5xx. The suite runs on both
+//! revocation, introspection and UserInfo endpoints, and as the query of the
+//! authorization and UserInfo endpoints. Nothing may be a 5xx. The suite runs on both
 //! backends, so this is how the parser corpus meets PostgreSQL too.
 
 use std::path::{Path, PathBuf};
@@ -48,7 +48,7 @@ fn assert_not_5xx(response: &reqwest::Response, what: &str) {
 
 /// Sends one seed everywhere it can go.
 async fn replay(app: &TestApp, name: &str, seed: &[u8]) {
-    for path in ["/oauth/token", "/oauth/revoke", "/oauth/introspect"] {
+    for path in ["/oauth/token", "/oauth/revoke", "/oauth/introspect", "/oauth/userinfo"] {
         for content_type in ["application/x-www-form-urlencoded", "application/json"] {
             let response = app
                 .http
@@ -62,13 +62,15 @@ async fn replay(app: &TestApp, name: &str, seed: &[u8]) {
         }
     }
     let query: String = percent_encoding::percent_encode(seed, QUERY_KEEP).collect();
-    let response = app
-        .http
-        .get(app.url(&format!("/oauth/authorize?{query}")))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{name} as the authorize query: {e}"));
-    assert_not_5xx(&response, &format!("{name} as the authorize query"));
+    for path in ["/oauth/authorize", "/oauth/userinfo"] {
+        let response = app
+            .http
+            .get(app.url(&format!("{path}?{query}")))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{name} as the {path} query: {e}"));
+        assert_not_5xx(&response, &format!("{name} as the {path} query"));
+    }
 }
 
 #[tokio::test]
