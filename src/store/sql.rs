@@ -51,6 +51,21 @@ fn boxed<'t, T>(work: impl std::future::Future<Output = sqlx::Result<T>> + Send 
 }
 
 impl SqlStore {
+    /// What a write that changes an application runs after its commit:
+    /// drops the application that `changed` names from this process's cache
+    /// (other instances hear of it through the notification the write sent).
+    fn evict_changed<T>(
+        &self,
+        changed: impl Fn(&T) -> Option<String> + Send + 'static,
+    ) -> impl FnOnce(&T) + Send + 'static {
+        let clients = Arc::clone(&self.clients);
+        move |result: &T| {
+            if let Some(client_id) = changed(result) {
+                clients.evict(&client_id);
+            }
+        }
+    }
+
     /// A store over an open (and migrated) pool of at most `max_connections`;
     /// starts its writer tasks.
     pub(super) fn new(pool: Pool, max_connections: u32) -> SqlStore {
@@ -223,7 +238,7 @@ impl Store for SqlStore {
     async fn insert_user(&self, user: &NewUser, now: UnixTime) -> StoreResult<User> {
         let row: UserRow = self
             .writer
-            .write(user.clone(), move |user, tx| {
+            .write_guarded(user.clone(), move |user, tx| {
                 boxed(async move {
                     on_tx!(tx, conn => {
                         sqlx::query_as(concat!(
@@ -267,7 +282,7 @@ impl Store for SqlStore {
     async fn insert_client(&self, client: &NewClient, now: UnixTime) -> StoreResult<Client> {
         let row: ClientRow = self
             .writer
-            .write(client.clone(), move |client, tx| {
+            .write_guarded(client.clone(), move |client, tx| {
                 boxed(async move {
                     on_tx!(tx, conn => {
                         sqlx::query_as(concat!(
@@ -629,37 +644,37 @@ impl Store for SqlStore {
     ) -> StoreResult<Option<Client>> {
         let row: Option<ClientRow> = self
             .writer
-            .write(update.clone(), move |update, tx| {
-                boxed(async move {
-                    let row: Option<ClientRow> = on_tx!(&mut *tx, conn => {
-                        sqlx::query_as(concat!(
-                            "UPDATE clients SET name = $1, homepage = $2, description = $3, redirect_uris = $4, \
-                             scopes = $5, updated_at = $6 WHERE id = $7 AND owner_id = $8 RETURNING ",
-                            client_columns!("")
-                        ))
-                        .bind(&update.name)
-                        .bind(&update.homepage)
-                        .bind(&update.description)
-                        .bind(update.redirect_uris.join("\n"))
-                        .bind(&update.scopes)
-                        .bind(now)
-                        .bind(client_pk)
-                        .bind(owner_id)
-                        .fetch_optional(conn)
-                        .await?
-                    });
-                    if let Some(row) = &row {
-                        tx.notify_client_changed(&row.client_id).await?;
-                    }
-                    Ok(row)
-                })
-            })
+            .write_then(
+                update.clone(),
+                move |update, tx| {
+                    boxed(async move {
+                        let row: Option<ClientRow> = on_tx!(&mut *tx, conn => {
+                            sqlx::query_as(concat!(
+                                "UPDATE clients SET name = $1, homepage = $2, description = $3, redirect_uris = $4, \
+                                 scopes = $5, updated_at = $6 WHERE id = $7 AND owner_id = $8 RETURNING ",
+                                client_columns!("")
+                            ))
+                            .bind(&update.name)
+                            .bind(&update.homepage)
+                            .bind(&update.description)
+                            .bind(update.redirect_uris.join("\n"))
+                            .bind(&update.scopes)
+                            .bind(now)
+                            .bind(client_pk)
+                            .bind(owner_id)
+                            .fetch_optional(conn)
+                            .await?
+                        });
+                        if let Some(row) = &row {
+                            tx.notify_client_changed(&row.client_id).await?;
+                        }
+                        Ok(row)
+                    })
+                },
+                self.evict_changed(|row: &Option<ClientRow>| row.as_ref().map(|row| row.client_id.clone())),
+            )
             .await?;
-        let client = row.map(ClientRow::into_client);
-        if let Some(client) = &client {
-            self.clients.evict(&client.client_id);
-        }
-        Ok(client)
+        Ok(row.map(ClientRow::into_client))
     }
 
     async fn reset_client_secret(
@@ -673,32 +688,33 @@ impl Store for SqlStore {
         let args = (*secret_hash, secret_hint.to_owned());
         let changed = self
             .writer
-            .write(args, move |(secret_hash, secret_hint), tx| {
-                boxed(async move {
-                    let changed: Option<String> = on_tx!(&mut *tx, conn => {
-                        sqlx::query_scalar(
-                            "UPDATE clients SET secret_hash = $1, secret_hint = $2, updated_at = $3 \
-                             WHERE id = $4 AND owner_id = $5 AND secret_hash IS NOT NULL RETURNING client_id",
-                        )
-                        .bind(secret_hash)
-                        .bind(secret_hint)
-                        .bind(now)
-                        .bind(client_pk)
-                        .bind(owner_id)
-                        .fetch_optional(conn)
-                        .await?
-                    });
-                    if let Some(client_id) = &changed {
-                        tx.notify_client_changed(client_id).await?;
-                    }
-                    Ok(changed)
-                })
-            })
+            .write_then(
+                args,
+                move |(secret_hash, secret_hint), tx| {
+                    boxed(async move {
+                        let changed: Option<String> = on_tx!(&mut *tx, conn => {
+                            sqlx::query_scalar(
+                                "UPDATE clients SET secret_hash = $1, secret_hint = $2, updated_at = $3 \
+                                 WHERE id = $4 AND owner_id = $5 AND secret_hash IS NOT NULL RETURNING client_id",
+                            )
+                            .bind(secret_hash)
+                            .bind(secret_hint)
+                            .bind(now)
+                            .bind(client_pk)
+                            .bind(owner_id)
+                            .fetch_optional(conn)
+                            .await?
+                        });
+                        if let Some(client_id) = &changed {
+                            tx.notify_client_changed(client_id).await?;
+                        }
+                        Ok(changed)
+                    })
+                },
+                self.evict_changed(Option::clone),
+            )
             .await?;
         // The old secret stops working at once: no cached record keeps it.
-        if let Some(client_id) = &changed {
-            self.clients.evict(client_id);
-        }
         Ok(changed.is_some())
     }
 
@@ -733,7 +749,7 @@ impl Store for SqlStore {
     async fn delete_client(&self, client_pk: ClientPk, owner_id: UserId) -> StoreResult<bool> {
         let deleted = self
             .writer
-            .write((), move |(), tx| {
+            .write_then((), move |(), tx| {
                 boxed(async move {
                     let deleted: Option<String> = on_tx!(&mut *tx, conn => {
                         sqlx::query_scalar("DELETE FROM clients WHERE id = $1 AND owner_id = $2 RETURNING client_id")
@@ -747,11 +763,8 @@ impl Store for SqlStore {
                     }
                     Ok(deleted)
                 })
-            })
+            }, self.evict_changed(Option::clone))
             .await?;
-        if let Some(client_id) = &deleted {
-            self.clients.evict(client_id);
-        }
         Ok(deleted.is_some())
     }
 
