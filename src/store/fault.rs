@@ -87,6 +87,16 @@ fn postgres_fault(db: &dyn DatabaseError) -> Option<Fault> {
     unavailable.then_some(Fault::Busy)
 }
 
+/// Whether `error` is PostgreSQL breaking a deadlock (40P01) or refusing a
+/// serialisation (40001): the transaction was rolled back and running it
+/// again can succeed. Batches of the group-commit writer hold their locks
+/// across writes, so two batches can wait on each other.
+pub fn is_transient_conflict(error: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = error else { return false };
+    db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some()
+        && matches!(db.code().as_deref(), Some("40P01" | "40001"))
+}
+
 /// Notes that a connection-breaking fault happened now.
 pub fn record() {
     let since = u64::try_from(EPOCH.elapsed().as_nanos()).unwrap_or(u64::MAX - 1);

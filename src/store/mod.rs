@@ -439,7 +439,8 @@ pub trait Store: Send + Sync + 'static {
     /// its row lock, in the order given, and writes back what `step` makes of
     /// them, all in one transaction; `step` returning `None` writes nothing.
     /// Returns the states as read. Callers name keys in one fixed order, so
-    /// two transactions never wait on each other in a cycle.
+    /// two attempts never wait on each other in a cycle (two group-commit
+    /// batches still can; see `postgres::lock_client`).
     async fn update_throttles(&self, keys: &[&str], step: Box<ThrottleStep>) -> StoreResult<Vec<ThrottleRecord>>;
     /// Forgets a key's failures (after a success).
     async fn clear_throttle(&self, key: &str) -> StoreResult<()>;

@@ -96,6 +96,26 @@ impl Tx {
         }
     }
 
+    /// Starts a savepoint for one guarded write (`writer.rs`).
+    pub(super) async fn savepoint(&mut self) -> sqlx::Result<()> {
+        self.execute("SAVEPOINT gatehouse_write").await
+    }
+
+    /// Keeps the guarded write.
+    pub(super) async fn release_savepoint(&mut self) -> sqlx::Result<()> {
+        self.execute("RELEASE SAVEPOINT gatehouse_write").await
+    }
+
+    /// Undoes the guarded write and nothing before it.
+    pub(super) async fn rollback_to_savepoint(&mut self) -> sqlx::Result<()> {
+        self.execute("ROLLBACK TO SAVEPOINT gatehouse_write").await
+    }
+
+    async fn execute(&mut self, sql: &'static str) -> sqlx::Result<()> {
+        on_tx!(self, conn => { sqlx::query(sql).execute(conn).await?; });
+        Ok(())
+    }
+
     /// Rolls back, ignoring a failure: the error that made the caller roll
     /// back is the one worth reporting.
     pub(super) async fn rollback(self) {

@@ -72,7 +72,11 @@ const FAMILY_LOCKS: i32 = 1002;
 /// Issuing holds its client's lock shared (issuances never wait on each
 /// other) and its family's exclusively; revoking a grant or an application's
 /// tokens holds the client's lock exclusively, revoking a family the
-/// family's. Always client before family, so no cycle can deadlock.
+/// family's. Each write takes client before family; but a group-commit batch
+/// holds the locks of its earlier writes while later ones take theirs, so
+/// two batches can deadlock. PostgreSQL breaks the cycle after
+/// `deadlock_timeout` and the writer runs the writes again alone
+/// (`writer.rs`, `fault::is_transient_conflict`).
 pub(super) async fn lock_client(
     tx: &mut Transaction<'static, Postgres>,
     client_pk: ClientPk,
@@ -103,14 +107,23 @@ pub(super) async fn notify(tx: &mut Transaction<'static, Postgres>, channel: &st
     Ok(())
 }
 
+/// How often the listener checks that its connection still answers: a
+/// connection that died silently would otherwise leave the cache on while
+/// no notification can arrive.
+const LISTENER_PING: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Keeps `cache` in step with every instance's changes: evicts the
-/// application each notification names. Until it listens, and whenever the
-/// connection drops (messages may have been missed), the cache is emptied
-/// and bypassed. Ends when `stop` fires or its sender is dropped.
+/// application each notification names. It listens on a connection of its
+/// own, outside `pool` (a `PgListener` would otherwise hold one of the pool's
+/// connections for good). Until it listens, whenever the connection drops
+/// or stops answering its ping (messages may have been missed), the cache is
+/// emptied and bypassed. Ends when `stop` fires or its sender is dropped.
 pub(super) async fn listen_for_client_changes(pool: PgPool, cache: Arc<ClientCache>, mut stop: oneshot::Receiver<()>) {
+    let own = PgPoolOptions::new().max_connections(1).connect_lazy_with((*pool.connect_options()).clone());
+    drop(pool);
     loop {
         let connect = async {
-            let mut listener = PgListener::connect_with(&pool).await?;
+            let mut listener = PgListener::connect_with(&own).await?;
             listener.listen(CHANNEL).await?;
             Ok::<_, sqlx::Error>(listener)
         };
@@ -128,9 +141,18 @@ pub(super) async fn listen_for_client_changes(pool: PgPool, cache: Arc<ClientCac
             },
         };
         cache.reset(true);
+        let mut ping = tokio::time::interval(LISTENER_PING);
+        ping.tick().await;
         loop {
             tokio::select! {
                 _ = &mut stop => return,
+                _ = ping.tick() => {
+                    let answered = tokio::time::timeout(LISTENER_PING / 2, sqlx::query("SELECT 1").execute(&mut listener)).await;
+                    if !matches!(answered, Ok(Ok(_))) {
+                        cache.reset(false);
+                        break;
+                    }
+                }
                 message = listener.try_recv() => match message {
                     Ok(Some(notification)) => cache.evict(notification.payload()),
                     // The connection dropped: messages may be lost meanwhile.

@@ -52,6 +52,21 @@ fn boxed<'t, T>(work: impl std::future::Future<Output = sqlx::Result<T>> + Send 
 }
 
 impl SqlStore {
+    /// What a write that changes an application runs after its commit:
+    /// drops the application that `changed` names from this process's cache
+    /// (other instances hear of it through the notification the write sent).
+    fn evict_changed<T>(
+        &self,
+        changed: impl Fn(&T) -> Option<String> + Send + 'static,
+    ) -> impl FnOnce(&T) + Send + 'static {
+        let clients = Arc::clone(&self.clients);
+        move |result: &T| {
+            if let Some(client_id) = changed(result) {
+                clients.evict(&client_id);
+            }
+        }
+    }
+
     /// A store over an open (and migrated) pool of at most `max_connections`;
     /// starts its writer tasks.
     pub(super) fn new(pool: Pool, max_connections: u32) -> SqlStore {
@@ -255,7 +270,7 @@ impl Store for SqlStore {
     async fn insert_user(&self, user: &NewUser, now: UnixTime) -> StoreResult<User> {
         let row: UserRow = self
             .writer
-            .write(user.clone(), move |user, tx| {
+            .write_guarded(user.clone(), move |user, tx| {
                 boxed(async move {
                     on_tx!(tx, conn => {
                         sqlx::query_as(concat!(
@@ -299,7 +314,7 @@ impl Store for SqlStore {
     async fn insert_client(&self, client: &NewClient, now: UnixTime) -> StoreResult<Client> {
         let row: ClientRow = self
             .writer
-            .write(client.clone(), move |client, tx| {
+            .write_guarded(client.clone(), move |client, tx| {
                 boxed(async move {
                     on_tx!(tx, conn => {
                         sqlx::query_as(concat!(
@@ -680,39 +695,39 @@ impl Store for SqlStore {
     ) -> StoreResult<Option<Client>> {
         let row: Option<ClientRow> = self
             .writer
-            .write(update.clone(), move |update, tx| {
-                boxed(async move {
-                    let row: Option<ClientRow> = on_tx!(&mut *tx, conn => {
-                        sqlx::query_as(concat!(
-                            "UPDATE clients SET name = $1, homepage = $2, description = $3, redirect_uris = $4, \
-                             scopes = $5, id_token_alg = $6, updated_at = $7 WHERE id = $8 AND owner_id = $9 \
-                             RETURNING ",
-                            client_columns!("")
-                        ))
-                        .bind(&update.name)
-                        .bind(&update.homepage)
-                        .bind(&update.description)
-                        .bind(update.redirect_uris.join("\n"))
-                        .bind(&update.scopes)
-                        .bind(update.id_token_alg.as_str())
-                        .bind(now)
-                        .bind(client_pk)
-                        .bind(owner_id)
-                        .fetch_optional(conn)
-                        .await?
-                    });
-                    if let Some(row) = &row {
-                        tx.notify_client_changed(&row.client_id).await?;
-                    }
-                    Ok(row)
-                })
-            })
+            .write_then(
+                update.clone(),
+                move |update, tx| {
+                    boxed(async move {
+                        let row: Option<ClientRow> = on_tx!(&mut *tx, conn => {
+                            sqlx::query_as(concat!(
+                                "UPDATE clients SET name = $1, homepage = $2, description = $3, redirect_uris = $4, \
+                                 scopes = $5, id_token_alg = $6, updated_at = $7 WHERE id = $8 AND owner_id = $9 \
+                                 RETURNING ",
+                                client_columns!("")
+                            ))
+                            .bind(&update.name)
+                            .bind(&update.homepage)
+                            .bind(&update.description)
+                            .bind(update.redirect_uris.join("\n"))
+                            .bind(&update.scopes)
+                            .bind(update.id_token_alg.as_str())
+                            .bind(now)
+                            .bind(client_pk)
+                            .bind(owner_id)
+                            .fetch_optional(conn)
+                            .await?
+                        });
+                        if let Some(row) = &row {
+                            tx.notify_client_changed(&row.client_id).await?;
+                        }
+                        Ok(row)
+                    })
+                },
+                self.evict_changed(|row: &Option<ClientRow>| row.as_ref().map(|row| row.client_id.clone())),
+            )
             .await?;
-        let client = row.map(ClientRow::into_client);
-        if let Some(client) = &client {
-            self.clients.evict(&client.client_id);
-        }
-        Ok(client)
+        Ok(row.map(ClientRow::into_client))
     }
 
     async fn reset_client_secret(
@@ -726,32 +741,33 @@ impl Store for SqlStore {
         let args = (*secret_hash, secret_hint.to_owned());
         let changed = self
             .writer
-            .write(args, move |(secret_hash, secret_hint), tx| {
-                boxed(async move {
-                    let changed: Option<String> = on_tx!(&mut *tx, conn => {
-                        sqlx::query_scalar(
-                            "UPDATE clients SET secret_hash = $1, secret_hint = $2, updated_at = $3 \
-                             WHERE id = $4 AND owner_id = $5 AND secret_hash IS NOT NULL RETURNING client_id",
-                        )
-                        .bind(secret_hash)
-                        .bind(secret_hint)
-                        .bind(now)
-                        .bind(client_pk)
-                        .bind(owner_id)
-                        .fetch_optional(conn)
-                        .await?
-                    });
-                    if let Some(client_id) = &changed {
-                        tx.notify_client_changed(client_id).await?;
-                    }
-                    Ok(changed)
-                })
-            })
+            .write_then(
+                args,
+                move |(secret_hash, secret_hint), tx| {
+                    boxed(async move {
+                        let changed: Option<String> = on_tx!(&mut *tx, conn => {
+                            sqlx::query_scalar(
+                                "UPDATE clients SET secret_hash = $1, secret_hint = $2, updated_at = $3 \
+                                 WHERE id = $4 AND owner_id = $5 AND secret_hash IS NOT NULL RETURNING client_id",
+                            )
+                            .bind(secret_hash)
+                            .bind(secret_hint)
+                            .bind(now)
+                            .bind(client_pk)
+                            .bind(owner_id)
+                            .fetch_optional(conn)
+                            .await?
+                        });
+                        if let Some(client_id) = &changed {
+                            tx.notify_client_changed(client_id).await?;
+                        }
+                        Ok(changed)
+                    })
+                },
+                self.evict_changed(Option::clone),
+            )
             .await?;
         // The old secret stops working at once: no cached record keeps it.
-        if let Some(client_id) = &changed {
-            self.clients.evict(client_id);
-        }
         Ok(changed.is_some())
     }
 
@@ -786,7 +802,7 @@ impl Store for SqlStore {
     async fn delete_client(&self, client_pk: ClientPk, owner_id: UserId) -> StoreResult<bool> {
         let deleted = self
             .writer
-            .write((), move |(), tx| {
+            .write_then((), move |(), tx| {
                 boxed(async move {
                     let deleted: Option<String> = on_tx!(&mut *tx, conn => {
                         sqlx::query_scalar("DELETE FROM clients WHERE id = $1 AND owner_id = $2 RETURNING client_id")
@@ -800,11 +816,8 @@ impl Store for SqlStore {
                     }
                     Ok(deleted)
                 })
-            })
+            }, self.evict_changed(Option::clone))
             .await?;
-        if let Some(client_id) = &deleted {
-            self.clients.evict(client_id);
-        }
         Ok(deleted.is_some())
     }
 
@@ -936,8 +949,10 @@ impl Store for SqlStore {
     }
 
     async fn rotate_signing_key(&self, key: &NewSigningKey, now: UnixTime) -> StoreResult<()> {
+        // Guarded: a concurrent rotation of the same algorithm makes the
+        // INSERT conflict, which must not roll back the rest of the batch.
         self.writer
-            .write(key.clone(), move |key, tx| {
+            .write_guarded(key.clone(), move |key, tx| {
                 boxed(async move {
                     on_tx!(&mut *tx, conn => {
                         sqlx::query(

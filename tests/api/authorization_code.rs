@@ -402,3 +402,33 @@ async fn a_loopback_callback_registered_without_a_port_accepts_any_port() {
 
     assert!(callback.as_str().starts_with("http://127.0.0.1:49152/cb?code="));
 }
+
+/// A code presented by many requests at once (one group-commit batch, most
+/// likely) is redeemed exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_presented_by_many_requests_at_once_is_redeemed_exactly_once() {
+    let app = TestApp::spawn().await;
+    let ann = app.create_user("ann").await;
+    let client = app.register_client(&ann, "user_info").await;
+    let code = app.code_for(&ann, &client, "user_info").await;
+
+    let requests: Vec<_> = (0..16)
+        .map(|_| {
+            let request = app.http.post(app.url("/oauth/token")).form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("client_id", client.id()),
+                ("client_secret", client.secret()),
+                ("redirect_uri", CALLBACK),
+            ]);
+            tokio::spawn(request.send())
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for request in requests {
+        statuses.push(request.await.unwrap().unwrap().status().as_u16());
+    }
+
+    statuses.sort_unstable();
+    assert_eq!(statuses, [[200].as_slice(), &[400; 15]].concat(), "exactly one redemption wins");
+}

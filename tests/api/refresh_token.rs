@@ -158,3 +158,34 @@ async fn an_unknown_refresh_token_is_invalid_grant() {
 
     assert_oauth_error(response, 400, "invalid_grant").await;
 }
+
+/// Group commit puts requests that arrive together in one transaction: a
+/// refresh token presented by many requests at once still rotates exactly
+/// once (the others find it spent and revoke the family).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_token_presented_by_many_requests_at_once_rotates_exactly_once() {
+    let app = TestApp::spawn().await;
+    let ann = app.create_user("ann").await;
+    let client = app.register_client(&ann, "user_info").await;
+    let tokens = app.password_grant(&ann, &client, "user_info").await;
+    let refresh_token = tokens["refresh_token"].as_str().unwrap().to_owned();
+
+    let requests: Vec<_> = (0..16)
+        .map(|_| {
+            let request = app.http.post(app.url("/oauth/token")).form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token.as_str()),
+                ("client_id", client.id()),
+                ("client_secret", client.secret()),
+            ]);
+            tokio::spawn(request.send())
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for request in requests {
+        statuses.push(request.await.unwrap().unwrap().status().as_u16());
+    }
+
+    statuses.sort_unstable();
+    assert_eq!(statuses, [[200].as_slice(), &[400; 15]].concat(), "exactly one rotation wins");
+}

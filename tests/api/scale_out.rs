@@ -402,8 +402,18 @@ async fn throttling_counts_failures_from_every_instance() {
 
 #[tokio::test]
 async fn an_instance_killed_mid_load_leaves_every_issued_token_working_and_nothing_half_written() {
-    let database = TestDatabase::postgres().await;
-    let mut instances = start_instances(&database.url, 2).await;
+    killed_mid_load(&TestDatabase::postgres().await).await;
+}
+
+/// Kills a serving instance with SIGKILL while eight clients run code,
+/// refresh and password grants against it, then checks at a surviving
+/// instance that every token answered 200 works and that nothing is
+/// half-written. On PostgreSQL a second instance serves throughout; on SQLite
+/// (one instance per database file) a new one starts on the same file after
+/// the kill, which is also SQLite's crash recovery.
+pub(crate) async fn killed_mid_load(database: &TestDatabase) {
+    let on_sqlite = database.url.starts_with("sqlite:");
+    let mut instances = start_instances(&database.url, if on_sqlite { 1 } else { 2 }).await;
     let (client_id, secret) = seed_user_and_app(&database.url);
     // One account per worker, so each worker's tokens are its own to check.
     for worker in 0..8 {
@@ -457,7 +467,6 @@ async fn an_instance_killed_mid_load_leaves_every_issued_token_working_and_nothi
         refresh_tokens.push(refresh_token.expose().to_owned());
     }
     let victim = Arc::new(instances.remove(0));
-    let survivor = instances.remove(0);
     let work = Arc::new(std::sync::Mutex::new((codes, refresh_tokens)));
     let issued = Arc::new(std::sync::Mutex::new(Vec::<serde_json::Value>::new()));
     let answered = Arc::new(AtomicUsize::new(0));
@@ -530,6 +539,11 @@ async fn an_instance_killed_mid_load_leaves_every_issued_token_working_and_nothi
         (work.0.len(), work.1.len())
     };
     assert!(codes_left > 0 && refresh_left > 0, "the instance died mid-load, not after it");
+    drop(store);
+    let survivor = match instances.pop() {
+        Some(survivor) => survivor,
+        None => start_instance(database.url.clone()).await,
+    };
 
     // Every token a client was given works at the surviving instance.
     let issued = std::mem::take(&mut *issued.lock().unwrap());
@@ -545,24 +559,32 @@ async fn an_instance_killed_mid_load_leaves_every_issued_token_working_and_nothi
     // Nothing half-written: every family holds as many access as refresh
     // tokens (each grant writes a pair), at most one live refresh token, and
     // a code is spent exactly when its family has tokens.
-    let pool = sqlx::PgPool::connect(&database.url).await.unwrap();
-    let lopsided: i64 = sqlx::query_scalar(
+    let lopsided = count(
+        &database.url,
         "SELECT count(*) FROM (SELECT family_id FROM tokens GROUP BY family_id \
          HAVING count(*) FILTER (WHERE kind = 'access') <> count(*) FILTER (WHERE kind = 'refresh') \
              OR count(*) FILTER (WHERE kind = 'refresh' AND used_at IS NULL AND revoked_at IS NULL) > 1) f",
     )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    .await;
     assert_eq!(lopsided, 0, "a family with a half-written grant or rotation");
-    let inconsistent_codes: i64 = sqlx::query_scalar(
+    let inconsistent_codes = count(
+        &database.url,
         "SELECT count(*) FROM authorization_codes c \
          WHERE (c.used_at IS NOT NULL) <> EXISTS (SELECT 1 FROM tokens t WHERE t.family_id = c.family_id)",
     )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    .await;
     assert_eq!(inconsistent_codes, 0, "a code spent without tokens, or tokens without a spent code");
+}
+
+/// `SELECT count(*) …` on either database (the statement is the same on both).
+async fn count(url: &str, sql: &str) -> i64 {
+    if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
+    }
 }
 
 #[tokio::test]

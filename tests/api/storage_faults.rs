@@ -164,3 +164,11 @@ fn chattr(flag: &str, paths: &[PathBuf]) {
     let status = Command::new("chattr").arg(flag).args(paths).status().expect("chattr (e2fsprogs) is installed");
     assert!(status.success(), "chattr {flag} {paths:?}");
 }
+
+/// The crash test of `scale_out` on SQLite: a server killed with SIGKILL
+/// under load loses no token it answered with 200, and the file holds no
+/// half-written grant (runs in the SQLite pass only, like this module).
+#[tokio::test]
+async fn a_sqlite_server_killed_mid_load_leaves_every_issued_token_working_and_nothing_half_written() {
+    crate::scale_out::killed_mid_load(&TestDatabase::sqlite()).await;
+}
