@@ -52,7 +52,7 @@ pub(super) async fn run(settings: Settings, command: KeysCommand) -> anyhow::Res
             println!(
                 "{:<45} {:<6} {:<10} {:<20} {:<20} {}",
                 key.kid,
-                key.alg,
+                key.alg.as_str(),
                 KeyState::of(key, now).as_str(),
                 time_text(Some(key.created_at)),
                 time_text(key.retired_at),
