@@ -40,6 +40,67 @@ pub struct AuthorizeRequest {
     pub code_challenge_method: Option<String>,
     /// `nonce` (OIDC Core §3.1.2.1), echoed in the ID token.
     pub nonce: Option<String>,
+    /// `prompt` (OIDC Core §3.1.2.1): `none`, or any of `login` and `consent`.
+    pub prompt: Option<String>,
+    /// `max_age` (OIDC Core §3.1.2.1): seconds since sign-in allowed.
+    pub max_age: Option<String>,
+    /// `request` (a request object): refused.
+    pub request: Option<String>,
+    /// `request_uri`: refused.
+    pub request_uri: Option<String>,
+}
+
+/// The `prompt` values a request named (OIDC Core §3.1.2.1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Prompt {
+    /// `none`: show no page at all; answer with an error instead.
+    pub none: bool,
+    /// `login`: sign in again, even with a session.
+    pub login: bool,
+    /// `consent`: ask for consent, even when the scopes were approved before.
+    pub consent: bool,
+}
+
+impl Prompt {
+    /// Parses the space-separated list; `none` must stand alone. Unknown
+    /// values (`select_account`) are refused: there is nothing to select.
+    pub fn parse(raw: Option<&str>) -> Result<Prompt, &'static str> {
+        let mut prompt = Prompt::default();
+        for value in raw.unwrap_or_default().split_ascii_whitespace() {
+            match value {
+                "none" => prompt.none = true,
+                "login" => prompt.login = true,
+                "consent" => prompt.consent = true,
+                _ => return Err("prompt may only hold none, login and consent"),
+            }
+        }
+        if prompt.none && (prompt.login || prompt.consent) {
+            return Err("prompt=none cannot be combined with other values");
+        }
+        Ok(prompt)
+    }
+}
+
+/// Whether the user must sign in (again) before the request can go on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignIn {
+    /// The session will do.
+    Current,
+    /// No session, `prompt=login`, or a sign-in older than `max_age`.
+    Required,
+}
+
+/// The answer to `prompt=none` when the user would have to sign in.
+pub fn login_required(validated: &ValidatedRequest) -> AuthorizeError {
+    validated.error(AuthorizeErrorCode::LoginRequired, "the user must sign in")
+}
+
+/// Whether `validated` can go on with the session's sign-in `auth` at `now`
+/// (OIDC Core §3.1.2.1 `prompt=login`, `max_age`).
+pub fn sign_in_needed(validated: &ValidatedRequest, auth: Option<&Authentication>, now: UnixTime) -> SignIn {
+    let Some(auth) = auth else { return SignIn::Required };
+    let too_old = validated.max_age.is_some_and(|max_age| now - auth.time > max_age);
+    if validated.prompt.login || too_old { SignIn::Required } else { SignIn::Current }
 }
 
 /// A request whose client and callback are verified and whose other
@@ -62,6 +123,10 @@ pub struct ValidatedRequest {
     pub challenge: Option<CodeChallenge>,
     /// The OpenID Connect `nonce`.
     pub nonce: Option<String>,
+    /// The OpenID Connect `prompt` values.
+    pub prompt: Prompt,
+    /// The OpenID Connect `max_age`, in seconds.
+    pub max_age: Option<i64>,
 }
 
 impl ValidatedRequest {
@@ -141,17 +206,35 @@ fn check_request(client: Client, request: &AuthorizeRequest) -> Result<Validated
         state,
         challenge: None,
         nonce: request.nonce.clone().filter(|n| !n.is_empty()),
+        prompt: Prompt::default(),
+        max_age: None,
     };
     check_rest(&mut validated, request)?;
     Ok(validated)
 }
 
 fn check_rest(validated: &mut ValidatedRequest, request: &AuthorizeRequest) -> Result<(), AuthorizeError> {
-    use AuthorizeErrorCode::{InvalidRequest, InvalidScope, UnsupportedResponseType};
+    use AuthorizeErrorCode::UnsupportedResponseType;
+    use AuthorizeErrorCode::{InvalidRequest, InvalidScope, RequestNotSupported, RequestUriNotSupported};
     if validated.state.as_ref().is_some_and(|s| s.len() > MAX_STATE_LEN) {
         validated.state = None;
         return Err(validated.error(InvalidRequest, "state is too long"));
     }
+    if request.request.is_some() {
+        return Err(validated.error(RequestNotSupported, "request objects are not supported"));
+    }
+    if request.request_uri.is_some() {
+        return Err(validated.error(RequestUriNotSupported, "request_uri is not supported"));
+    }
+    validated.prompt = Prompt::parse(request.prompt.as_deref()).map_err(|e| validated.error(InvalidRequest, e))?;
+    validated.max_age = match request.max_age.as_deref() {
+        None => None,
+        Some(raw) => Some(
+            raw.parse::<u32>()
+                .map(i64::from)
+                .map_err(|_| validated.error(InvalidRequest, "max_age must be a number of seconds"))?,
+        ),
+    };
     if validated.nonce.as_ref().is_some_and(|n| n.len() > MAX_NONCE_LEN) {
         return Err(validated.error(InvalidRequest, "nonce is too long"));
     }
@@ -195,11 +278,16 @@ pub async fn decide(
     now: UnixTime,
 ) -> Result<Decision, AuthorizeError> {
     let bound = validated.bind(user_id, auth);
-    // Without `scope` consent is never skipped, so the grant need not be read.
-    let previous = if validated.scope_given { store.find_grant(user_id, validated.client.id).await? } else { None };
-    if skips_consent(validated, previous.as_ref()) {
+    // Without `scope` consent is never skipped, so the grant need not be read;
+    // `prompt=consent` asks again whatever was approved before.
+    let asks = !validated.scope_given || validated.prompt.consent;
+    let previous = if asks { None } else { store.find_grant(user_id, validated.client.id).await? };
+    if !asks && skips_consent(validated, previous.as_ref()) {
         let location = issue_code(store, policy, &bound, now).await?;
         return Ok(Decision::Approved { location });
+    }
+    if validated.prompt.none {
+        return Err(validated.error(AuthorizeErrorCode::ConsentRequired, "the user has not approved these scopes"));
     }
     let consent_id = PlainSecret::generate(SecretKind::Consent);
     store.insert_consent_request(&consent_id.hash(), &bound, now + policy.consent_ttl).await?;

@@ -22,6 +22,14 @@ pub enum AuthorizeErrorCode {
     /// "The authorization server encountered an unexpected condition that
     /// prevented it from fulfilling the request."
     ServerError,
+    /// OIDC Core §3.1.2.6: `prompt=none` and the user must sign in.
+    LoginRequired,
+    /// OIDC Core §3.1.2.6: `prompt=none` and the user must consent.
+    ConsentRequired,
+    /// OIDC Core §3.1.2.6: the `request` parameter is not supported.
+    RequestNotSupported,
+    /// OIDC Core §3.1.2.6: the `request_uri` parameter is not supported.
+    RequestUriNotSupported,
 }
 
 impl AuthorizeErrorCode {
@@ -34,6 +42,10 @@ impl AuthorizeErrorCode {
             AuthorizeErrorCode::UnsupportedResponseType => "unsupported_response_type",
             AuthorizeErrorCode::InvalidScope => "invalid_scope",
             AuthorizeErrorCode::ServerError => "server_error",
+            AuthorizeErrorCode::LoginRequired => "login_required",
+            AuthorizeErrorCode::ConsentRequired => "consent_required",
+            AuthorizeErrorCode::RequestNotSupported => "request_not_supported",
+            AuthorizeErrorCode::RequestUriNotSupported => "request_uri_not_supported",
         }
     }
 }

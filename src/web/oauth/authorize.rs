@@ -4,7 +4,7 @@
 use axum::extract::{OriginalUri, State};
 use axum::response::{IntoResponse, Response};
 
-use crate::oauth::authorize::{self, AuthorizeRequest, ConsentAnswer, Decision};
+use crate::oauth::authorize::{self, AuthorizeRequest, ConsentAnswer, Decision, SignIn};
 use crate::oauth::error::ConsentError;
 use crate::state::AppState;
 use crate::web::audit;
@@ -36,14 +36,20 @@ pub async fn authorize_get(
         code_challenge: params.take("code_challenge"),
         code_challenge_method: params.take("code_challenge_method"),
         nonce: params.take("nonce"),
+        prompt: params.take("prompt"),
+        max_age: params.take("max_age"),
+        request: params.take("request"),
+        request_uri: params.take("request_uri"),
     };
+    let login_hint = params.take("login_hint");
     let validated = authorize::validate(&*state.store, request).await.map_err(IntoResponse::into_response)?;
-    let Some(session) = ctx.session.clone() else {
-        let here = uri.path_and_query().map_or(paths::AUTHORIZE, |p| p.as_str());
-        let query = url::form_urlencoded::Serializer::new(String::new()).append_pair("return_to", here).finish();
-        return Ok(redirect::found(&format!("{}?{query}", paths::LOGIN)));
-    };
     let now = state.clock.now();
+    let session =
+        match (authorize::sign_in_needed(&validated, ctx.session.as_ref().map(|s| &s.auth), now), &ctx.session) {
+            (SignIn::Current, Some(session)) => session.clone(),
+            _ if validated.prompt.none => return Err(authorize::login_required(&validated).into_response()),
+            (_, session) => return Ok(redirect::found(&sign_in_first(&uri, login_hint.as_deref(), session.is_some()))),
+        };
     let signed_in = (session.user_id, &session.auth);
     let decision = authorize::decide(&*state.store, &state.settings.policy, &validated, signed_in, now)
         .await
@@ -67,6 +73,31 @@ pub async fn authorize_get(
             Ok(consent_page(&ctx, &view))
         }
     }
+}
+
+/// The sign-in page, coming back to this request afterwards. The way back
+/// drops `prompt=login` (the user will just have signed in; keeping it would
+/// ask forever); `max_age` stays and is then met. `again`: a session exists
+/// and must sign in anew.
+fn sign_in_first(uri: &axum::http::Uri, login_hint: Option<&str>, again: bool) -> String {
+    let pairs = url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()).filter_map(|(name, value)| {
+        if name != "prompt" {
+            return Some((name, value));
+        }
+        let kept: Vec<&str> = value.split_ascii_whitespace().filter(|v| *v != "login").collect();
+        (!kept.is_empty()).then(|| (name, kept.join(" ").into()))
+    });
+    let back = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+    let here = if back.is_empty() { paths::AUTHORIZE.to_owned() } else { format!("{}?{back}", paths::AUTHORIZE) };
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.append_pair("return_to", &here);
+    if let Some(hint) = login_hint {
+        query.append_pair("login_hint", hint);
+    }
+    if again {
+        query.append_pair("reauth", "1");
+    }
+    format!("{}?{}", paths::LOGIN, query.finish())
 }
 
 /// `POST /oauth/authorize`: the consent form's decision. Answers 303 so the

@@ -32,7 +32,15 @@ struct LoginPage {
 pub struct ReturnTo {
     /// Where to go afterwards.
     pub return_to: Option<String>,
+    /// The email to fill in (an authorization request's OIDC `login_hint`).
+    pub login_hint: Option<String>,
+    /// Present when an authorization request asks a signed-in user to sign
+    /// in again (`prompt=login`, `max_age`): show the form all the same.
+    pub reauth: Option<String>,
 }
+
+/// The longest `login_hint` put into the form; an email is shorter.
+const MAX_LOGIN_HINT: usize = 254;
 
 /// `GET /login`
 pub async fn login_get(
@@ -42,11 +50,12 @@ pub async fn login_get(
     Query(query): Query<ReturnTo>,
 ) -> Response {
     let return_to = safe_return_to(query.return_to.as_deref());
-    if ctx.user.is_some() {
+    if ctx.user.is_some() && query.reauth.is_none() {
         return redirect::found(&return_to);
     }
     let (jar, csrf_token) = session::anonymous_csrf(&state, jar);
-    let page = LoginPage { layout: ctx.layout(), csrf_token, return_to, email: String::new(), error: None };
+    let email = query.login_hint.filter(|hint| hint.len() <= MAX_LOGIN_HINT).unwrap_or_default();
+    let page = LoginPage { layout: ctx.layout(), csrf_token, return_to, email, error: None };
     (jar, render(StatusCode::OK, &page)).into_response()
 }
 
