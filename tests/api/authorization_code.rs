@@ -412,23 +412,13 @@ async fn a_code_presented_by_many_requests_at_once_is_redeemed_exactly_once() {
     let client = app.register_client(&ann, "user_info").await;
     let code = app.code_for(&ann, &client, "user_info").await;
 
-    let requests: Vec<_> = (0..16)
-        .map(|_| {
-            let request = app.http.post(app.url("/oauth/token")).form(&[
-                ("grant_type", "authorization_code"),
-                ("code", code.as_str()),
-                ("client_id", client.id()),
-                ("client_secret", client.secret()),
-                ("redirect_uri", CALLBACK),
-            ]);
-            tokio::spawn(request.send())
-        })
-        .collect();
-    let mut statuses = Vec::new();
-    for request in requests {
-        statuses.push(request.await.unwrap().unwrap().status().as_u16());
-    }
-
-    statuses.sort_unstable();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("client_id", client.id()),
+        ("client_secret", client.secret()),
+        ("redirect_uri", CALLBACK),
+    ];
+    let statuses = app.token_statuses_at_once(&form, 16).await;
     assert_eq!(statuses, [[200].as_slice(), &[400; 15]].concat(), "exactly one redemption wins");
 }

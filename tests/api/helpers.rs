@@ -301,6 +301,18 @@ impl TestApp {
         self.http.post(self.url("/oauth/token")).form(form).send().await.unwrap()
     }
 
+    /// Sends `count` token requests with `form` all at once; their statuses, sorted.
+    pub async fn token_statuses_at_once(&self, form: &[(&str, &str)], count: usize) -> Vec<u16> {
+        let requests: Vec<_> =
+            (0..count).map(|_| tokio::spawn(self.http.post(self.url("/oauth/token")).form(form).send())).collect();
+        let mut statuses = Vec::new();
+        for request in requests {
+            statuses.push(request.await.unwrap().unwrap().status().as_u16());
+        }
+        statuses.sort_unstable();
+        statuses
+    }
+
     /// Exchanges `code` for `client` (with its secret), sending `redirect_uri`
     /// when given, plus `extra` parameters.
     pub async fn exchange_code(

@@ -170,22 +170,12 @@ async fn a_refresh_token_presented_by_many_requests_at_once_rotates_exactly_once
     let tokens = app.password_grant(&ann, &client, "user_info").await;
     let refresh_token = tokens["refresh_token"].as_str().unwrap().to_owned();
 
-    let requests: Vec<_> = (0..16)
-        .map(|_| {
-            let request = app.http.post(app.url("/oauth/token")).form(&[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", refresh_token.as_str()),
-                ("client_id", client.id()),
-                ("client_secret", client.secret()),
-            ]);
-            tokio::spawn(request.send())
-        })
-        .collect();
-    let mut statuses = Vec::new();
-    for request in requests {
-        statuses.push(request.await.unwrap().unwrap().status().as_u16());
-    }
-
-    statuses.sort_unstable();
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token.as_str()),
+        ("client_id", client.id()),
+        ("client_secret", client.secret()),
+    ];
+    let statuses = app.token_statuses_at_once(&form, 16).await;
     assert_eq!(statuses, [[200].as_slice(), &[400; 15]].concat(), "exactly one rotation wins");
 }
