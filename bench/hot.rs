@@ -67,6 +67,7 @@ fn bearer(c: &mut Criterion) {
             redirect_uris: vec!["http://127.0.0.1/cb".to_owned()],
             scopes: scopes.clone(),
             id_token_alg: Default::default(),
+            post_logout_redirect_uris: vec![],
         };
         let client = store.insert_client(&client, now).await.unwrap();
         let token = PlainSecret::generate(SecretKind::AccessToken);

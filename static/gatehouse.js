@@ -14,3 +14,9 @@ document.addEventListener("click", (event) => {
     done();
   }
 });
+
+// response_mode=form_post: the page holding the authorization response
+// posts it to the application at once. Without script, its button does.
+for (const form of document.querySelectorAll("form[data-autosubmit]")) {
+  form.submit();
+}

@@ -35,6 +35,8 @@ pub struct ApplicationForm {
     /// The algorithm its ID tokens are signed with (`RS256`, `ES256` or
     /// `EdDSA`); empty for the default, `RS256`.
     pub id_token_alg: String,
+    /// Where `/oauth/logout` may send the browser afterwards; none or more.
+    pub post_logout_redirect_uris: Vec<String>,
 }
 
 /// Why an application could not be registered; messages are for the developer.
@@ -61,6 +63,11 @@ pub enum ApplicationError {
     /// No scope at all.
     #[error("Choose at least one scope")]
     NoScopes,
+    /// Too many sign-out URLs, or one is refused (the rules of callbacks).
+    #[error(
+        "Sign-out URLs: give at most {MAX_REDIRECT_URIS}, each an absolute https URL without a fragment (http only on 127.0.0.1, [::1] or localhost)"
+    )]
+    PostLogoutRedirectUri,
     /// Not one of the algorithms Gatehouse signs ID tokens with.
     #[error("ID token signing algorithm must be RS256, ES256 or EdDSA")]
     IdTokenAlg,
@@ -117,6 +124,7 @@ pub async fn update(
         redirect_uris: valid.redirect_uris,
         scopes: valid.scopes,
         id_token_alg: valid.id_token_alg,
+        post_logout_redirect_uris: valid.post_logout_redirect_uris,
     };
     Ok(store.update_client(client_pk, owner_id, &update, now).await?)
 }
@@ -159,6 +167,7 @@ fn validate(form: &ApplicationForm, allow_http_callbacks: bool) -> Result<NewCli
     if scopes.is_empty() {
         return Err(ApplicationError::NoScopes);
     }
+    let post_logout_redirect_uris = validate_sign_out_urls(&form.post_logout_redirect_uris, allow_http_callbacks)?;
     let id_token_alg = match form.id_token_alg.trim() {
         "" => SigningAlg::default(),
         name => SigningAlg::parse(name).ok_or(ApplicationError::IdTokenAlg)?,
@@ -174,7 +183,21 @@ fn validate(form: &ApplicationForm, allow_http_callbacks: bool) -> Result<NewCli
         redirect_uris,
         scopes,
         id_token_alg,
+        post_logout_redirect_uris,
     })
+}
+
+/// Sign-out URLs follow the rules of callbacks (they too receive a browser
+/// sent by Gatehouse), but an application may have none.
+fn validate_sign_out_urls(urls: &[String], allow_http: bool) -> Result<Vec<String>, ApplicationError> {
+    let urls: Vec<&str> = urls.iter().map(|u| u.trim()).filter(|u| !u.is_empty()).collect();
+    if urls.len() > MAX_REDIRECT_URIS {
+        return Err(ApplicationError::PostLogoutRedirectUri);
+    }
+    urls.into_iter()
+        .map(|u| redirect_uri::validate_for_registration(u, allow_http))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| ApplicationError::PostLogoutRedirectUri)
 }
 
 fn is_web_url(raw: &str) -> bool {
@@ -195,6 +218,7 @@ mod tests {
             scopes: "user_info projects".into(),
             public: false,
             id_token_alg: String::new(),
+            post_logout_redirect_uris: vec![],
         }
     }
 
@@ -204,6 +228,10 @@ mod tests {
         assert_eq!(client.description, "<b>hi</b>");
         assert_eq!(client.scopes.to_string(), "user_info projects");
         assert_eq!(client.id_token_alg, SigningAlg::Rs256, "the default");
+        assert!(client.post_logout_redirect_uris.is_empty(), "sign-out URLs are optional");
+        let with_sign_out =
+            ApplicationForm { post_logout_redirect_uris: vec![" https://app.example.com/bye ".into()], ..form() };
+        assert_eq!(validate(&with_sign_out, false).unwrap().post_logout_redirect_uris, ["https://app.example.com/bye"]);
     }
 
     #[test]
@@ -219,7 +247,7 @@ mod tests {
     #[test]
     fn bad_fields_are_named() {
         type Change = fn(&mut ApplicationForm);
-        let cases: [(Change, &str); 7] = [
+        let cases: [(Change, &str); 9] = [
             (|f| f.name = " ".into(), "Application name"),
             (|f| f.homepage = "javascript:alert(1)".into(), "Homepage"),
             (|f| f.redirect_uris.clear(), "callback URLs"),
@@ -230,6 +258,11 @@ mod tests {
             (|f| f.redirect_uris = vec!["data:text/html,x".into()], "scheme `data`"),
             (|f| f.scopes = "admin".into(), "unknown scope"),
             (|f| f.id_token_alg = "none".into(), "ID token signing algorithm"),
+            (|f| f.post_logout_redirect_uris = vec!["http://app.example.com/bye".into()], "Sign-out URLs"),
+            (
+                |f| f.post_logout_redirect_uris = (0..11).map(|i| format!("https://a.example/{i}")).collect(),
+                "Sign-out URLs",
+            ),
         ];
         for (change, message) in cases {
             let mut f = form();

@@ -41,6 +41,10 @@ pub struct CreateApp {
     /// The algorithm its OpenID Connect ID tokens are signed with.
     #[arg(long, value_name = "ALG", default_value = "RS256", value_parser = ["RS256", "ES256", "EdDSA"])]
     id_token_alg: String,
+    /// Where `/oauth/logout` may send the browser after sign-out (compared
+    /// exactly); repeat for several.
+    #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
+    post_logout_redirect_uris: Vec<String>,
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
@@ -61,6 +65,7 @@ pub(super) async fn run(settings: Settings, command: AppCommand) -> anyhow::Resu
         scopes: args.scopes,
         public: args.public,
         id_token_alg: args.id_token_alg,
+        post_logout_redirect_uris: args.post_logout_redirect_uris,
     };
     let registered = apps::register(&*store, owner.id, &form, settings.allow_http_callbacks, SystemClock.now())
         .await
@@ -76,6 +81,7 @@ pub(super) async fn run(settings: Settings, command: AppCommand) -> anyhow::Resu
             "scopes": client.scopes.to_string(),
             "public": client.is_public(),
             "id_token_alg": client.id_token_alg.as_str(),
+            "post_logout_redirect_uris": client.post_logout_redirect_uris,
         });
         println!("{out}");
     } else {

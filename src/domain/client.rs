@@ -47,6 +47,8 @@ pub struct Client {
     pub scopes: ScopeSet,
     /// The algorithm its ID tokens are signed with.
     pub id_token_alg: SigningAlg,
+    /// Where `/oauth/logout` may send the browser afterwards, compared exactly.
+    pub post_logout_redirect_uris: Vec<String>,
     /// When it was registered.
     pub created_at: UnixTime,
 }
@@ -55,6 +57,12 @@ impl Client {
     /// A public client (RFC 6749 §2.1) has no secret and must use PKCE.
     pub fn is_public(&self) -> bool {
         self.secret_hash.is_none()
+    }
+
+    /// Whether `presented` is one of the sign-out URLs, character for
+    /// character (OIDC RP-Initiated Logout §3: "MUST exactly match").
+    pub fn has_post_logout_redirect_uri(&self, presented: &str) -> bool {
+        self.post_logout_redirect_uris.iter().any(|registered| registered == presented)
     }
 
     /// The registered callback that `presented` matches, if any.
@@ -86,4 +94,6 @@ pub struct NewClient {
     pub scopes: ScopeSet,
     /// The algorithm its ID tokens are signed with.
     pub id_token_alg: SigningAlg,
+    /// Validated sign-out URLs.
+    pub post_logout_redirect_uris: Vec<String>,
 }

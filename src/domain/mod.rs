@@ -4,6 +4,7 @@ pub mod client;
 pub mod oidc;
 pub mod pkce;
 pub mod redirect_uri;
+pub mod response_mode;
 pub mod scope;
 pub mod throttle;
 pub mod token;

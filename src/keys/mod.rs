@@ -11,6 +11,7 @@
 
 mod material;
 mod seal;
+mod verify;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -24,6 +25,7 @@ use crate::domain::oidc::{KeyMaterial, KeyProtection, SigningAlg};
 use crate::store::{NewSigningKey, SigningKeyRecord, Store, StoreError};
 
 pub use seal::{KeyEncryptionKey, MIN_KEK_LEN, Sealer};
+pub use verify::IssuedIdToken;
 
 /// How long a retired key's public half stays in the JWKS: well beyond the
 /// one-hour life of the ID tokens it signed, and beyond the day relying

@@ -13,9 +13,8 @@ use crate::domain::scope::ScopeSet;
 use crate::domain::token::{FamilyId, PlainSecret, SecretKind};
 use crate::domain::user::UserId;
 use crate::oauth::Policy;
-use crate::oauth::error::{
-    AuthorizeError, AuthorizeErrorCode, ConsentError, RedirectError, Unredirectable, append_query,
-};
+use crate::oauth::error::{AuthorizeError, AuthorizeErrorCode, ConsentError, RedirectError, Unredirectable};
+use crate::oauth::response::{AuthorizationResponse, ResponseMode};
 use crate::store::{BoundRequest, Store, StoreError};
 
 /// The longest `state` echoed back; clients use short opaque values.
@@ -48,6 +47,8 @@ pub struct AuthorizeRequest {
     pub request: Option<String>,
     /// `request_uri`: refused.
     pub request_uri: Option<String>,
+    /// `response_mode`: `query` (the default) or `form_post`.
+    pub response_mode: Option<String>,
 }
 
 /// The `prompt` values a request named (OIDC Core §3.1.2.1).
@@ -95,6 +96,25 @@ pub fn login_required(validated: &ValidatedRequest) -> AuthorizeError {
     validated.error(AuthorizeErrorCode::LoginRequired, "the user must sign in")
 }
 
+/// OIDC Core §3.1.2.1 `id_token_hint`: "If the End-User identified by the
+/// ID Token is logged in or is logged in by the request, then the
+/// Authorization Server returns a positive response; otherwise, it SHOULD
+/// return an error, such as `login_required`." `hinted` is the hint's `sub`
+/// (`None`: no hint); `user_id` is who is signed in.
+pub fn check_hinted_user(
+    validated: &ValidatedRequest,
+    hinted: Option<&str>,
+    user_id: UserId,
+) -> Result<(), AuthorizeError> {
+    match hinted {
+        Some(sub) if sub != user_id.to_string() => {
+            Err(validated
+                .error(AuthorizeErrorCode::LoginRequired, "the signed-in user is not the one id_token_hint names"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Whether `validated` can go on with the session's sign-in `auth` at `now`
 /// (OIDC Core §3.1.2.1 `prompt=login`, `max_age`).
 pub fn sign_in_needed(validated: &ValidatedRequest, auth: Option<&Authentication>, now: UnixTime) -> SignIn {
@@ -127,6 +147,8 @@ pub struct ValidatedRequest {
     pub prompt: Prompt,
     /// The OpenID Connect `max_age`, in seconds.
     pub max_age: Option<i64>,
+    /// How the answer reaches the callback.
+    pub response_mode: ResponseMode,
 }
 
 impl ValidatedRequest {
@@ -142,15 +164,18 @@ impl ValidatedRequest {
             challenge: self.challenge.clone(),
             nonce: self.nonce.clone(),
             auth: Some(auth.clone()),
+            response_mode: self.response_mode,
         }
     }
 
-    fn error(&self, code: AuthorizeErrorCode, description: &str) -> AuthorizeError {
+    /// An error for the verified callback.
+    pub fn error(&self, code: AuthorizeErrorCode, description: &str) -> AuthorizeError {
         AuthorizeError::Redirect(RedirectError {
             redirect_uri: self.redirect_uri.clone(),
             state: self.state.clone(),
             code,
             description: description.to_owned(),
+            mode: self.response_mode,
         })
     }
 }
@@ -163,10 +188,10 @@ pub enum Decision {
         /// The opaque id the consent form posts back.
         consent_id: PlainSecret,
     },
-    /// The same scopes were approved before: redirect with a fresh code.
+    /// The same scopes were approved before: answer with a fresh code.
     Approved {
-        /// The callback URL with `code` and `state`.
-        location: String,
+        /// `code` and `state` for the callback.
+        response: AuthorizationResponse,
     },
 }
 
@@ -208,7 +233,11 @@ fn check_request(client: Client, request: &AuthorizeRequest) -> Result<Validated
         nonce: request.nonce.clone().filter(|n| !n.is_empty()),
         prompt: Prompt::default(),
         max_age: None,
+        response_mode: ResponseMode::Query,
     };
+    // First, so that every later error is answered the way the client asked.
+    validated.response_mode = ResponseMode::parse(request.response_mode.as_deref())
+        .map_err(|e| validated.error(AuthorizeErrorCode::InvalidRequest, e))?;
     check_rest(&mut validated, request)?;
     Ok(validated)
 }
@@ -283,8 +312,8 @@ pub async fn decide(
     let asks = !validated.scope_given || validated.prompt.consent;
     let previous = if asks { None } else { store.find_grant(user_id, validated.client.id).await? };
     if !asks && skips_consent(validated, previous.as_ref()) {
-        let location = issue_code(store, policy, &bound, now).await?;
-        return Ok(Decision::Approved { location });
+        let response = issue_code(store, policy, &bound, now).await?;
+        return Ok(Decision::Approved { response });
     }
     if validated.prompt.none {
         return Err(validated.error(AuthorizeErrorCode::ConsentRequired, "the user has not approved these scopes"));
@@ -329,8 +358,8 @@ pub struct ConsentOutcome {
     pub request: BoundRequest,
     /// What the user answered.
     pub answer: ConsentAnswer,
-    /// The callback with a code, or with `error=access_denied`.
-    pub location: String,
+    /// A code for the callback, or `error=access_denied`.
+    pub response: AuthorizationResponse,
 }
 
 /// The consent page's answer: takes the request parked under `consent_id`
@@ -346,11 +375,11 @@ pub async fn answer_consent(
 ) -> Result<ConsentOutcome, ConsentError> {
     let parked = store.take_consent_request(&PlainSecret::from_presented(consent_id).hash(), now).await?;
     let (request, answer) = check_consent(parked, user_id, answer)?;
-    let location = match answer {
+    let response = match answer {
         ConsentAnswer::Authorize => approve(store, policy, &request, now).await?,
         ConsentAnswer::Deny => deny(&request),
     };
-    Ok(ConsentOutcome { request, answer, location })
+    Ok(ConsentOutcome { request, answer, response })
 }
 
 /// The rules of a consent answer: the parked request (`None`: unknown or
@@ -366,27 +395,28 @@ fn check_consent(
     Ok((request, answer))
 }
 
-/// The user approved: remember the scope set and redirect with a code.
+/// The user approved: remember the scope set and answer with a code.
 async fn approve(
     store: &dyn Store,
     policy: &Policy,
     request: &BoundRequest,
     now: UnixTime,
-) -> Result<String, StoreError> {
+) -> Result<AuthorizationResponse, StoreError> {
     store.save_grant(request.user_id, request.client_pk, &request.scopes, now).await?;
     issue_code(store, policy, request, now).await
 }
 
 /// The user denied (RFC 6749 §4.1.2.1: "`access_denied` — The resource owner
 /// or authorization server denied the request"): the error goes to the callback.
-fn deny(request: &BoundRequest) -> String {
+fn deny(request: &BoundRequest) -> AuthorizationResponse {
     RedirectError {
         redirect_uri: request.redirect_uri.clone(),
         state: request.state.clone(),
         code: AuthorizeErrorCode::AccessDenied,
         description: "The user denied the request.".to_owned(),
+        mode: request.response_mode,
     }
-    .location()
+    .response()
 }
 
 async fn issue_code(
@@ -394,15 +424,15 @@ async fn issue_code(
     policy: &Policy,
     request: &BoundRequest,
     now: UnixTime,
-) -> Result<String, StoreError> {
+) -> Result<AuthorizationResponse, StoreError> {
     let code = PlainSecret::generate(SecretKind::AuthorizationCode);
     let family_id = FamilyId::generate();
     store.insert_authorization_code(&code.hash(), request, &family_id, now, now + policy.code_ttl).await?;
-    let mut params = vec![("code", code.expose())];
+    let mut params = vec![("code", code.expose().to_owned())];
     if let Some(state) = &request.state {
-        params.push(("state", state));
+        params.push(("state", state.clone()));
     }
-    Ok(append_query(&request.redirect_uri, &params))
+    Ok(AuthorizationResponse { redirect_uri: request.redirect_uri.clone(), params, mode: request.response_mode })
 }
 
 #[cfg(test)]
@@ -666,7 +696,7 @@ mod tests {
     #[test]
     fn rfc6749_4_1_2_1_a_denial_redirects_access_denied_with_the_state() {
         assert_eq!(
-            deny(&parked()),
+            deny(&parked()).location(),
             "https://app.example.com/cb?error=access_denied&error_description=The+user+denied+the+request.&state=xyz"
         );
     }

@@ -2,6 +2,7 @@
 //! the RFC, and `code()` gives the wire string.
 
 use crate::domain::scope::Scope;
+use crate::oauth::response::{AuthorizationResponse, ResponseMode};
 use crate::store::StoreError;
 
 /// Error codes sent to the client's callback (RFC 6749 §4.1.2.1).
@@ -61,16 +62,23 @@ pub struct RedirectError {
     pub code: AuthorizeErrorCode,
     /// A human-readable explanation (`error_description`).
     pub description: String,
+    /// How the request asked to be answered.
+    pub mode: ResponseMode,
 }
 
 impl RedirectError {
-    /// The callback URL with `error`, `error_description` and `state`.
-    pub fn location(&self) -> String {
-        let mut params = vec![("error", self.code.code()), ("error_description", self.description.as_str())];
+    /// The answer: `error`, `error_description` and `state`.
+    pub fn response(&self) -> AuthorizationResponse {
+        let mut params = vec![("error", self.code.code().to_owned()), ("error_description", self.description.clone())];
         if let Some(state) = &self.state {
-            params.push(("state", state));
+            params.push(("state", state.clone()));
         }
-        append_query(&self.redirect_uri, &params)
+        AuthorizationResponse { redirect_uri: self.redirect_uri.clone(), params, mode: self.mode }
+    }
+
+    /// The callback URL with the error in its query.
+    pub fn location(&self) -> String {
+        self.response().location()
     }
 }
 
@@ -270,6 +278,7 @@ mod tests {
             state: Some("s t".into()),
             code: AuthorizeErrorCode::AccessDenied,
             description: "denied".into(),
+            mode: ResponseMode::Query,
         };
         assert_eq!(
             error.location(),

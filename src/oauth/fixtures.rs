@@ -30,6 +30,7 @@ pub fn confidential_client() -> Client {
         redirect_uris: vec![CALLBACK.to_owned()],
         scopes: scopes("user_info projects issues"),
         id_token_alg: SigningAlg::Rs256,
+        post_logout_redirect_uris: vec![],
         created_at: NOW - 86_400,
     }
 }

@@ -12,6 +12,8 @@ pub mod error;
 mod fixtures;
 pub mod id_token;
 pub mod introspect;
+pub mod logout;
+pub mod response;
 pub mod revoke;
 pub mod token;
 pub mod userinfo;

@@ -127,6 +127,7 @@ mod tests {
             redirect_uris: vec![],
             scopes: ScopeSet::default(),
             id_token_alg: crate::domain::oidc::SigningAlg::default(),
+            post_logout_redirect_uris: vec![],
             created_at: 0,
         }
     }

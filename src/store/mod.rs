@@ -20,6 +20,7 @@ use crate::clock::UnixTime;
 use crate::domain::client::{Client, ClientPk, NewClient};
 use crate::domain::oidc::{Authentication, KeyMaterial, KeyProtection, SigningAlg};
 use crate::domain::pkce::CodeChallenge;
+use crate::domain::response_mode::ResponseMode;
 use crate::domain::scope::ScopeSet;
 use crate::domain::token::{FamilyId, SecretHash};
 use crate::domain::user::{Email, Login, User, UserId};
@@ -150,6 +151,8 @@ pub struct BoundRequest {
     /// How and when the user signed in to the session that made the request
     /// (`None` only for requests parked before OpenID Connect existed).
     pub auth: Option<Authentication>,
+    /// How the consent page's answer reaches the callback.
+    pub response_mode: ResponseMode,
 }
 
 /// An authorization code as stored.
@@ -483,6 +486,8 @@ pub struct ClientUpdate {
     pub scopes: ScopeSet,
     /// The algorithm its ID tokens are signed with.
     pub id_token_alg: SigningAlg,
+    /// Validated sign-out URLs.
+    pub post_logout_redirect_uris: Vec<String>,
 }
 
 /// An application a user has authorized.
@@ -569,6 +574,7 @@ mod tests {
             redirect_uris: vec!["https://app.example/callback".into()],
             scopes: ScopeSet::default(),
             id_token_alg: SigningAlg::default(),
+            post_logout_redirect_uris: vec![],
         }
     }
 

@@ -11,6 +11,7 @@ use super::{
 use crate::domain::client::{Client, ClientPk};
 use crate::domain::oidc::{Authentication, KeyMaterial, KeyProtection, SigningAlg};
 use crate::domain::pkce::CodeChallenge;
+use crate::domain::response_mode::ResponseMode;
 use crate::domain::scope::ScopeSet;
 use crate::domain::token::{FamilyId, SecretHash};
 use crate::domain::user::{User, UserId};
@@ -63,6 +64,7 @@ pub(super) struct ClientRow {
     pub(super) redirect_uris: String,
     pub(super) scopes: String,
     pub(super) id_token_alg: String,
+    pub(super) post_logout_redirect_uris: String,
     pub(super) created_at: i64,
 }
 
@@ -81,6 +83,7 @@ impl ClientRow {
             scopes: parse_scopes(&self.scopes),
             // The schema's CHECK admits only the algorithms `parse` knows.
             id_token_alg: SigningAlg::parse(&self.id_token_alg).unwrap_or_default(),
+            post_logout_redirect_uris: self.post_logout_redirect_uris.lines().map(str::to_owned).collect(),
             created_at: self.created_at,
         }
     }
@@ -136,6 +139,9 @@ impl RequestRow {
             challenge,
             nonce: self.nonce,
             auth: authentication(self.auth_time, self.amr.as_deref()),
+            // Only a parked request has a mode (`ConsentRow`); a code is
+            // redeemed at the token endpoint.
+            response_mode: ResponseMode::Query,
         })
     }
 }
@@ -150,6 +156,7 @@ pub(super) struct ConsentRow {
     #[sqlx(flatten)]
     pub(super) request: RequestRow,
     pub(super) state: Option<String>,
+    pub(super) response_mode: Option<String>,
     pub(super) expires_at: i64,
 }
 
@@ -269,6 +276,8 @@ macro_rules! client_columns {
             "scopes, ",
             $prefix,
             "id_token_alg, ",
+            $prefix,
+            "post_logout_redirect_uris, ",
             $prefix,
             "created_at"
         )

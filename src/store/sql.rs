@@ -30,6 +30,7 @@ use crate::clock::UnixTime;
 use crate::domain::client::{Client, ClientPk, NewClient};
 use crate::domain::oidc::Authentication;
 use crate::domain::pkce::CodeChallenge;
+use crate::domain::response_mode::ResponseMode;
 use crate::domain::scope::ScopeSet;
 use crate::domain::token::{FamilyId, SecretHash};
 use crate::domain::user::{User, UserId};
@@ -319,8 +320,8 @@ impl Store for SqlStore {
                     on_tx!(tx, conn => {
                         sqlx::query_as(concat!(
                             "INSERT INTO clients (client_id, secret_hash, secret_hint, owner_id, name, homepage, \
-                             description, redirect_uris, scopes, id_token_alg, created_at, updated_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING ",
+                             description, redirect_uris, scopes, id_token_alg, post_logout_redirect_uris, created_at, updated_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING ",
                             client_columns!("")
                         ))
                         .bind(&client.client_id)
@@ -333,6 +334,7 @@ impl Store for SqlStore {
                         .bind(client.redirect_uris.join("\n"))
                         .bind(&client.scopes)
                         .bind(client.id_token_alg.as_str())
+                        .bind(client.post_logout_redirect_uris.join("\n"))
                         .bind(now)
                         .fetch_one(conn).await
                     })
@@ -425,7 +427,8 @@ impl Store for SqlStore {
                         sqlx::query(
                             "INSERT INTO consent_requests (id_hash, user_id, client_pk, redirect_uri, \
                              redirect_uri_given, scopes, state, code_challenge, code_challenge_method, expires_at, \
-                             nonce, auth_time, amr) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                             nonce, auth_time, amr, response_mode) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                         )
                         .bind(id)
                         .bind(request.user_id)
@@ -440,6 +443,7 @@ impl Store for SqlStore {
                         .bind(&request.nonce)
                         .bind(auth_time)
                         .bind(amr)
+                        .bind(request.response_mode.stored())
                         .execute(conn).await.map(|done| done.rows_affected())
                     })
                 })
@@ -459,7 +463,7 @@ impl Store for SqlStore {
                         sqlx::query_as(
                             "DELETE FROM consent_requests WHERE id_hash = $1 RETURNING client_pk, user_id, \
                              redirect_uri, redirect_uri_given, scopes, state, code_challenge, code_challenge_method, \
-                             nonce, auth_time, amr, expires_at",
+                             nonce, auth_time, amr, response_mode, expires_at",
                         )
                         .bind(id)
                         .fetch_optional(conn).await
@@ -468,7 +472,10 @@ impl Store for SqlStore {
             })
             .await?;
         // Expiry is checked after the delete so an expired request is gone too.
-        row.filter(|r| r.expires_at > now).map(|r| r.request.into_request(r.state)).transpose()
+        let Some(row) = row.filter(|r| r.expires_at > now) else { return Ok(None) };
+        let mode = ResponseMode::from_stored(row.response_mode.as_deref());
+        let request = row.request.into_request(row.state)?;
+        Ok(Some(BoundRequest { response_mode: mode, ..request }))
     }
 
     async fn insert_authorization_code(
@@ -702,7 +709,8 @@ impl Store for SqlStore {
                         let row: Option<ClientRow> = on_tx!(&mut *tx, conn => {
                             sqlx::query_as(concat!(
                                 "UPDATE clients SET name = $1, homepage = $2, description = $3, redirect_uris = $4, \
-                                 scopes = $5, id_token_alg = $6, updated_at = $7 WHERE id = $8 AND owner_id = $9 \
+                                 scopes = $5, id_token_alg = $6, post_logout_redirect_uris = $7, updated_at = $8 \
+                                 WHERE id = $9 AND owner_id = $10 \
                                  RETURNING ",
                                 client_columns!("")
                             ))
@@ -712,6 +720,7 @@ impl Store for SqlStore {
                             .bind(update.redirect_uris.join("\n"))
                             .bind(&update.scopes)
                             .bind(update.id_token_alg.as_str())
+                            .bind(update.post_logout_redirect_uris.join("\n"))
                             .bind(now)
                             .bind(client_pk)
                             .bind(owner_id)

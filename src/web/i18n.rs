@@ -101,11 +101,22 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Lang::from_headers(&parts.headers))
+        let asked = parts.uri.query().and_then(Lang::from_ui_locales_query);
+        Ok(asked.unwrap_or_else(|| Lang::from_headers(&parts.headers)))
     }
 }
 
 impl Lang {
+    /// The first supported language of a `ui_locales` parameter (OIDC Core
+    /// §3.1.2.1: "space-separated list of BCP47 language tag values, ordered
+    /// by preference") in a query string. A relying party names it on the
+    /// authorization request, and the sign-in page it leads to carries it
+    /// on; it wins over the cookie for that page alone.
+    pub fn from_ui_locales_query(query: &str) -> Option<Lang> {
+        let (_, value) = url::form_urlencoded::parse(query.as_bytes()).find(|(name, _)| name == "ui_locales")?;
+        value.split_ascii_whitespace().find_map(Lang::from_tag)
+    }
+
     /// The language a request asks for: the switch's cookie, else
     /// `Accept-Language`, else English.
     pub fn from_headers(headers: &HeaderMap) -> Lang {
@@ -151,6 +162,10 @@ pub enum PageMessage {
     UnregisteredRedirectUri,
     /// The `redirect_uri` is missing and the application has several.
     NoRedirectUri,
+    /// An `id_token_hint` that is not an ID token of this server.
+    BadIdTokenHint,
+    /// A sign-out request whose `client_id` and `id_token_hint` disagree.
+    LogoutClientMismatch,
     /// The parameters could not be read.
     Params(ParamsError),
 }
@@ -175,6 +190,8 @@ impl PageMessage {
             PageMessage::UnknownClient => t.error_unknown_client,
             PageMessage::UnregisteredRedirectUri => t.error_unregistered_redirect_uri,
             PageMessage::NoRedirectUri => t.error_no_redirect_uri,
+            PageMessage::BadIdTokenHint => t.error_bad_id_token_hint,
+            PageMessage::LogoutClientMismatch => t.error_logout_client_mismatch,
             PageMessage::Params(error) => return Cow::Owned(params_text(t, error)),
         };
         Cow::Borrowed(fixed)
@@ -315,6 +332,20 @@ pub struct Texts {
     pub app_unknown_scope: &'static str,
     pub app_too_many_scopes: &'static str,
     pub app_unknown_id_token_alg: &'static str,
+    pub sign_out_urls: &'static str,
+    pub sign_out_urls_hint: &'static str,
+    pub app_invalid_sign_out_urls: &'static str,
+    pub form_post_title: &'static str,
+    pub form_post_explain: &'static str,
+    pub form_post_continue: &'static str,
+    pub logout_title: &'static str,
+    pub logout_question: &'static str,
+    pub logout_requested_by: &'static str,
+    pub stay_signed_in: &'static str,
+    pub signed_out_title: &'static str,
+    pub signed_out_message: &'static str,
+    pub error_bad_id_token_hint: &'static str,
+    pub error_logout_client_mismatch: &'static str,
     pub callback_not_absolute: &'static str,
     pub callback_too_long: &'static str,
     pub callback_fragment: &'static str,
@@ -432,6 +463,20 @@ pub static EN: Texts = Texts {
     app_unknown_scope: "unknown scope `{scope}`",
     app_too_many_scopes: "too many scope names (at most {max})",
     app_unknown_id_token_alg: "ID token signing algorithm must be RS256, ES256 or EdDSA",
+    sign_out_urls: "Sign-out URLs",
+    sign_out_urls_hint: "Optional, one per line: where /oauth/logout may send the browser after signing out (OpenID Connect). Compared exactly.",
+    app_invalid_sign_out_urls: "Sign-out URLs: give at most {max}, each an absolute https URL without a fragment (http only on 127.0.0.1, [::1] or localhost)",
+    form_post_title: "Returning to the application",
+    form_post_explain: "Your browser is sending the answer to the application. If nothing happens, press Continue.",
+    form_post_continue: "Continue",
+    logout_title: "Sign out",
+    logout_question: "Do you want to sign out of Gatehouse?",
+    logout_requested_by: "asks you to sign out.",
+    stay_signed_in: "Stay signed in",
+    signed_out_title: "Signed out",
+    signed_out_message: "You have signed out. You can close this page.",
+    error_bad_id_token_hint: "The id_token_hint is not an ID token this server issued.",
+    error_logout_client_mismatch: "The client_id does not match the application the id_token_hint was issued to.",
     callback_not_absolute: "callback URL is not an absolute URL",
     callback_too_long: "callback URL is longer than {max} characters",
     callback_fragment: "callback URL must not have a fragment",
@@ -549,6 +594,20 @@ pub static ZH_CN: Texts = Texts {
     app_unknown_scope: "未知的权限 `{scope}`",
     app_too_many_scopes: "权限名称过多（最多 {max} 个）",
     app_unknown_id_token_alg: "ID 令牌签名算法只能是 RS256、ES256 或 EdDSA",
+    sign_out_urls: "退出后跳转地址",
+    sign_out_urls_hint: "可选，每行一个：/oauth/logout 退出后可以把浏览器送往的地址（OpenID Connect），须完全一致。",
+    app_invalid_sign_out_urls: "退出后跳转地址：最多 {max} 个，每个都须是不含片段的绝对 https 地址（http 仅限 127.0.0.1、[::1] 或 localhost）",
+    form_post_title: "正在返回应用",
+    form_post_explain: "浏览器正在把结果发送给应用。如果没有反应，请点击“继续”。",
+    form_post_continue: "继续",
+    logout_title: "退出",
+    logout_question: "要退出 Gatehouse 吗？",
+    logout_requested_by: "请求你退出登录。",
+    stay_signed_in: "保持登录",
+    signed_out_title: "已退出",
+    signed_out_message: "你已退出登录，可以关闭此页面。",
+    error_bad_id_token_hint: "id_token_hint 不是本服务器签发的 ID 令牌。",
+    error_logout_client_mismatch: "client_id 与 id_token_hint 所属的应用不一致。",
     callback_not_absolute: "回调地址不是完整的绝对地址",
     callback_too_long: "回调地址超过 {max} 个字符",
     callback_fragment: "回调地址不能包含片段（#）",
@@ -571,6 +630,23 @@ mod tests {
         assert_eq!(Lang::from_accept_language(""), Lang::En);
     }
 
+    // OIDC Core §3.1.2.1 `ui_locales`: "ordered by preference"; Gatehouse
+    // speaks `en` and `zh-CN`, and skips tags it does not know.
+    #[test]
+    fn ui_locales_names_the_first_supported_language() {
+        let cases = [
+            ("ui_locales=zh-CN", Some(Lang::ZhCn)),
+            ("client_id=x&ui_locales=fr-CA%20zh-CN%20en", Some(Lang::ZhCn)),
+            ("ui_locales=fr+en", Some(Lang::En)),
+            ("ui_locales=fr-CA", None),
+            ("ui_locales=", None),
+            ("client_id=x", None),
+        ];
+        for (query, expected) in cases {
+            assert_eq!(Lang::from_ui_locales_query(query), expected, "{query}");
+        }
+    }
+
     #[test]
     fn english_page_messages_read_as_before() {
         let duplicate = ParamsError::Duplicate("scope".into());
@@ -586,5 +662,6 @@ mod tests {
         assert_eq!((EN.email, EN.password, EN.sign_in), ("Email", "Password", "Sign in"));
         assert_eq!((EN.username, EN.sign_up), ("Username", "Sign up"));
         assert_eq!((EN.authorize, EN.deny), ("Authorize", "Deny"));
+        assert_eq!((EN.sign_out_urls, EN.logout_title), ("Sign-out URLs", "Sign out"));
     }
 }

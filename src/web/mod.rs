@@ -51,6 +51,8 @@ pub mod paths {
     pub const JWKS: &str = "/oauth/jwks";
     /// OpenID Connect UserInfo.
     pub const USERINFO: &str = "/oauth/userinfo";
+    /// OpenID Connect RP-initiated sign-out (`end_session_endpoint`).
+    pub const OIDC_LOGOUT: &str = "/oauth/logout";
     /// The user's profile.
     pub const API_USER: &str = "/api/v5/user";
     /// The user's email addresses.

@@ -215,6 +215,7 @@ impl TestApp {
             scopes: scopes.into(),
             public,
             id_token_alg: String::new(),
+            post_logout_redirect_uris: vec![],
         };
         let registered = apps::register(&*self.store, owner.user.id, &form, false, T0).await.unwrap();
         TestClient { client: registered.client, secret: registered.secret.map(|s| s.expose().to_owned()) }

@@ -21,6 +21,7 @@ mod corpus_replay;
 mod early_close;
 mod logs;
 mod oidc;
+mod oidc_logout;
 mod oidc_prompt;
 mod open_api;
 mod pages;

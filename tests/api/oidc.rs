@@ -45,6 +45,7 @@ async fn register(app: &TestApp, owner: &TestUser, scopes: &str, alg: &str) -> T
         scopes: scopes.into(),
         public: false,
         id_token_alg: alg.into(),
+        post_logout_redirect_uris: vec![],
     };
     let registered = apps::register(&*app.store, owner.user.id, &form, false, T0).await.unwrap();
     TestClient { client: registered.client, secret: registered.secret.map(|s| s.expose().to_owned()) }
@@ -151,10 +152,10 @@ async fn discovery_and_rfc_8414_metadata_are_one_document_naming_every_endpoint(
     for scope in ["openid", "profile", "email", "user_info"] {
         assert!(listed("scopes_supported").iter().any(|s| s == scope), "{scope}");
     }
-    // Not built yet, so not claimed: the device grant, RP-initiated logout,
-    // prompt and form_post (docs/oidc.md).
-    assert!(discovery.get("device_authorization_endpoint").is_none());
-    assert!(discovery.get("end_session_endpoint").is_none());
+    assert_eq!(discovery["end_session_endpoint"], app.url("/oauth/logout"));
+    assert_eq!(discovery["response_modes_supported"], serde_json::json!(["query", "form_post"]));
+    assert_eq!(discovery["prompt_values_supported"], serde_json::json!(["none", "login", "consent"]));
+    assert_eq!(discovery["ui_locales_supported"], serde_json::json!(["en", "zh-CN"]));
     assert_eq!(discovery["request_uri_parameter_supported"], false);
     let preflight = app.http.get(app.url("/.well-known/openid-configuration")).header("origin", "https://spa.example");
     assert_eq!(preflight.send().await.unwrap().headers()["access-control-allow-origin"], "*");

@@ -155,3 +155,120 @@ async fn login_hint_fills_in_the_email_on_the_sign_in_page() {
 
     assert!(page.contains("value=\"ann@example.com\""), "the email field is filled in");
 }
+
+/// The fields of a `form_post` page's form, and where it posts them.
+fn posted_form(page: &str) -> (String, Vec<(String, String)>) {
+    let form = page.split("<form").nth(1).expect("a form");
+    assert!(form.contains("data-autosubmit"), "the form posts itself");
+    let action = form.split("action=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let fields = form
+        .split("<input type=\"hidden\" name=\"")
+        .skip(1)
+        .map(|field| {
+            let name = field.split('"').next().unwrap().to_owned();
+            (name.clone(), hidden_value(&format!("name=\"{field}"), &name))
+        })
+        .collect();
+    (action, fields)
+}
+
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+}
+
+// OAuth 2.0 Form Post Response Mode §2: "the Authorization Response
+// parameters are encoded as HTML form values that are auto-submitted in the
+// User Agent, and thus are transmitted via the HTTP POST method to the
+// Client".
+#[tokio::test]
+async fn response_mode_form_post_posts_the_code_and_state_to_the_callback() {
+    let app = TestApp::spawn().await;
+    let (_, client, browser) = remembered(&app).await;
+
+    let response = app.authorize(&browser, &params(&client, &[("response_mode", "form_post")])).await;
+
+    assert_eq!(response.status(), 200, "a page, not a redirect");
+    assert!(response.headers().get("location").is_none());
+    let (action, fields) = posted_form(&response.text().await.unwrap());
+    assert_eq!(action, CALLBACK);
+    assert_eq!(field(&fields, "state"), Some("xyz"));
+    let code = field(&fields, "code").expect("a code");
+    assert!(!action.contains(code), "the code is not in the URL");
+    let exchanged = app.exchange_code(&client, code, Some(CALLBACK), &[]).await;
+    assert_eq!(exchanged.status(), 200, "the posted code is a real one");
+}
+
+#[tokio::test]
+async fn form_post_carries_the_consent_answer_and_errors_too() {
+    let app = TestApp::spawn().await;
+    let ann = app.create_user("ann").await;
+    let client = app.register_client(&ann, "openid").await;
+    let browser = app.browser();
+    app.login_as(&browser, &ann).await;
+
+    // Through the consent page: the answer to the form is the posting page.
+    let consent = app.authorize(&browser, &params(&client, &[("response_mode", "form_post")])).await;
+    let denied = app.decide(&browser, &consent.text().await.unwrap(), "deny").await;
+    assert_eq!(denied.status(), 200);
+    let (action, fields) = posted_form(&denied.text().await.unwrap());
+    assert_eq!((action.as_str(), field(&fields, "error")), (CALLBACK, Some("access_denied")));
+    assert_eq!(field(&fields, "state"), Some("xyz"));
+
+    // An error found before any page: posted as well.
+    let signed_out =
+        app.authorize(&app.browser(), &params(&client, &[("response_mode", "form_post"), ("prompt", "none")])).await;
+    let (_, fields) = posted_form(&signed_out.text().await.unwrap());
+    assert_eq!(field(&fields, "error"), Some("login_required"));
+
+    // A mode Gatehouse does not speak: refused in the query.
+    let fragment = app.authorize(&browser, &params(&client, &[("response_mode", "fragment")])).await;
+    assert_eq!(redirected_error(&fragment), ("invalid_request".into(), Some("xyz".into())));
+}
+
+/// An ID token of `user` for `client` (the password grant is the shortest way).
+async fn id_token_of(app: &TestApp, user: &TestUser, client: &TestClient) -> String {
+    app.password_grant(user, client, "openid").await["id_token"].as_str().unwrap().to_owned()
+}
+
+// OIDC Core §3.1.2.1 `id_token_hint`: "If the End-User identified by the ID
+// Token is logged in or is logged in by the request, then the Authorization
+// Server returns a positive response; otherwise, it SHOULD return an error,
+// such as login_required."
+#[tokio::test]
+async fn id_token_hint_must_name_the_signed_in_user() {
+    let app = TestApp::spawn().await;
+    let (ann, client, browser) = remembered(&app).await;
+    let bob = app.create_user("bob").await;
+    let anns = id_token_of(&app, &ann, &client).await;
+    let bobs = id_token_of(&app, &bob, &client).await;
+
+    let hers = app.authorize(&browser, &params(&client, &[("prompt", "none"), ("id_token_hint", &anns)])).await;
+    let his = app.authorize(&browser, &params(&client, &[("prompt", "none"), ("id_token_hint", &bobs)])).await;
+    let forged = app.authorize(&browser, &params(&client, &[("id_token_hint", "eyJhbGciOiJub25lIn0.e30.")])).await;
+
+    assert!(query_value(&location(&hers), "code").is_some(), "ann's hint, ann signed in: a code");
+    assert_eq!(redirected_error(&his), ("login_required".into(), Some("xyz".into())));
+    assert_eq!(redirected_error(&forged).0, "invalid_request");
+}
+
+// OIDC Core §3.1.2.1 `ui_locales`; SPEC §5: `en`, `zh-CN`.
+#[tokio::test]
+async fn ui_locales_chooses_the_language_of_the_consent_and_sign_in_pages() {
+    let app = TestApp::spawn().await;
+    let ann = app.create_user("ann").await;
+    let client = app.register_client(&ann, "openid").await;
+    let browser = app.browser();
+
+    let signed_out = app.authorize(&browser, &params(&client, &[("ui_locales", "fr-CA zh-CN")])).await;
+    let login = location(&signed_out);
+    assert_eq!(query_value(&login, "ui_locales").as_deref(), Some("fr-CA zh-CN"));
+    let login_page = browser.get(login.as_str()).send().await.unwrap().text().await.unwrap();
+    assert!(login_page.contains("<html lang=\"zh-CN\">"), "the sign-in page is Chinese");
+
+    app.login_as(&browser, &ann).await;
+    let consent = app.authorize(&browser, &params(&client, &[("ui_locales", "zh-CN")])).await;
+    let page = consent.text().await.unwrap();
+    assert!(page.contains("<html lang=\"zh-CN\">") && page.contains("授权"), "the consent page is Chinese");
+    let english = app.authorize(&browser, &params(&client, &[])).await.text().await.unwrap();
+    assert!(english.contains("<html lang=\"en\">"), "without ui_locales, the browser's language");
+}

@@ -234,6 +234,7 @@ async fn stored_xss_in_application_name_escaped() {
         scopes: "user_info".into(),
         public: false,
         id_token_alg: String::new(),
+        post_logout_redirect_uris: vec![],
     };
     let client = gatehouse::apps::register(&*app.store, ann.user.id, &form, false, T0).await.unwrap().client;
     let browser = app.browser();

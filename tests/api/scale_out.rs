@@ -361,6 +361,7 @@ async fn instances_starting_at_once_migrate_once_and_purge_without_double_work()
         challenge: None,
         nonce: None,
         auth: None,
+        response_mode: Default::default(),
     };
     for i in 0..50 {
         let code = PlainSecret::generate(SecretKind::AuthorizationCode);
@@ -438,6 +439,7 @@ pub(crate) async fn killed_mid_load(database: &TestDatabase) {
         challenge: None,
         nonce: None,
         auth: None,
+        response_mode: Default::default(),
     };
     let mut codes = Vec::new();
     let mut refresh_tokens = Vec::new();
@@ -651,6 +653,7 @@ async fn a_secret_reset_on_one_instance_is_seen_by_every_instance_without_waitin
         redirect_uris: vec![CALLBACK.into()],
         scopes: ScopeSet::parse("user_info").unwrap(),
         id_token_alg: Default::default(),
+        post_logout_redirect_uris: vec![],
     };
     let client = first.insert_client(&registered, 1).await.unwrap();
 

@@ -1,6 +1,7 @@
 //! One story through every `Store` method that the HTTP tests do not reach
 //! directly: what any backend must do.
 
+use gatehouse::domain::response_mode::ResponseMode;
 use gatehouse::domain::scope::ScopeSet;
 use gatehouse::domain::token::{FamilyId, PlainSecret, SecretKind};
 use gatehouse::store::{BoundRequest, ClientUpdate, Store, ThrottleRecord};
@@ -27,11 +28,13 @@ async fn applications_grants_throttles_and_purging_behave_as_the_trait_says() {
         redirect_uris: vec![CALLBACK.into(), "https://client.example.com/two".into()],
         scopes: ScopeSet::parse("user_info emails").unwrap(),
         id_token_alg: gatehouse::domain::oidc::SigningAlg::EdDsa,
+        post_logout_redirect_uris: vec!["https://client.example.com/bye".into()],
     };
     assert!(store.update_client(first.client.id, bob.user.id, &update, T0).await.unwrap().is_none());
     let updated = store.update_client(first.client.id, ann.user.id, &update, T0 + 1).await.unwrap().unwrap();
     assert_eq!(updated.name, "Renamed");
     assert_eq!(updated.redirect_uris.len(), 2);
+    assert_eq!(updated.post_logout_redirect_uris, ["https://client.example.com/bye"]);
     assert_eq!(updated.scopes.to_string(), "user_info emails");
     assert_eq!(updated.id_token_alg, gatehouse::domain::oidc::SigningAlg::EdDsa);
 
@@ -63,7 +66,14 @@ async fn applications_grants_throttles_and_purging_behave_as_the_trait_says() {
         challenge: None,
         nonce: None,
         auth: None,
+        response_mode: Default::default(),
     };
+    // A parked request keeps its response mode; a code has none to keep.
+    let parked = PlainSecret::generate(SecretKind::Consent);
+    let form_post = BoundRequest { response_mode: ResponseMode::FormPost, ..request.clone() };
+    store.insert_consent_request(&parked.hash(), &form_post, T0 + 600).await.unwrap();
+    let taken = store.take_consent_request(&parked.hash(), T0).await.unwrap().unwrap();
+    assert_eq!(taken.response_mode, ResponseMode::FormPost);
     store.insert_authorization_code(&code.hash(), &request, &FamilyId::new("family"), T0, T0 + 600).await.unwrap();
     assert!(store.revoke_grant(bob.user.id, first.client.id, T0).await.unwrap());
     assert!(!store.revoke_grant(bob.user.id, first.client.id, T0).await.unwrap());

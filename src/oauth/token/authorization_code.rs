@@ -136,6 +136,7 @@ mod tests {
                 challenge: None,
                 nonce: None,
                 auth: None,
+                response_mode: crate::domain::response_mode::ResponseMode::Query,
             },
             family_id: FamilyId::new("family"),
             expires_at: NOW + Policy::default().code_ttl,

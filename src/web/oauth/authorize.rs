@@ -4,13 +4,15 @@
 use axum::extract::{OriginalUri, State};
 use axum::response::{IntoResponse, Response};
 
-use crate::oauth::authorize::{self, AuthorizeRequest, ConsentAnswer, Decision, SignIn};
-use crate::oauth::error::ConsentError;
+use crate::clock::UnixTime;
+use crate::oauth::authorize::{self, AuthorizeRequest, ConsentAnswer, Decision, SignIn, ValidatedRequest};
+use crate::oauth::error::{AuthorizeError, AuthorizeErrorCode, ConsentError};
 use crate::state::AppState;
 use crate::web::audit;
 use crate::web::client_addr::ClientAddr;
 use crate::web::error::PageError;
-use crate::web::i18n::PageMessage;
+use crate::web::i18n::{Lang, PageMessage};
+use crate::web::oauth::callback::{self, After};
 use crate::web::pages::PageContext;
 use crate::web::pages::consent::{ConsentView, consent_page};
 use crate::web::params::{Params, ParamsError};
@@ -40,24 +42,30 @@ pub async fn authorize_get(
         max_age: params.take("max_age"),
         request: params.take("request"),
         request_uri: params.take("request_uri"),
+        response_mode: params.take("response_mode"),
     };
-    let login_hint = params.take("login_hint");
-    let validated = authorize::validate(&*state.store, request).await.map_err(IntoResponse::into_response)?;
+    let lang = ctx.lang;
+    let refused = |error: AuthorizeError| callback::authorize_error(error, lang);
+    let validated = authorize::validate(&*state.store, request).await.map_err(refused)?;
     let now = state.clock.now();
+    let hinted = hinted_user(&state, &validated, params.take("id_token_hint"), now).await.map_err(refused)?;
     let session =
         match (authorize::sign_in_needed(&validated, ctx.session.as_ref().map(|s| &s.auth), now), &ctx.session) {
             (SignIn::Current, Some(session)) => session.clone(),
-            _ if validated.prompt.none => return Err(authorize::login_required(&validated).into_response()),
-            (_, session) => return Ok(redirect::found(&sign_in_first(&uri, login_hint.as_deref(), session.is_some()))),
+            _ if validated.prompt.none => return Err(refused(authorize::login_required(&validated))),
+            (_, session) => {
+                let login_hint = params.take("login_hint");
+                return Ok(redirect::found(&sign_in_first(&uri, login_hint.as_deref(), session.is_some())));
+            }
         };
+    authorize::check_hinted_user(&validated, hinted.as_deref(), session.user_id).map_err(refused)?;
     let signed_in = (session.user_id, &session.auth);
-    let decision = authorize::decide(&*state.store, &state.settings.policy, &validated, signed_in, now)
-        .await
-        .map_err(IntoResponse::into_response)?;
+    let decision =
+        authorize::decide(&*state.store, &state.settings.policy, &validated, signed_in, now).await.map_err(refused)?;
     match decision {
-        Decision::Approved { location } => {
+        Decision::Approved { response } => {
             audit::consent_remembered(session.user_id, &validated.client.client_id, ctx.addr);
-            Ok(redirect::found(&location))
+            Ok(callback::deliver(&response, After::Get, lang))
         }
         Decision::NeedsConsent { consent_id } => {
             let owner = state
@@ -75,6 +83,24 @@ pub async fn authorize_get(
     }
 }
 
+/// The user an `id_token_hint` names (its `sub`), if the request has one;
+/// a hint this server did not sign is `invalid_request`.
+async fn hinted_user(
+    state: &AppState,
+    validated: &ValidatedRequest,
+    hint: Option<String>,
+    now: UnixTime,
+) -> Result<Option<String>, AuthorizeError> {
+    let Some(hint) = hint.filter(|h| !h.is_empty()) else { return Ok(None) };
+    match state.keys.verify_issued(&hint, state.settings.issuer(), now).await? {
+        Some(token) => Ok(Some(token.sub)),
+        None => {
+            Err(validated
+                .error(AuthorizeErrorCode::InvalidRequest, "id_token_hint is not an ID token this server issued"))
+        }
+    }
+}
+
 /// The sign-in page, coming back to this request afterwards. The way back
 /// drops `prompt=login` (the user will just have signed in; keeping it would
 /// ask forever); `max_age` stays and is then met. `again`: a session exists
@@ -87,6 +113,8 @@ fn sign_in_first(uri: &axum::http::Uri, login_hint: Option<&str>, again: bool) -
         let kept: Vec<&str> = value.split_ascii_whitespace().filter(|v| *v != "login").collect();
         (!kept.is_empty()).then(|| (name, kept.join(" ").into()))
     });
+    let pairs: Vec<_> = pairs.collect();
+    let ui_locales = pairs.iter().find(|(name, _)| name == "ui_locales").map(|(_, value)| value.to_string());
     let back = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
     let here = if back.is_empty() { paths::AUTHORIZE.to_owned() } else { format!("{}?{back}", paths::AUTHORIZE) };
     let mut query = url::form_urlencoded::Serializer::new(String::new());
@@ -97,6 +125,10 @@ fn sign_in_first(uri: &axum::http::Uri, login_hint: Option<&str>, again: bool) -
     if again {
         query.append_pair("reauth", "1");
     }
+    // The sign-in page speaks the language the relying party asked for.
+    if let Some(ui_locales) = ui_locales {
+        query.append_pair("ui_locales", &ui_locales);
+    }
     format!("{}?{}", paths::LOGIN, query.finish())
 }
 
@@ -106,6 +138,7 @@ pub async fn authorize_post(
     State(state): State<AppState>,
     MaybeSession(session): MaybeSession,
     ClientAddr(client_addr): ClientAddr,
+    lang: Lang,
     params: Result<Params, ParamsError>,
 ) -> Result<Response, PageError> {
     let params = params?;
@@ -134,7 +167,7 @@ pub async fn authorize_post(
             audit::access_denied(session.user_id, request.client_pk, client_addr);
         }
     }
-    Ok(redirect::see_other(&outcome.location))
+    Ok(callback::deliver(&outcome.response, After::Post, lang))
 }
 
 /// The page that tells the user why their answer was not taken.

@@ -4,10 +4,8 @@
 //! and every endpoint (RFC 8414 §7.1 registers the Discovery fields as
 //! authorization server metadata too).
 //!
-//! It names only what works: `end_session_endpoint`,
-//! `device_authorization_endpoint`, `prompt_values_supported` and the
-//! `form_post` response mode join it with RP-initiated logout, the device
-//! grant and the authorization request's OpenID Connect parameters.
+//! It names only what works: `device_authorization_endpoint` joins it with
+//! the device grant.
 
 use axum::Json;
 use axum::extract::State;
@@ -33,11 +31,12 @@ pub async fn metadata_get(State(state): State<AppState>) -> Json<Value> {
         "token_endpoint": format!("{issuer}{}", paths::TOKEN),
         "userinfo_endpoint": format!("{issuer}{}", paths::USERINFO),
         "jwks_uri": format!("{issuer}{}", paths::JWKS),
+        "end_session_endpoint": format!("{issuer}{}", paths::OIDC_LOGOUT),
         "revocation_endpoint": format!("{issuer}{}", paths::REVOKE),
         "introspection_endpoint": format!("{issuer}{}", paths::INTROSPECT),
         "scopes_supported": Scope::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
+        "response_modes_supported": ["query", "form_post"],
         "grant_types_supported": grant_types,
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": SigningAlg::ALL.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
@@ -46,6 +45,7 @@ pub async fn metadata_get(State(state): State<AppState>) -> Json<Value> {
         "claims_parameter_supported": false,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
+        "ui_locales_supported": ["en", "zh-CN"],
         "token_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],

@@ -2,7 +2,9 @@
 //! introspection, metadata and discovery, JWKS, UserInfo.
 
 mod authorize;
+mod callback;
 pub mod client_credentials;
+mod logout;
 mod metadata;
 mod oidc;
 pub mod token;
@@ -21,6 +23,7 @@ pub fn routes() -> Router<AppState> {
         .route(paths::TOKEN, post(token::token_post).fallback(token::method_not_allowed))
         .route(paths::REVOKE, post(token::revoke_post).fallback(token::method_not_allowed))
         .route(paths::INTROSPECT, post(token::introspect_post).fallback(token::method_not_allowed))
+        .route(paths::OIDC_LOGOUT, get(logout::logout_get).post(logout::logout_post))
         .merge(public_routes())
 }
 

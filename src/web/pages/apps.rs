@@ -54,6 +54,8 @@ struct FormPage {
     public: bool,
     /// The ID token algorithms, the chosen one marked.
     id_token_algs: Vec<(&'static str, bool)>,
+    /// The sign-out URLs, one a line.
+    post_logout_redirect_uris: String,
 }
 
 #[derive(Template)]
@@ -122,6 +124,7 @@ fn form_page(
             .collect(),
         public: form.public,
         id_token_algs: SigningAlg::ALL.iter().map(|&a| (a.as_str(), a == alg)).collect(),
+        post_logout_redirect_uris: form.post_logout_redirect_uris.join("\n"),
         layout,
     }
 }
@@ -159,6 +162,7 @@ fn application_error(t: &Texts, error: &apps::ApplicationError) -> String {
         E::Scope(ScopeError::TooMany) => max(t.app_too_many_scopes, MAX_SCOPE_NAMES),
         E::NoScopes => t.app_no_scopes.to_owned(),
         E::IdTokenAlg => t.app_unknown_id_token_alg.to_owned(),
+        E::PostLogoutRedirectUri => max(t.app_invalid_sign_out_urls, apps::MAX_REDIRECT_URIS),
         E::Store(_) => t.error_internal.to_owned(),
     }
 }
@@ -166,16 +170,21 @@ fn application_error(t: &Texts, error: &apps::ApplicationError) -> String {
 /// Reads the application form; checkboxes are `scope_NAME=on`.
 fn read_form(params: &Params) -> ApplicationForm {
     let text = |name: &str| params.get(name).unwrap_or_default().to_owned();
-    ApplicationForm {
-        name: text("name"),
-        homepage: text("homepage"),
-        description: text("description"),
-        redirect_uris: text("redirect_uris")
+    let lines = |name: &str| {
+        params
+            .get(name)
+            .unwrap_or_default()
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty())
             .map(str::to_owned)
-            .collect(),
+            .collect()
+    };
+    ApplicationForm {
+        name: text("name"),
+        homepage: text("homepage"),
+        description: text("description"),
+        redirect_uris: lines("redirect_uris"),
         scopes: Scope::ALL
             .iter()
             .filter(|s| params.get(&format!("scope_{}", s.as_str())).is_some())
@@ -184,6 +193,7 @@ fn read_form(params: &Params) -> ApplicationForm {
             .join(" "),
         public: params.get("public").is_some(),
         id_token_alg: text("id_token_alg"),
+        post_logout_redirect_uris: lines("post_logout_redirect_uris"),
     }
 }
 
@@ -274,6 +284,7 @@ pub async fn edit_get(
         scopes: app.scopes.to_string(),
         public: app.is_public(),
         id_token_alg: app.id_token_alg.as_str().to_owned(),
+        post_logout_redirect_uris: app.post_logout_redirect_uris.clone(),
     };
     Ok(render(StatusCode::OK, &form_page(&signed_in, &form, Some(&app), None)))
 }
