@@ -526,7 +526,7 @@ async fn the_application_form_chooses_the_id_token_algorithm() {
 }
 
 #[tokio::test]
-async fn app_create_takes_the_id_token_algorithm() {
+async fn app_create_takes_the_id_token_algorithm_and_sign_out_urls() {
     let database = TestDatabase::create().await;
     let url = database.url.clone();
     let app = TestApp::spawn_on(database, |_| {}).await;
@@ -548,12 +548,20 @@ async fn app_create_takes_the_id_token_algorithm() {
             "openid profile",
             "--id-token-alg",
             "ES256",
+            "--post-logout-redirect-uri",
+            "https://client.example.com/bye",
+            "--post-logout-redirect-uri",
+            "https://client.example.com/bye2",
             "--json",
         ],
     );
 
     assert_eq!(created["id_token_alg"], "ES256");
     assert_eq!(created["scopes"], "openid profile");
+    let sign_out_urls = serde_json::json!(["https://client.example.com/bye", "https://client.example.com/bye2"]);
+    assert_eq!(created["post_logout_redirect_uris"], sign_out_urls);
+    let stored = app.store.find_client(created["client_id"].as_str().unwrap()).await.unwrap().unwrap();
+    assert_eq!(stored.post_logout_redirect_uris, ["https://client.example.com/bye", "https://client.example.com/bye2"]);
     let refused = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
         .args(["--database-url", &url, "app", "create", "--owner", "ann@example.com", "--name", "X"])
         .args(["--redirect-uri", CALLBACK, "--id-token-alg", "HS256"])

@@ -11,10 +11,15 @@ const SIGN_OUT_URL: &str = "https://client.example.com/signed-out";
 
 /// An application with `openid` and one registered sign-out URL.
 async fn register(app: &TestApp, owner: &TestUser) -> TestClient {
+    register_with_alg(app, owner, "RS256").await
+}
+
+async fn register_with_alg(app: &TestApp, owner: &TestUser, alg: &str) -> TestClient {
     let form = ApplicationForm {
         name: "Sign-out App".into(),
         redirect_uris: vec![CALLBACK.into()],
         scopes: "openid user_info".into(),
+        id_token_alg: alg.into(),
         post_logout_redirect_uris: vec![SIGN_OUT_URL.into()],
         ..ApplicationForm::default()
     };
@@ -231,4 +236,26 @@ async fn discovery_names_the_end_session_endpoint() {
         app.http.get(app.url("/.well-known/openid-configuration")).send().await.unwrap().json().await.unwrap();
 
     assert_eq!(metadata["end_session_endpoint"], format!("{}/oauth/logout", app.base));
+}
+
+#[tokio::test]
+async fn hints_of_every_algorithm_and_of_a_rotated_key_are_read() {
+    let app = TestApp::spawn().await;
+    let ann = app.create_user("ann").await;
+    let mut hints = Vec::new();
+    for alg in ["RS256", "ES256", "EdDSA"] {
+        let client = register_with_alg(&app, &ann, alg).await;
+        hints.push((alg, app.password_grant(&ann, &client, "openid").await["id_token"].as_str().unwrap().to_owned()));
+    }
+    // Signed before a rotation: the retired key is still published.
+    app.state.keys.rotate(T0).await.unwrap();
+
+    for (alg, hint) in hints {
+        let browser = app.browser();
+        app.login_as(&browser, &ann).await;
+        let response =
+            logout(&app, &browser, &[("id_token_hint", &hint), ("post_logout_redirect_uri", SIGN_OUT_URL)]).await;
+        assert_eq!(response.status(), 302, "{alg}");
+        assert!(!still_signed_in(&app, &browser).await, "{alg}");
+    }
 }

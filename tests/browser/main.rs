@@ -16,6 +16,7 @@ mod helpers;
 mod sample_client;
 
 mod driver;
+mod oidc;
 
 use driver::Browser;
 use helpers::{PASSWORD, TestApp, TestUser, USER_AGENT};
