@@ -94,6 +94,10 @@ function setup(thread)
   threads[#threads + 1] = thread
 end
 
+-- "code_openid" is the code flow of an application registered for openid:
+-- each exchange also signs an ID token.
+code_flow = scenario == "code" or scenario == "code_openid"
+
 -- per-thread state
 local tokens, next_i, codes = {}, 0, {}
 completed = 0 -- successful code exchanges (scenario "code"), read by done()
@@ -107,7 +111,7 @@ function init(args)
   elseif scenario == "refresh" then
     tokens = lines("refresh.txt", threads_total, no, skip)
   end
-  if scenario == "code" then
+  if code_flow then
     local scopes = urlencode(read1("scopes.txt"))
     local cookie = read1("session.txt")
     if paths.cookie then cookie = paths.cookie .. "=" .. cookie end
@@ -150,7 +154,7 @@ function request()
     local t = tokens[next_i]
     if t then refresh_taken = next_i else exhausted = exhausted + 1; t = "grt_exhausted" end
     return wrk.format("POST", paths.token, refresh_headers, "grant_type=refresh_token&refresh_token=" .. t)
-  elseif scenario == "code" then
+  elseif code_flow then
     local code = table.remove(codes)
     if code then
       return wrk.format("POST", paths.token,
@@ -161,7 +165,7 @@ function request()
   end
 end
 
-if scenario == "code" then
+if code_flow then
   function response(status, headers, body)
     if status == 302 or status == 303 then -- node-oidc-provider answers 303
       local location = headers["Location"] or headers["location"] or ""
