@@ -100,14 +100,17 @@ async fn main() -> anyhow::Result<()> {
     let client = store.find_client(&args.client_id).await?.context("no such client")?;
 
     // The remembered consent (scenario 6) and a browser session for it.
-    store.save_grant(user.id, client.id, &client.scopes, now).await?;
+    store.save_grant(user.id, client.id, &client.scopes, now, None).await?;
     let session = PlainSecret::generate(SecretKind::Session);
     let record = SessionRecord {
         user_id: user.id,
         csrf_token: gatehouse::domain::token::random_token(),
         auth: gatehouse::domain::oidc::Authentication::password(now),
+        user_agent: "bench".to_owned(),
+        ip: "127.0.0.1".to_owned(),
+        last_seen_at: now,
     };
-    store.insert_session(&session.hash(), &record, now, now + TOKEN_TTL).await?;
+    store.insert_session(&session.hash(), &record, now, now + TOKEN_TTL, &[]).await?;
     std::fs::write(args.out.join("session.txt"), session.expose())?;
     std::fs::write(args.out.join("scopes.txt"), client.scopes.to_string())?;
 

@@ -50,6 +50,9 @@ pub struct SettingsArgs {
     /// Seconds between purges of expired codes, tokens and sessions; 0 turns purging off [default: 300].
     #[arg(long, env = "GATEHOUSE_PURGE_INTERVAL_SECS", global = true, value_name = "SECS")]
     pub purge_interval_secs: Option<u64>,
+    /// Days the security log keeps an account's events [default: 90].
+    #[arg(long, env = "GATEHOUSE_SECURITY_LOG_DAYS", global = true, value_name = "DAYS")]
+    pub security_log_days: Option<u32>,
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, env = "GATEHOUSE_LISTEN", global = true, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
@@ -98,6 +101,7 @@ struct FileSettings {
     database_url: Option<String>,
     migrate: Option<bool>,
     purge_interval_secs: Option<u64>,
+    security_log_days: Option<u32>,
     database: Option<DatabaseFile>,
     listen: Option<SocketAddr>,
     issuer: Option<url::Url>,
@@ -166,6 +170,8 @@ pub struct Settings {
     pub database: PoolSettings,
     /// Seconds between purges of expired rows; 0: never.
     pub purge_interval_secs: u64,
+    /// Days the security log keeps events (purged with expired rows).
+    pub security_log_days: u32,
     /// Public base URL without a trailing slash; `None` until the server has
     /// bound its address, then `http://ADDRESS` unless set.
     pub issuer: Option<String>,
@@ -196,6 +202,7 @@ impl Default for Settings {
             migrate: true,
             database: PoolSettings::default(),
             purge_interval_secs: 300,
+            security_log_days: 90,
             issuer: None,
             require_user_agent: true,
             allow_http_callbacks: false,
@@ -255,6 +262,7 @@ impl Settings {
                 .purge_interval_secs
                 .or(file.purge_interval_secs)
                 .unwrap_or(defaults.purge_interval_secs),
+            security_log_days: args.security_log_days.or(file.security_log_days).unwrap_or(defaults.security_log_days),
             issuer,
             require_user_agent: args
                 .require_user_agent

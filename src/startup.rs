@@ -85,9 +85,11 @@ impl App {
     /// Serves until `shutdown` resolves, then lets in-flight requests finish.
     /// Meanwhile purges expired rows every `purge_interval_secs` (if not 0).
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let interval = self.state.settings.purge_interval_secs;
+        let settings = &self.state.settings;
+        let (interval, keep_log) = (settings.purge_interval_secs, i64::from(settings.security_log_days) * 86_400);
         let purger = (interval > 0).then(|| {
-            tokio::spawn(purge_periodically(Arc::clone(&self.state.store), Arc::clone(&self.state.clock), interval))
+            let (store, clock) = (Arc::clone(&self.state.store), Arc::clone(&self.state.clock));
+            tokio::spawn(purge_periodically(store, clock, interval, keep_log))
         });
         let router = web::router(self.state);
         let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
@@ -107,13 +109,15 @@ const PURGE_BATCH: i64 = 1_000;
 /// is left waits for the next run.
 const PURGE_MAX_BATCHES: u32 = 100;
 
-/// Deletes expired rows every `interval_secs` (plus up to 20% jitter, so
-/// instances started together drift apart). On PostgreSQL the store lets one
-/// instance purge at a time and the others skip the run.
-async fn purge_periodically(store: Arc<dyn Store>, clock: Arc<dyn Clock>, interval_secs: u64) {
+/// Deletes expired rows, and security-log events older than `keep_log`
+/// seconds, every `interval_secs` (plus up to 20% jitter, so instances
+/// started together drift apart). On PostgreSQL the store lets one instance
+/// purge expired rows at a time and the others skip the run.
+async fn purge_periodically(store: Arc<dyn Store>, clock: Arc<dyn Clock>, interval_secs: u64, keep_log: i64) {
     loop {
         let jitter_ms = rand::random_range(0..=interval_secs.saturating_mul(200));
         tokio::time::sleep(Duration::from_secs(interval_secs) + Duration::from_millis(jitter_ms)).await;
+        purge_security_log(&*store, clock.now() - keep_log).await;
         let mut purged = 0;
         for _ in 0..PURGE_MAX_BATCHES {
             match store.purge_expired(clock.now(), PURGE_BATCH).await {
@@ -130,6 +134,20 @@ async fn purge_periodically(store: Arc<dyn Store>, clock: Arc<dyn Clock>, interv
         }
         if purged > 0 {
             tracing::info!(purged, "purged expired codes, tokens and sessions");
+        }
+    }
+}
+
+/// Deletes the security log's events from before `before`, in batches.
+async fn purge_security_log(store: &dyn Store, before: i64) {
+    for _ in 0..PURGE_MAX_BATCHES {
+        match store.purge_security_events(before, PURGE_BATCH).await {
+            Ok(0) => break,
+            Ok(_) => tokio::task::yield_now().await,
+            Err(error) => {
+                tracing::warn!(%error, "purging old security-log events failed; will retry next run");
+                break;
+            }
         }
     }
 }

@@ -9,8 +9,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::clock::{Clock, UnixTime};
+use crate::domain::security_event::{SecurityEvent, SecurityEventKind};
 use crate::domain::throttle::Outcome;
-use crate::domain::user::{AccountFieldError, Email, Login, Password, User};
+use crate::domain::user::{AccountFieldError, Email, Login, Password, User, UserId};
 use crate::store::{NewUser, Store, StoreError};
 
 pub use password::{Argon2Settings, HashError, PasswordHasher};
@@ -79,6 +80,17 @@ pub async fn authenticate(
     email: &str,
     password: &str,
 ) -> Result<User, AccountError> {
+    verify(store, hasher, email, password).await?.map_err(|_| AccountError::InvalidCredentials)
+}
+
+/// Checks credentials: the user, or whose account a wrong password was for
+/// (`None`: no account has the address).
+async fn verify(
+    store: &dyn Store,
+    hasher: &PasswordHasher,
+    email: &str,
+    password: &str,
+) -> Result<Result<User, Option<UserId>>, AccountError> {
     let credentials = match Email::parse(email) {
         Ok(email) => store.find_user_credentials(email.as_str()).await?,
         Err(_) => None,
@@ -88,10 +100,10 @@ pub async fn authenticate(
         None => (None, None),
     };
     let matched = hasher.verify(Password::presented(password), hash).await;
-    match user {
+    Ok(match user {
         Some(user) if matched => Ok(user),
-        _ => Err(AccountError::InvalidCredentials),
-    }
+        other => Err(other.map(|u| u.id)),
+    })
 }
 
 /// Signs in with throttling: every attempt is admitted on the account and
@@ -119,13 +131,22 @@ pub async fn sign_in(
             throttle::Admitted::Locked(retry_after) => return Err(AccountError::Throttled { retry_after }),
             throttle::Admitted::Busy => return Err(AccountError::Store(StoreError::Unavailable(Box::new(Crowded)))),
         }
-        let result = authenticate(&*store, &hasher, &email, password.expose()).await;
+        let (result, failed_for) = match verify(&*store, &hasher, &email, password.expose()).await {
+            Ok(Ok(user)) => (Ok(user), None),
+            Ok(Err(failed_for)) => (Err(AccountError::InvalidCredentials), failed_for),
+            Err(error) => (Err(error), None),
+        };
         let outcome = match &result {
             Ok(_) => Outcome::Succeeded,
             Err(AccountError::InvalidCredentials) => Outcome::Failed,
             Err(_) => Outcome::Refunded,
         };
         throttle::settle(&*store, &attempt, clock.now(), outcome).await?;
+        if let Some(user_id) = failed_for {
+            // The account's owner sees the failure in the security log.
+            let event = SecurityEvent::new(user_id, SecurityEventKind::SignInFailed, Some(address));
+            store.record_security_event(&event, clock.now()).await?;
+        }
         result
     });
     attempt.await.map_err(|e| AccountError::Hash(HashError::from_join(&e)))?

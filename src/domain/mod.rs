@@ -6,6 +6,7 @@ pub mod pkce;
 pub mod redirect_uri;
 pub mod response_mode;
 pub mod scope;
+pub mod security_event;
 pub mod throttle;
 pub mod token;
 pub mod user;

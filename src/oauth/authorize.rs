@@ -5,11 +5,14 @@
 //! Each step loads through the `Store`, applies a `check_…` rule that does
 //! no IO, then writes.
 
+use std::net::IpAddr;
+
 use crate::clock::UnixTime;
 use crate::domain::client::Client;
 use crate::domain::oidc::{Authentication, MAX_NONCE_LEN};
 use crate::domain::pkce::CodeChallenge;
 use crate::domain::scope::ScopeSet;
+use crate::domain::security_event::{SecurityEvent, SecurityEventKind};
 use crate::domain::token::{FamilyId, PlainSecret, SecretKind};
 use crate::domain::user::UserId;
 use crate::oauth::Policy;
@@ -362,21 +365,31 @@ pub struct ConsentOutcome {
     pub response: AuthorizationResponse,
 }
 
+/// Who answers the consent page: the signed-in user, from an address (for
+/// the security log).
+#[derive(Debug, Clone, Copy)]
+pub struct Answerer {
+    /// The signed-in user.
+    pub user_id: UserId,
+    /// The browser's address.
+    pub ip: IpAddr,
+}
+
 /// The consent page's answer: takes the request parked under `consent_id`
-/// (it is spent whatever the form says), checks it belongs to `user_id`, then
-/// remembers the grant and issues a code, or denies.
+/// (it is spent whatever the form says), checks it belongs to the user who
+/// answers, then remembers the grant and issues a code, or denies.
 pub async fn answer_consent(
     store: &dyn Store,
     policy: &Policy,
-    user_id: UserId,
+    answerer: Answerer,
     consent_id: &str,
     answer: Option<ConsentAnswer>,
     now: UnixTime,
 ) -> Result<ConsentOutcome, ConsentError> {
     let parked = store.take_consent_request(&PlainSecret::from_presented(consent_id).hash(), now).await?;
-    let (request, answer) = check_consent(parked, user_id, answer)?;
+    let (request, answer) = check_consent(parked, answerer.user_id, answer)?;
     let response = match answer {
-        ConsentAnswer::Authorize => approve(store, policy, &request, now).await?,
+        ConsentAnswer::Authorize => approve(store, policy, &request, answerer.ip, now).await?,
         ConsentAnswer::Deny => deny(&request),
     };
     Ok(ConsentOutcome { request, answer, response })
@@ -395,14 +408,18 @@ fn check_consent(
     Ok((request, answer))
 }
 
-/// The user approved: remember the scope set and answer with a code.
+/// The user approved: remember the scope set (in the security log too) and
+/// answer with a code.
 async fn approve(
     store: &dyn Store,
     policy: &Policy,
     request: &BoundRequest,
+    ip: IpAddr,
     now: UnixTime,
 ) -> Result<AuthorizationResponse, StoreError> {
-    store.save_grant(request.user_id, request.client_pk, &request.scopes, now).await?;
+    let name = store.find_client_by_pk(request.client_pk).await?.map(|c| c.name).unwrap_or_default();
+    let event = SecurityEvent::new(request.user_id, SecurityEventKind::ApplicationAuthorized, Some(ip)).about(name);
+    store.save_grant(request.user_id, request.client_pk, &request.scopes, now, Some(&event)).await?;
     issue_code(store, policy, request, now).await
 }
 

@@ -22,6 +22,7 @@ use crate::domain::oidc::{Authentication, KeyMaterial, KeyProtection, SigningAlg
 use crate::domain::pkce::CodeChallenge;
 use crate::domain::response_mode::ResponseMode;
 use crate::domain::scope::ScopeSet;
+use crate::domain::security_event::{SecurityEvent, SecurityEventRecord};
 use crate::domain::token::{FamilyId, SecretHash};
 use crate::domain::user::{Email, Login, User, UserId};
 
@@ -270,6 +271,23 @@ pub struct SessionRecord {
     pub csrf_token: String,
     /// When and how the user signed in.
     pub auth: Authentication,
+    /// The browser's `User-Agent` at sign-in (at most 512 bytes kept).
+    pub user_agent: String,
+    /// The address it signed in from.
+    pub ip: String,
+    /// The last request seen (updated at most once a minute).
+    pub last_seen_at: UnixTime,
+}
+
+/// A live session as the sessions page lists it.
+#[derive(Debug, Clone)]
+pub struct ActiveSession {
+    /// The hash of its id: how the page names it (never the id itself).
+    pub id_hash: SecretHash,
+    /// What it records.
+    pub record: SessionRecord,
+    /// When it began.
+    pub created_at: UnixTime,
 }
 
 /// A signing key as stored (`store.list_signing_keys` leaves out the
@@ -335,13 +353,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// The scope set the user last approved for the client.
     async fn find_grant(&self, user_id: UserId, client_pk: ClientPk) -> StoreResult<Option<ScopeSet>>;
-    /// Remembers an approval (replacing the previous set).
+    /// Remembers an approval (replacing the previous set), recording
+    /// `event` with it when there is one (a consent; not a password grant).
     async fn save_grant(
         &self,
         user_id: UserId,
         client_pk: ClientPk,
         scopes: &ScopeSet,
         now: UnixTime,
+        event: Option<&SecurityEvent>,
     ) -> StoreResult<()>;
 
     /// Parks a request on the consent page under the hash of its id.
@@ -391,18 +411,48 @@ pub trait Store: Send + Sync + 'static {
     /// Revokes every token descended from one grant.
     async fn revoke_family(&self, family_id: &FamilyId, now: UnixTime) -> StoreResult<()>;
 
-    /// Starts a browser session.
+    /// Starts a browser session, recording `events` with it (the sign-in).
     async fn insert_session(
         &self,
         id: &SecretHash,
         session: &SessionRecord,
         now: UnixTime,
         expires_at: UnixTime,
+        events: &[SecurityEvent],
     ) -> StoreResult<()>;
     /// A live session by the hash of its id.
     async fn find_session(&self, id: &SecretHash, now: UnixTime) -> StoreResult<Option<SessionRecord>>;
     /// Ends a session.
     async fn delete_session(&self, id: &SecretHash) -> StoreResult<()>;
+    /// Notes a request on a session (the caller limits this to once a minute).
+    async fn touch_session(&self, id: &SecretHash, now: UnixTime) -> StoreResult<()>;
+    /// A user's live sessions, the most recently active first.
+    async fn list_sessions(&self, user_id: UserId, now: UnixTime) -> StoreResult<Vec<ActiveSession>>;
+    /// Ends the user's session `id` (`false`: no such session of theirs),
+    /// recording `event` with it.
+    async fn delete_user_session(
+        &self,
+        user_id: UserId,
+        id: &SecretHash,
+        now: UnixTime,
+        event: &SecurityEvent,
+    ) -> StoreResult<bool>;
+    /// Ends every session of the user but `keep` (`None`: all of them),
+    /// recording `event` with it; how many ended.
+    async fn delete_other_sessions(
+        &self,
+        user_id: UserId,
+        keep: Option<&SecretHash>,
+        now: UnixTime,
+        event: &SecurityEvent,
+    ) -> StoreResult<u64>;
+
+    /// Records an event that is a change of its own (a failed sign-in).
+    async fn record_security_event(&self, event: &SecurityEvent, now: UnixTime) -> StoreResult<()>;
+    /// The user's security log, newest first, at most `limit` events.
+    async fn list_security_events(&self, user_id: UserId, limit: i64) -> StoreResult<Vec<SecurityEventRecord>>;
+    /// Deletes up to `limit` events older than `before`; how many.
+    async fn purge_security_events(&self, before: UnixTime, limit: i64) -> StoreResult<u64>;
 
     /// The applications a user owns, newest first.
     async fn list_clients_by_owner(&self, owner_id: UserId) -> StoreResult<Vec<Client>>;
@@ -434,7 +484,14 @@ pub trait Store: Send + Sync + 'static {
     async fn list_grants_for_user(&self, user_id: UserId) -> StoreResult<Vec<GrantRecord>>;
     /// Forgets a user's grant to an application and revokes the tokens and
     /// unused codes it issued to them; `false` if there was no grant.
-    async fn revoke_grant(&self, user_id: UserId, client_pk: ClientPk, now: UnixTime) -> StoreResult<bool>;
+    /// `event` is recorded with it when there was a grant.
+    async fn revoke_grant(
+        &self,
+        user_id: UserId,
+        client_pk: ClientPk,
+        now: UnixTime,
+        event: &SecurityEvent,
+    ) -> StoreResult<bool>;
 
     /// The state of a throttling key (an account or a client address).
     async fn find_throttle(&self, key: &str) -> StoreResult<Option<ThrottleRecord>>;

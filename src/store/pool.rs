@@ -9,7 +9,9 @@ use sqlx::sqlite::SqlitePool;
 use sqlx::{Postgres, Sqlite, Transaction};
 
 use super::{postgres, sqlite};
+use crate::clock::UnixTime;
 use crate::domain::client::ClientPk;
+use crate::domain::security_event::SecurityEvent;
 use crate::domain::token::FamilyId;
 
 /// A connection pool of either backend.
@@ -94,6 +96,27 @@ impl Tx {
             Tx::Sqlite(_) => Ok(()),
             Tx::Postgres(tx) => postgres::notify(tx, super::client_cache::CHANNEL, client_id).await,
         }
+    }
+
+    /// Writes the security log's `events` in this transaction, beside the
+    /// change they record.
+    pub(super) async fn record_events(&mut self, events: &[SecurityEvent], now: UnixTime) -> sqlx::Result<()> {
+        for event in events {
+            let ip = event.ip.map(|ip| ip.to_string()).unwrap_or_default();
+            on_tx!(&mut *self, conn => {
+                sqlx::query(
+                    "INSERT INTO security_events (user_id, kind, ip, detail, created_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(event.user_id)
+                .bind(event.kind.as_str())
+                .bind(ip)
+                .bind(&event.detail)
+                .bind(now)
+                .execute(conn)
+                .await?;
+            });
+        }
+        Ok(())
     }
 
     /// Starts a savepoint for one guarded write (`writer.rs`).

@@ -6,7 +6,8 @@
 use sqlx::FromRow;
 
 use super::{
-    BoundRequest, SigningKeyRecord, StoreError, StoreResult, ThrottleRecord, TokenKind, TokenRecord, UserCredentials,
+    BoundRequest, SessionRecord, SigningKeyRecord, StoreError, StoreResult, ThrottleRecord, TokenKind, TokenRecord,
+    UserCredentials,
 };
 use crate::domain::client::{Client, ClientPk};
 use crate::domain::oidc::{Authentication, KeyMaterial, KeyProtection, SigningAlg};
@@ -150,6 +151,48 @@ impl RequestRow {
 pub(super) fn authentication(auth_time: Option<i64>, amr: Option<&str>) -> Option<Authentication> {
     auth_time.map(|time| Authentication::from_stored(time, amr.unwrap_or_default()))
 }
+
+/// A session's columns.
+#[derive(FromRow)]
+pub(super) struct SessionRow {
+    user_id: UserId,
+    csrf_token: String,
+    auth_time: i64,
+    amr: String,
+    user_agent: String,
+    ip: String,
+    last_seen_at: i64,
+}
+
+impl SessionRow {
+    pub(super) fn into_record(self) -> SessionRecord {
+        SessionRecord {
+            user_id: self.user_id,
+            csrf_token: self.csrf_token,
+            auth: Authentication::from_stored(self.auth_time, &self.amr),
+            user_agent: self.user_agent,
+            ip: self.ip,
+            last_seen_at: self.last_seen_at,
+        }
+    }
+}
+
+/// A session with its id's hash and start, for the sessions page.
+#[derive(FromRow)]
+pub(super) struct ActiveSessionRow {
+    pub(super) id_hash: Vec<u8>,
+    pub(super) created_at: i64,
+    #[sqlx(flatten)]
+    pub(super) session: SessionRow,
+}
+
+/// The columns of [`SessionRow`].
+macro_rules! session_columns {
+    () => {
+        "user_id, csrf_token, auth_time, amr, user_agent, ip, last_seen_at"
+    };
+}
+pub(super) use session_columns;
 
 #[derive(FromRow)]
 pub(super) struct ConsentRow {

@@ -18,13 +18,15 @@ use tokio::sync::oneshot;
 use super::client_cache::ClientCache;
 use super::pool::{Pool, Tx, on_pool, on_tx};
 use super::rows::{
-    ClientRow, CodeRow, ConsentRow, GrantRow, SigningKeyRow, ThrottleRow, TokenRow, UserRow, client_columns,
-    parse_scopes, public_key_select, throttle_select, token_select, user_columns,
+    ActiveSessionRow, ClientRow, CodeRow, ConsentRow, GrantRow, SessionRow, SigningKeyRow, ThrottleRow, TokenRow,
+    UserRow, client_columns, parse_scopes, public_key_select, session_columns, throttle_select, token_select,
+    user_columns,
 };
 use super::writer::{TxFuture, Writer, writer_count};
 use super::{
-    BoundRequest, ClientUpdate, CodeRecord, GrantRecord, NewSigningKey, NewTokens, NewUser, Redemption, SessionRecord,
-    SigningKeyRecord, Store, StoreResult, ThrottleRecord, ThrottleStep, TokenRecord, UserCredentials, postgres, sqlite,
+    ActiveSession, BoundRequest, ClientUpdate, CodeRecord, GrantRecord, NewSigningKey, NewTokens, NewUser, Redemption,
+    SessionRecord, SigningKeyRecord, Store, StoreResult, ThrottleRecord, ThrottleStep, TokenRecord, UserCredentials,
+    postgres, sqlite,
 };
 use crate::clock::UnixTime;
 use crate::domain::client::{Client, ClientPk, NewClient};
@@ -32,6 +34,7 @@ use crate::domain::oidc::Authentication;
 use crate::domain::pkce::CodeChallenge;
 use crate::domain::response_mode::ResponseMode;
 use crate::domain::scope::ScopeSet;
+use crate::domain::security_event::{SecurityEvent, SecurityEventKind, SecurityEventRecord};
 use crate::domain::token::{FamilyId, SecretHash};
 use crate::domain::user::{User, UserId};
 
@@ -389,12 +392,13 @@ impl Store for SqlStore {
         client_pk: ClientPk,
         scopes: &ScopeSet,
         now: UnixTime,
+        event: Option<&SecurityEvent>,
     ) -> StoreResult<()> {
-        let args = scopes.clone();
+        let args = (scopes.clone(), event.cloned());
         self.writer
-            .write(args, move |scopes, tx| {
+            .write(args, move |(scopes, event), tx| {
                 boxed(async move {
-                    on_tx!(tx, conn => {
+                    on_tx!(&mut *tx, conn => {
                         sqlx::query(
                             "INSERT INTO grants (user_id, client_pk, scopes, created_at, updated_at) \
                              VALUES ($1, $2, $3, $4, $4) ON CONFLICT (user_id, client_pk) DO UPDATE \
@@ -404,8 +408,9 @@ impl Store for SqlStore {
                         .bind(client_pk)
                         .bind(scopes)
                         .bind(now)
-                        .execute(conn).await.map(|done| done.rows_affected())
-                    })
+                        .execute(conn).await?.rows_affected()
+                    });
+                    tx.record_events(event.as_slice(), now).await
                 })
             })
             .await?;
@@ -633,14 +638,15 @@ impl Store for SqlStore {
         session: &SessionRecord,
         now: UnixTime,
         expires_at: UnixTime,
+        events: &[SecurityEvent],
     ) -> StoreResult<()> {
         self.writer
-            .write((*id, session.clone()), move |(id, session), tx| {
+            .write((*id, session.clone(), events.to_vec()), move |(id, session, events), tx| {
                 boxed(async move {
-                    on_tx!(tx, conn => {
+                    on_tx!(&mut *tx, conn => {
                         sqlx::query(
-                            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at, auth_time, amr) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at, auth_time, amr, \
+                             user_agent, ip, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $4)",
                         )
                         .bind(id)
                         .bind(session.user_id)
@@ -649,8 +655,11 @@ impl Store for SqlStore {
                         .bind(expires_at)
                         .bind(session.auth.time)
                         .bind(session.auth.amr())
-                        .execute(conn).await.map(|done| done.rows_affected())
-                    })
+                        .bind(&session.user_agent)
+                        .bind(&session.ip)
+                        .execute(conn).await?.rows_affected()
+                    });
+                    tx.record_events(events, now).await
                 })
             })
             .await?;
@@ -658,20 +667,152 @@ impl Store for SqlStore {
     }
 
     async fn find_session(&self, id: &SecretHash, now: UnixTime) -> StoreResult<Option<SessionRecord>> {
-        let row: Option<(UserId, String, i64, String)> = on_pool!(&self.pool, pool => {
-            sqlx::query_as(
-                "SELECT user_id, csrf_token, auth_time, amr FROM sessions WHERE id_hash = $1 AND expires_at > $2",
-            )
-            .bind(id)
+        let row: Option<SessionRow> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(concat!("SELECT ", session_columns!(), " FROM sessions WHERE id_hash = $1 AND expires_at > $2"))
+                .bind(id)
+                .bind(now)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(SessionRow::into_record))
+    }
+
+    async fn touch_session(&self, id: &SecretHash, now: UnixTime) -> StoreResult<()> {
+        self.writer
+            .write(*id, move |id, tx| {
+                boxed(async move {
+                    on_tx!(tx, conn => {
+                        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+                            .bind(now)
+                            .bind(id)
+                            .execute(conn).await.map(|done| done.rows_affected())
+                    })
+                })
+            })
+            .await?;
+        Ok(())
+    }
+
+    async fn list_sessions(&self, user_id: UserId, now: UnixTime) -> StoreResult<Vec<ActiveSession>> {
+        let rows: Vec<ActiveSessionRow> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(concat!(
+                "SELECT id_hash, created_at, ", session_columns!(),
+                " FROM sessions WHERE user_id = $1 AND expires_at > $2 ORDER BY last_seen_at DESC, created_at DESC"
+            ))
+            .bind(user_id)
             .bind(now)
-            .fetch_optional(pool)
+            .fetch_all(pool)
             .await?
         });
-        Ok(row.map(|(user_id, csrf_token, auth_time, amr)| SessionRecord {
-            user_id,
-            csrf_token,
-            auth: Authentication::from_stored(auth_time, &amr),
-        }))
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                let id_hash = SecretHash::from_slice(&row.id_hash)?;
+                Some(ActiveSession { id_hash, record: row.session.into_record(), created_at: row.created_at })
+            })
+            .collect())
+    }
+
+    async fn delete_user_session(
+        &self,
+        user_id: UserId,
+        id: &SecretHash,
+        now: UnixTime,
+        event: &SecurityEvent,
+    ) -> StoreResult<bool> {
+        let deleted = self
+            .writer
+            .write((*id, event.clone()), move |(id, event), tx| {
+                boxed(async move {
+                    let deleted = on_tx!(&mut *tx, conn => {
+                        sqlx::query("DELETE FROM sessions WHERE id_hash = $1 AND user_id = $2")
+                            .bind(id)
+                            .bind(user_id)
+                            .execute(conn).await?.rows_affected()
+                    });
+                    if deleted > 0 {
+                        tx.record_events(std::slice::from_ref(event), now).await?;
+                    }
+                    Ok(deleted > 0)
+                })
+            })
+            .await?;
+        Ok(deleted)
+    }
+
+    async fn delete_other_sessions(
+        &self,
+        user_id: UserId,
+        keep: Option<&SecretHash>,
+        now: UnixTime,
+        event: &SecurityEvent,
+    ) -> StoreResult<u64> {
+        let deleted = self
+            .writer
+            .write((keep.copied(), event.clone()), move |(keep, event), tx| {
+                boxed(async move {
+                    // An all-zero hash is no session's: `None` keeps nothing.
+                    let keep = keep.unwrap_or(SecretHash([0; 32]));
+                    let deleted = on_tx!(&mut *tx, conn => {
+                        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+                            .bind(user_id)
+                            .bind(keep)
+                            .execute(conn).await?.rows_affected()
+                    });
+                    tx.record_events(std::slice::from_ref(event), now).await?;
+                    Ok(deleted)
+                })
+            })
+            .await?;
+        Ok(deleted)
+    }
+
+    async fn record_security_event(&self, event: &SecurityEvent, now: UnixTime) -> StoreResult<()> {
+        self.writer
+            .write(event.clone(), move |event, tx| {
+                boxed(async move { tx.record_events(std::slice::from_ref(event), now).await })
+            })
+            .await?;
+        Ok(())
+    }
+
+    async fn list_security_events(&self, user_id: UserId, limit: i64) -> StoreResult<Vec<SecurityEventRecord>> {
+        let rows: Vec<(String, String, String, i64)> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(
+                "SELECT kind, ip, detail, created_at FROM security_events WHERE user_id = $1 \
+                 ORDER BY created_at DESC, id DESC LIMIT $2",
+            )
+            .bind(user_id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .filter_map(|(kind, ip, detail, created_at)| {
+                Some(SecurityEventRecord { kind: SecurityEventKind::parse(&kind)?, ip, detail, created_at })
+            })
+            .collect())
+    }
+
+    async fn purge_security_events(&self, before: UnixTime, limit: i64) -> StoreResult<u64> {
+        let purged = self
+            .writer
+            .write((), move |(), tx| {
+                boxed(async move {
+                    on_tx!(tx, conn => {
+                        sqlx::query(
+                            "DELETE FROM security_events WHERE id IN \
+                             (SELECT id FROM security_events WHERE created_at < $1 LIMIT $2)",
+                        )
+                        .bind(before)
+                        .bind(limit)
+                        .execute(conn).await.map(|done| done.rows_affected())
+                    })
+                })
+            })
+            .await?;
+        Ok(purged)
     }
 
     async fn delete_session(&self, id: &SecretHash) -> StoreResult<()> {
@@ -854,10 +995,16 @@ impl Store for SqlStore {
             .collect())
     }
 
-    async fn revoke_grant(&self, user_id: UserId, client_pk: ClientPk, now: UnixTime) -> StoreResult<bool> {
+    async fn revoke_grant(
+        &self,
+        user_id: UserId,
+        client_pk: ClientPk,
+        now: UnixTime,
+        event: &SecurityEvent,
+    ) -> StoreResult<bool> {
         let deleted = self
             .writer
-            .write((), move |(), tx| {
+            .write(event.clone(), move |event, tx| {
                 boxed(async move {
                     tx.lock_client(client_pk, false).await?;
                     let deleted = on_tx!(&mut *tx, conn => {
@@ -884,7 +1031,7 @@ impl Store for SqlStore {
                         .await?
                         .rows_affected()
                     });
-                    on_tx!(tx, conn => {
+                    on_tx!(&mut *tx, conn => {
                         sqlx::query(
                             "DELETE FROM authorization_codes WHERE user_id = $1 AND client_pk = $2 AND used_at IS NULL",
                         )
@@ -894,6 +1041,7 @@ impl Store for SqlStore {
                         .await?
                         .rows_affected()
                     });
+                    tx.record_events(std::slice::from_ref(event), now).await?;
                     Ok(true)
                 })
             })

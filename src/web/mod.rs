@@ -91,6 +91,16 @@ pub mod paths {
     pub const APP_REVOKE_TOKENS: &str = "/settings/applications/{client_id}/revoke_tokens";
     /// Deleting one application.
     pub const APP_DELETE: &str = "/settings/applications/{client_id}/delete";
+    /// The settings: the first section.
+    pub const SETTINGS: &str = "/settings";
+    /// The account's signed-in browsers.
+    pub const SESSIONS: &str = "/settings/sessions";
+    /// Signing out one session.
+    pub const SESSION_REVOKE: &str = "/settings/sessions/{id}/revoke";
+    /// Signing out every other session.
+    pub const SESSIONS_REVOKE_OTHERS: &str = "/settings/sessions/revoke_others";
+    /// The account's security log.
+    pub const SECURITY_LOG: &str = "/settings/security-log";
     /// Revoking one application's access to the user's account.
     pub const AUTHORIZED_REVOKE: &str = "/settings/authorized/{client_id}/revoke";
 
@@ -122,6 +132,11 @@ pub mod paths {
     /// [`APP_DELETE`] for `client_id`.
     pub fn app_delete(client_id: &str) -> String {
         APP_DELETE.replace("{client_id}", client_id)
+    }
+
+    /// [`SESSION_REVOKE`] for the session named `id`.
+    pub fn session_revoke(id: &str) -> String {
+        SESSION_REVOKE.replace("{id}", id)
     }
 
     /// [`AUTHORIZED_REVOKE`] for `client_id`.
@@ -162,6 +177,11 @@ pub fn router(state: AppState) -> Router {
         .route(paths::APP_DELETE, get(pages::apps::delete_get).post(pages::apps::delete_post))
         .route(paths::AUTHORIZED, get(pages::authorized::authorized_get))
         .route(paths::AUTHORIZED_REVOKE, post(pages::authorized::revoke_post))
+        .route(paths::SETTINGS, get(settings_get))
+        .route(paths::SESSIONS, get(pages::sessions::sessions_get))
+        .route(paths::SESSION_REVOKE, post(pages::sessions::revoke_post))
+        .route(paths::SESSIONS_REVOKE_OTHERS, post(pages::sessions::revoke_others_post))
+        .route(paths::SECURITY_LOG, get(pages::security_log::security_log_get))
         .route(paths::LOGIN, get(pages::login::login_get).post(pages::login::login_post))
         .route(paths::LOGOUT, post(pages::login::logout_post))
         .route(paths::SIGNUP, get(pages::signup::signup_get).post(pages::signup::signup_post))
@@ -184,6 +204,11 @@ pub fn router(state: AppState) -> Router {
         // Outermost, so that every early answer (431, 408, a panic's 500,
         // a refused body) is seen with the final word on the body.
         .layer(axum::middleware::from_fn(early_close::close_unless_body_read))
+}
+
+/// `GET /settings`: the first section of the settings.
+async fn settings_get() -> axum::response::Response {
+    redirect::found(paths::SESSIONS)
 }
 
 /// Refuses requests with too many or too large header fields: 431 (RFC 6585 §5).

@@ -49,6 +49,12 @@ fn switch_target(lang: Lang) -> &'static str {
     }
 }
 
+/// A moment as the pages show it: `2026-11-29 12:00 UTC`.
+pub fn date_time(unix: i64) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    time::OffsetDateTime::from_unix_timestamp(unix).ok().and_then(|t| t.format(&format).ok()).unwrap_or_default()
+}
+
 /// Renders a page; a template failure becomes a plain 500 (logged by the
 /// boundary).
 pub fn render(status: StatusCode, page: &impl Template) -> Response {

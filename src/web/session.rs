@@ -8,7 +8,10 @@ use axum::http::request::Parts;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use subtle::ConstantTimeEq;
 
+use std::net::IpAddr;
+
 use crate::domain::oidc::Authentication;
+use crate::domain::security_event::{SecurityEvent, SecurityEventKind};
 use crate::domain::token::{PlainSecret, SecretHash, SecretKind, random_token};
 use crate::domain::user::UserId;
 use crate::state::AppState;
@@ -56,13 +59,66 @@ impl FromRequestParts<AppState> for MaybeSession {
             return Ok(MaybeSession(None));
         };
         let id_hash = PlainSecret::from_presented(cookie.value()).hash();
-        let record = state.store.find_session(&id_hash, state.clock.now()).await?;
+        let now = state.clock.now();
+        let record = state.store.find_session(&id_hash, now).await?;
+        if let Some(record) = &record {
+            note_activity(state, id_hash, record.last_seen_at, now);
+        }
         Ok(MaybeSession(record.map(|r| Session {
             id_hash,
             user_id: r.user_id,
             csrf_token: r.csrf_token,
             auth: r.auth,
         })))
+    }
+}
+
+/// How stale a session's last activity may get before a request writes it
+/// anew (SPEC §7 "Sessions": "updated at most once a minute, not on every
+/// request").
+const ACTIVITY_EVERY: i64 = 60;
+
+/// Records the session's activity when the last record is a minute old, off
+/// the request's path: a failure costs the sessions page a minute's
+/// accuracy, never the request.
+fn note_activity(state: &AppState, id_hash: SecretHash, last_seen_at: i64, now: i64) {
+    if now - last_seen_at < ACTIVITY_EVERY {
+        return;
+    }
+    let store = std::sync::Arc::clone(&state.store);
+    tokio::spawn(async move {
+        if let Err(error) = store.touch_session(&id_hash, now).await {
+            tracing::debug!(%error, "could not record a session's activity");
+        }
+    });
+}
+
+/// Where a sign-in comes from: shown on the sessions page and in the
+/// security log.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    /// The client's address.
+    pub ip: IpAddr,
+    /// Its `User-Agent` (cut to [`MAX_USER_AGENT`] bytes when stored).
+    pub user_agent: &'a str,
+}
+
+/// The longest `User-Agent` a session keeps.
+pub const MAX_USER_AGENT: usize = 512;
+
+impl<'a> Origin<'a> {
+    /// The origin of a request from `ip` with `headers`.
+    pub fn of(ip: IpAddr, headers: &'a axum::http::HeaderMap) -> Origin<'a> {
+        let user_agent = headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        Origin { ip, user_agent }
+    }
+
+    fn stored_user_agent(self) -> String {
+        let mut end = self.user_agent.len().min(MAX_USER_AGENT);
+        while !self.user_agent.is_char_boundary(end) {
+            end -= 1;
+        }
+        self.user_agent[..end].to_owned()
     }
 }
 
@@ -74,6 +130,7 @@ pub async fn sign_in(
     jar: CookieJar,
     previous: Option<&Session>,
     user_id: UserId,
+    origin: Origin<'_>,
 ) -> Result<CookieJar, PageError> {
     if let Some(previous) = previous {
         state.store.delete_session(&previous.id_hash).await?;
@@ -81,8 +138,16 @@ pub async fn sign_in(
     let id = PlainSecret::generate(SecretKind::Session);
     let now = state.clock.now();
     // A password is the only way in so far.
-    let record = SessionRecord { user_id, csrf_token: random_token(), auth: Authentication::password(now) };
-    state.store.insert_session(&id.hash(), &record, now, now + SESSION_TTL).await?;
+    let record = SessionRecord {
+        user_id,
+        csrf_token: random_token(),
+        auth: Authentication::password(now),
+        user_agent: origin.stored_user_agent(),
+        ip: origin.ip.to_string(),
+        last_seen_at: now,
+    };
+    let event = SecurityEvent::new(user_id, SecurityEventKind::SignIn, Some(origin.ip));
+    state.store.insert_session(&id.hash(), &record, now, now + SESSION_TTL, &[event]).await?;
     let cookie = base_cookie(state, SESSION_COOKIE, id.expose().to_owned(), Some(SESSION_TTL));
     Ok(jar.add(cookie))
 }

@@ -10,6 +10,7 @@
 mod helpers;
 mod pg_cluster;
 
+mod account_security;
 mod attacks;
 mod authorization_code;
 mod bad_bytes;

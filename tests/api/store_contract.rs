@@ -3,6 +3,7 @@
 
 use gatehouse::domain::response_mode::ResponseMode;
 use gatehouse::domain::scope::ScopeSet;
+use gatehouse::domain::security_event::{SecurityEvent, SecurityEventKind};
 use gatehouse::domain::token::{FamilyId, PlainSecret, SecretKind};
 use gatehouse::store::{BoundRequest, ClientUpdate, Store, ThrottleRecord};
 
@@ -49,8 +50,8 @@ async fn applications_grants_throttles_and_purging_behave_as_the_trait_says() {
     assert_eq!(reloaded.secret_hint.as_deref(), Some(secret.hint().as_str()));
 
     // Grants: listed with the client, revocable once.
-    store.save_grant(bob.user.id, first.client.id, &ScopeSet::parse("user_info").unwrap(), T0).await.unwrap();
-    store.save_grant(bob.user.id, second.client.id, &ScopeSet::parse("projects").unwrap(), T0 + 5).await.unwrap();
+    store.save_grant(bob.user.id, first.client.id, &ScopeSet::parse("user_info").unwrap(), T0, None).await.unwrap();
+    store.save_grant(bob.user.id, second.client.id, &ScopeSet::parse("projects").unwrap(), T0 + 5, None).await.unwrap();
     let grants = store.list_grants_for_user(bob.user.id).await.unwrap();
     assert_eq!(grants.iter().map(|g| g.client.id).collect::<Vec<_>>(), [second.client.id, first.client.id]);
     assert_eq!(grants[0].scopes.to_string(), "projects");
@@ -75,8 +76,12 @@ async fn applications_grants_throttles_and_purging_behave_as_the_trait_says() {
     let taken = store.take_consent_request(&parked.hash(), T0).await.unwrap().unwrap();
     assert_eq!(taken.response_mode, ResponseMode::FormPost);
     store.insert_authorization_code(&code.hash(), &request, &FamilyId::new("family"), T0, T0 + 600).await.unwrap();
-    assert!(store.revoke_grant(bob.user.id, first.client.id, T0).await.unwrap());
-    assert!(!store.revoke_grant(bob.user.id, first.client.id, T0).await.unwrap());
+    let revoked = SecurityEvent::new(bob.user.id, SecurityEventKind::ApplicationRevoked, None).about("First");
+    assert!(store.revoke_grant(bob.user.id, first.client.id, T0, &revoked).await.unwrap());
+    assert!(!store.revoke_grant(bob.user.id, first.client.id, T0, &revoked).await.unwrap());
+    let log = store.list_security_events(bob.user.id, 10).await.unwrap();
+    assert_eq!(log.len(), 1, "the event is written only with a revocation that happened");
+    assert_eq!((log[0].kind, log[0].detail.as_str()), (SecurityEventKind::ApplicationRevoked, "First"));
     assert!(store.find_authorization_code(&code.hash()).await.unwrap().is_none(), "unused codes go with the grant");
     assert_eq!(store.find_grant(bob.user.id, first.client.id).await.unwrap(), None);
 

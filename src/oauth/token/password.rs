@@ -32,7 +32,7 @@ pub(super) async fn exchange(
     )?;
     // Remembered like a consent, so the user finds the application under
     // authorized applications and can revoke it.
-    ctx.store.save_grant(user.id, client.id, &scopes, ctx.now).await?;
+    ctx.store.save_grant(user.id, client.id, &scopes, ctx.now, None).await?;
     let mut minted =
         ctx.issuer().mint((client.id, &client.client_id), Some(user.id), scopes, FamilyId::generate(), true);
     // The user has just signed in, with a password.

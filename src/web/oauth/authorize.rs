@@ -148,10 +148,11 @@ pub async fn authorize_post(
     session.check_csrf(params.get("csrf_token"))?;
     let consent_id = params.get("consent_id").ok_or(PageError::BadRequest(PageMessage::NoConsentId))?;
     let answer = ConsentAnswer::parse(params.get("decision"));
+    let answerer = authorize::Answerer { user_id: session.user_id, ip: client_addr };
     let outcome = authorize::answer_consent(
         &*state.store,
         &state.settings.policy,
-        session.user_id,
+        answerer,
         consent_id,
         answer,
         state.clock.now(),

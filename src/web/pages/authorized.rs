@@ -6,9 +6,8 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use time::OffsetDateTime;
-use time::macros::format_description;
 
+use crate::domain::security_event::{SecurityEvent, SecurityEventKind};
 use crate::state::AppState;
 use crate::web::audit;
 use crate::web::error::PageError;
@@ -16,6 +15,7 @@ use crate::web::pages::{Layout, SignedIn, render};
 use crate::web::params::{Params, ParamsError};
 use crate::web::paths;
 use crate::web::redirect;
+use crate::web::render::date_time;
 
 /// One authorized application as shown.
 struct GrantView {
@@ -40,11 +40,6 @@ pub struct AuthorizedQuery {
     notice: Option<String>,
 }
 
-fn date(unix: i64) -> String {
-    let format = format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    OffsetDateTime::from_unix_timestamp(unix).ok().and_then(|t| t.format(&format).ok()).unwrap_or_default()
-}
-
 /// `GET /settings/authorized`
 pub async fn authorized_get(
     State(state): State<AppState>,
@@ -58,7 +53,7 @@ pub async fn authorized_get(
         .into_iter()
         .map(|g| GrantView {
             scopes: g.scopes.iter().map(|s| s.as_str()).collect(),
-            approved: date(g.updated_at),
+            approved: date_time(g.updated_at),
             name: g.client.name,
             homepage: g.client.homepage,
             client_id: g.client.client_id,
@@ -79,7 +74,9 @@ pub async fn revoke_post(
     let params = params?;
     signed_in.session.check_csrf(params.get("csrf_token"))?;
     let client = state.store.find_client(&client_id).await?.ok_or(PageError::NotFound)?;
-    if !state.store.revoke_grant(signed_in.user.id, client.id, state.clock.now()).await? {
+    let event = SecurityEvent::new(signed_in.user.id, SecurityEventKind::ApplicationRevoked, Some(signed_in.ctx.addr))
+        .about(client.name.clone());
+    if !state.store.revoke_grant(signed_in.user.id, client.id, state.clock.now(), &event).await? {
         return Err(PageError::NotFound);
     }
     audit::authorization_revoked(signed_in.user.id, &client.client_id, signed_in.ctx.addr);

@@ -66,6 +66,7 @@ pub async fn login_post(
     jar: CookieJar,
     ctx: PageContext,
     ClientAddr(client_addr): ClientAddr,
+    headers: axum::http::HeaderMap,
     params: Result<Params, ParamsError>,
 ) -> Result<Response, PageError> {
     let params = match params {
@@ -93,7 +94,8 @@ pub async fn login_post(
         match accounts::sign_in(&state.store, &state.hasher, &state.clock, email, password, client_addr).await {
             Ok(user) => {
                 audit::sign_in_succeeded(user.id, client_addr);
-                let jar = session::sign_in(&state, jar, ctx.session.as_ref(), user.id).await?;
+                let origin = session::Origin::of(client_addr, &headers);
+                let jar = session::sign_in(&state, jar, ctx.session.as_ref(), user.id, origin).await?;
                 return Ok((jar, redirect::see_other(&return_to)).into_response());
             }
             Err(AccountError::InvalidCredentials) => {

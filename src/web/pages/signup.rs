@@ -80,6 +80,7 @@ pub async fn signup_post(
     State(state): State<AppState>,
     jar: CookieJar,
     ctx: PageContext,
+    headers: axum::http::HeaderMap,
     params: Result<Params, ParamsError>,
 ) -> Result<Response, PageError> {
     let params = match params {
@@ -101,7 +102,8 @@ pub async fn signup_post(
     let error = match accounts::sign_up(&*state.store, &state.hasher, email, username, password, now).await {
         Ok(user) => {
             audit::account_created(user.id, ctx.addr);
-            let jar = session::sign_in(&state, jar, ctx.session.as_ref(), user.id).await?;
+            let origin = session::Origin::of(ctx.addr, &headers);
+            let jar = session::sign_in(&state, jar, ctx.session.as_ref(), user.id, origin).await?;
             return Ok((jar, redirect::see_other(&return_to)).into_response());
         }
         Err(error @ (AccountError::Hash(_) | AccountError::Store(_))) => {
