@@ -1,8 +1,9 @@
 //! The OAuth and OpenID Connect endpoints: authorization, token, revocation,
-//! introspection, metadata and discovery, JWKS, UserInfo.
+//! introspection, device authorization, metadata and discovery, JWKS, UserInfo.
 
 mod authorize;
 pub mod client_credentials;
+mod device;
 mod metadata;
 mod oidc;
 pub mod token;
@@ -21,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route(paths::TOKEN, post(token::token_post).fallback(token::method_not_allowed))
         .route(paths::REVOKE, post(token::revoke_post).fallback(token::method_not_allowed))
         .route(paths::INTROSPECT, post(token::introspect_post).fallback(token::method_not_allowed))
+        .route(paths::DEVICE_AUTHORIZATION, post(device::device_authorization_post).fallback(token::method_not_allowed))
         .merge(public_routes())
 }
 
