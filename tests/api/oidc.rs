@@ -151,9 +151,8 @@ async fn discovery_and_rfc_8414_metadata_are_one_document_naming_every_endpoint(
     for scope in ["openid", "profile", "email", "user_info"] {
         assert!(listed("scopes_supported").iter().any(|s| s == scope), "{scope}");
     }
-    // Not built yet, so not claimed: the device grant, RP-initiated logout,
-    // prompt and form_post (docs/oidc.md).
-    assert!(discovery.get("device_authorization_endpoint").is_none());
+    assert_eq!(discovery["device_authorization_endpoint"], app.url("/oauth/device/code"));
+    // Not built yet, so not claimed: RP-initiated logout and form_post (docs/oidc.md).
     assert!(discovery.get("end_session_endpoint").is_none());
     assert_eq!(discovery["request_uri_parameter_supported"], false);
     let preflight = app.http.get(app.url("/.well-known/openid-configuration")).header("origin", "https://spa.example");
