@@ -23,19 +23,47 @@ pub const ACCOUNT_RULE: ThrottleRule = ThrottleRule { window: 3600, threshold: 5
 /// because offices share addresses.
 pub const ADDRESS_RULE: ThrottleRule = ThrottleRule { window: 3600, threshold: 20, max_lock: 900 };
 
-/// Who is trying: the account named and the client's address.
+/// Wrong user codes of the device grant (RFC 8628 §5.1) from one address:
+/// the same budget as sign-ins, counted apart from them.
+pub const DEVICE_ADDRESS_RULE: ThrottleRule = ADDRESS_RULE;
+/// Wrong user codes typed by one account (in any of its sessions): a
+/// person mistypes a few; a script walking the 20⁸ codes is soon held to a
+/// handful per hour.
+pub const DEVICE_ACCOUNT_RULE: ThrottleRule = ACCOUNT_RULE;
+
+/// Who is trying: an address and an account, each a throttling key with its
+/// rule.
 #[derive(Debug, Clone)]
 pub struct Attempt {
     account_key: String,
     address_key: String,
+    rules: [ThrottleRule; 2],
+    /// Whether a success resets the account's count. For a sign-in it does:
+    /// the right password proves the owner is there. For a user code it does
+    /// not: anyone can make a valid code of their own to type between
+    /// guesses, so a success must not launder the failures.
+    success_resets: bool,
 }
 
 impl Attempt {
-    /// An attempt on `email` (as typed) from `address`.
+    /// A sign-in attempt on `email` (as typed) from `address`.
     pub fn new(email: &str, address: IpAddr) -> Attempt {
         Attempt {
             account_key: format!("account:{}", email.trim().to_lowercase()),
             address_key: format!("address:{}", network_of(address)),
+            rules: RULES,
+            success_resets: true,
+        }
+    }
+
+    /// A user code typed by the signed-in user `user_id` from `address`:
+    /// keys of their own, so wrong codes never lock anyone's sign-in.
+    pub fn user_code(user_id: crate::domain::user::UserId, address: IpAddr) -> Attempt {
+        Attempt {
+            account_key: format!("device:user:{user_id}"),
+            address_key: format!("device:address:{}", network_of(address)),
+            rules: [DEVICE_ADDRESS_RULE, DEVICE_ACCOUNT_RULE],
+            success_resets: false,
         }
     }
 }
@@ -61,7 +89,7 @@ const MAX_WAIT: Duration = Duration::from_secs(10);
 /// waiters do not look in lockstep.
 const POLL_MS: std::ops::Range<u64> = 15..35;
 
-/// The rule of each key of [`Attempt::keys`], in the same order.
+/// The rule of each key of a sign-in's [`Attempt::keys`], in the same order.
 const RULES: [ThrottleRule; 2] = [ADDRESS_RULE, ACCOUNT_RULE];
 
 impl Attempt {
@@ -123,34 +151,36 @@ fn verdict(rules: &[ThrottleRule; 2], states: &[ThrottleRecord], now: UnixTime) 
 
 /// A read-only look at the verdict (a fresh key reads as zeros).
 async fn peek(store: &dyn Store, attempt: &Attempt, now: UnixTime) -> Result<Admission, StoreError> {
-    let mut states = Vec::with_capacity(RULES.len());
+    let mut states = Vec::with_capacity(attempt.rules.len());
     for key in attempt.keys() {
         states.push(store.find_throttle(key).await?.unwrap_or_default());
     }
-    Ok(verdict(&RULES, &states, now))
+    Ok(verdict(&attempt.rules, &states, now))
 }
 
 /// One try under the keys' row locks: admits on every key, or on none.
 async fn try_admit(store: &dyn Store, attempt: &Attempt, now: UnixTime) -> Result<Admission, StoreError> {
     let keys = attempt.keys();
-    let rules = RULES;
+    let rules = attempt.rules;
     let step = move |states: &[ThrottleRecord]| {
         (verdict(&rules, states, now) == Admission::Admitted)
             .then(|| rules.iter().zip(states).map(|(rule, state)| rule.admitted(*state, now)).collect())
     };
     let read = store.update_throttles(&keys, Box::new(step)).await?;
-    Ok(verdict(&RULES, &read, now))
+    Ok(verdict(&rules, &read, now))
 }
 
 /// Settles an admitted attempt: a failure counts on both keys; a success
-/// resets the account and takes the attempt back from the address (one's
-/// own account must not launder guesses against others); `Refunded` (the
-/// check itself failed) counts nowhere.
+/// resets the account when the attempt says so (a sign-in) and takes the
+/// attempt back from the address (one's own account must not launder
+/// guesses against others); `Refunded` (the check itself failed) counts nowhere.
 pub async fn settle(store: &dyn Store, attempt: &Attempt, now: UnixTime, outcome: Outcome) -> Result<(), StoreError> {
-    let outcomes = [if outcome == Outcome::Succeeded { Outcome::Refunded } else { outcome }, outcome];
+    let taken_back = if outcome == Outcome::Succeeded { Outcome::Refunded } else { outcome };
+    let outcomes = [taken_back, if attempt.success_resets { outcome } else { taken_back }];
+    let rules = attempt.rules;
     let step = move |states: &[ThrottleRecord]| {
         Some(
-            RULES
+            rules
                 .iter()
                 .zip(states)
                 .zip(outcomes)
@@ -175,5 +205,15 @@ mod tests {
         assert_eq!(b.address_key, c.address_key);
         assert_eq!(b.address_key, "address:2001:db8:1:2::/64");
         assert_eq!(Attempt::new("x", "::ffff:10.0.0.1".parse().unwrap()).address_key, "address:10.0.0.1");
+    }
+
+    #[test]
+    fn user_codes_count_on_keys_of_their_own_and_a_success_resets_nothing() {
+        let address = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let typed = Attempt::user_code(crate::domain::user::UserId(7), address);
+        let signed_in = Attempt::new("ann@example.com", address);
+        assert_eq!(typed.keys(), ["device:address:2001:db8:1:2::/64", "device:user:7"]);
+        assert!(typed.keys().iter().all(|key| !signed_in.keys().contains(key)));
+        assert!(signed_in.success_resets && !typed.success_resets);
     }
 }

@@ -26,6 +26,8 @@ pub enum SecretKind {
     Session,
     /// A pending consent id: `gcn_`.
     Consent,
+    /// A device code (RFC 8628 §3.2), which the device polls with: `gdc_`.
+    DeviceCode,
 }
 
 impl SecretKind {
@@ -38,6 +40,7 @@ impl SecretKind {
             SecretKind::ClientSecret => "gcs_",
             SecretKind::Session => "gss_",
             SecretKind::Consent => "gcn_",
+            SecretKind::DeviceCode => "gdc_",
         }
     }
 }

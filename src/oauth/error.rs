@@ -174,6 +174,27 @@ pub enum TokenError {
     /// scope granted by the resource owner."
     #[error("{0}")]
     InvalidScope(String),
+    /// RFC 8628 §3.5 `authorization_pending`: "The authorization request is
+    /// still pending as the end user hasn't yet completed the
+    /// user-interaction steps."
+    #[error("the user has not answered yet; poll again after the interval")]
+    AuthorizationPending,
+    /// RFC 8628 §3.5 `slow_down`: "A variant of "`authorization_pending`", the
+    /// authorization request is still pending and polling should continue,
+    /// but the interval MUST be increased by 5 seconds for this and all
+    /// subsequent requests."
+    #[error("polling too fast: wait at least {interval} seconds between polls")]
+    SlowDown {
+        /// The interval the device must keep from now on, in seconds.
+        interval: i64,
+    },
+    /// RFC 8628 §3.5 `access_denied`: "The authorization request was denied."
+    #[error("the user denied the request")]
+    AccessDenied,
+    /// RFC 8628 §3.5 `expired_token`: "The "`device_code`" has expired, and the
+    /// device authorization session has concluded."
+    #[error("the device code has expired; start again")]
+    ExpiredToken,
     /// Too many failed password-grant attempts for the account or address:
     /// answered 429 with `Retry-After` and an `invalid_grant` body.
     #[error("too many failed attempts; retry after {retry_after} seconds")]
@@ -200,6 +221,10 @@ impl TokenError {
             TokenError::UnauthorizedClient(_) => "unauthorized_client",
             TokenError::UnsupportedGrantType => "unsupported_grant_type",
             TokenError::InvalidScope(_) => "invalid_scope",
+            TokenError::AuthorizationPending => "authorization_pending",
+            TokenError::SlowDown { .. } => "slow_down",
+            TokenError::AccessDenied => "access_denied",
+            TokenError::ExpiredToken => "expired_token",
             TokenError::TemporarilyUnavailable(_) => "temporarily_unavailable",
             TokenError::Internal(_) => "server_error",
         }
@@ -218,6 +243,29 @@ impl From<StoreError> for TokenError {
             other => TokenError::Internal(Box::new(other)),
         }
     }
+}
+
+/// Why a user code typed on the device page (RFC 8628 §3.3) was not taken.
+/// Not an RFC error: the person at the browser reads it on the page.
+#[derive(Debug, thiserror::Error)]
+pub enum UserCodeError {
+    /// Not eight letters of the code's alphabet: nothing was looked up, and
+    /// nothing counts against the throttle.
+    #[error("that is not a code of eight letters")]
+    Malformed,
+    /// No request waits under this code (mistyped, expired, or answered
+    /// already): counts as a wrong code (RFC 8628 §5.1).
+    #[error("no pending request has this code")]
+    Unknown,
+    /// Too many wrong codes from this account or address lately.
+    #[error("too many wrong codes; try again in {retry_after} seconds")]
+    Throttled {
+        /// Seconds until the next code may be typed.
+        retry_after: i64,
+    },
+    /// Storage failed (or too many codes of one account were checked at once).
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// Errors of a bearer-protected resource (RFC 6750 §3.1).
@@ -265,6 +313,10 @@ mod tests {
         assert_eq!(TokenError::UnauthorizedClient(String::new()).code(), "unauthorized_client");
         assert_eq!(TokenError::UnsupportedGrantType.code(), "unsupported_grant_type");
         assert_eq!(TokenError::InvalidScope(String::new()).code(), "invalid_scope");
+        assert_eq!(TokenError::AuthorizationPending.code(), "authorization_pending");
+        assert_eq!(TokenError::SlowDown { interval: 10 }.code(), "slow_down");
+        assert_eq!(TokenError::AccessDenied.code(), "access_denied");
+        assert_eq!(TokenError::ExpiredToken.code(), "expired_token");
         assert_eq!(AuthorizeErrorCode::UnsupportedResponseType.code(), "unsupported_response_type");
         assert_eq!(AuthorizeErrorCode::AccessDenied.code(), "access_denied");
         assert_eq!(BearerError::InsufficientScope(Scope::Emails).code(), Some("insufficient_scope"));

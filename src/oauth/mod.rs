@@ -7,6 +7,7 @@ pub mod authorize;
 pub mod bearer;
 pub mod claims;
 pub mod client_auth;
+pub mod device;
 pub mod error;
 #[cfg(test)]
 mod fixtures;
@@ -34,6 +35,11 @@ pub struct Policy {
     /// ID token lifetime in seconds: an hour, as is common; a relying party
     /// checks it once, at sign-in.
     pub id_token_ttl: i64,
+    /// Device code lifetime in seconds (RFC 8628 §3.2 `expires_in`): 15
+    /// minutes, time to find a phone and sign in.
+    pub device_code_ttl: i64,
+    /// Seconds a device waits between polls at first (RFC 8628 §3.2 `interval`).
+    pub device_poll_interval: i64,
 }
 
 impl Default for Policy {
@@ -45,6 +51,8 @@ impl Default for Policy {
             consent_ttl: 600,
             password_grant: true,
             id_token_ttl: 3_600,
+            device_code_ttl: 900,
+            device_poll_interval: 5,
         }
     }
 }

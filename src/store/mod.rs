@@ -4,6 +4,7 @@
 
 mod binds;
 mod client_cache;
+mod device;
 mod fault;
 mod pool;
 mod postgres;
@@ -18,6 +19,7 @@ use async_trait::async_trait;
 
 use crate::clock::UnixTime;
 use crate::domain::client::{Client, ClientPk, NewClient};
+use crate::domain::device::Pace;
 use crate::domain::oidc::{Authentication, KeyMaterial, KeyProtection, SigningAlg};
 use crate::domain::pkce::CodeChallenge;
 use crate::domain::response_mode::ResponseMode;
@@ -27,6 +29,7 @@ use crate::domain::token::{FamilyId, SecretHash};
 use crate::domain::user::{Email, Login, User, UserId};
 
 pub use crate::domain::throttle::{ThrottleRecord, ThrottleRule};
+pub use device::{DeviceAnswer, DeviceRecord, DeviceRequest, DeviceState, NewDeviceAuthorization};
 use pool::Pool;
 use sql::SqlStore;
 
@@ -83,12 +86,13 @@ impl From<sqlx::Error> for StoreError {
 /// The unique indexes callers tell apart, each with how SQLite's message
 /// names it: by its columns (`UNIQUE constraint failed: users.email`), or by
 /// name for an index on an expression.
-const UNIQUE_INDEXES: [(&str, &str); 4] = [
+const UNIQUE_INDEXES: [(&str, &str); 5] = [
     ("users_email_key", "users.email"),
     ("users_login_key", "index 'users_login_key'"),
     ("clients_client_id_key", "clients.client_id"),
     // A partial index: SQLite names its column.
     ("signing_keys_current_key", "signing_keys.alg"),
+    ("device_codes_user_code_key", "device_codes.user_code_hash"),
 ];
 
 /// The index a unique violation names: the constraint the driver reports
@@ -518,8 +522,37 @@ pub trait Store: Send + Sync + 'static {
     /// `Conflict` if a concurrent rotation of the same algorithm won.
     async fn rotate_signing_key(&self, key: &NewSigningKey, now: UnixTime) -> StoreResult<()>;
 
-    /// Deletes up to `limit` expired codes, consent requests, sessions,
-    /// throttling keys and tokens (expired longer than a day); returns how many rows went.
+    /// Stores a new device authorization (RFC 8628 §3.2); `Conflict` on
+    /// `device_codes_user_code_key` when its user code is taken.
+    async fn insert_device_authorization(&self, new: &NewDeviceAuthorization) -> StoreResult<()>;
+    /// A device authorization by the hash of its device code (a poll's one read).
+    async fn find_device_authorization(&self, device_code: &SecretHash) -> StoreResult<Option<DeviceRecord>>;
+    /// The undecided, unexpired request a user code names.
+    async fn find_device_request(&self, user_code: &SecretHash, now: UnixTime) -> StoreResult<Option<DeviceRequest>>;
+    /// Writes a device's new polling pace if it is still `seen`; `false` if
+    /// a concurrent poll changed it first.
+    async fn update_device_pace(&self, device_code: &SecretHash, seen: Pace, next: Pace) -> StoreResult<bool>;
+    /// Records a user's answer to the undecided, unexpired request a user
+    /// code names, and for an approval remembers the grant, atomically;
+    /// `None` if there is no such request.
+    async fn decide_device_request(
+        &self,
+        user_code: &SecretHash,
+        answer: &DeviceAnswer,
+        now: UnixTime,
+    ) -> StoreResult<Option<DeviceRequest>>;
+    /// Spends an approved, unexpired device code and writes `tokens`
+    /// atomically; `false` (nothing written) if it was spent already.
+    async fn redeem_device_code(
+        &self,
+        device_code: &SecretHash,
+        tokens: &NewTokens,
+        now: UnixTime,
+    ) -> StoreResult<bool>;
+
+    /// Deletes up to `limit` expired codes (authorization and device),
+    /// consent requests, sessions, throttling keys and tokens (expired longer
+    /// than a day); returns how many rows went.
     async fn purge_expired(&self, now: UnixTime, limit: i64) -> StoreResult<u64>;
 }
 

@@ -16,6 +16,7 @@ use async_trait::async_trait;
 use tokio::sync::oneshot;
 
 use super::client_cache::ClientCache;
+use super::device;
 use super::pool::{Pool, Tx, on_pool, on_tx};
 use super::rows::{
     ActiveSessionRow, ClientRow, CodeRow, ConsentRow, GrantRow, SessionRow, SigningKeyRow, ThrottleRow, TokenRow,
@@ -24,12 +25,13 @@ use super::rows::{
 };
 use super::writer::{TxFuture, Writer, writer_count};
 use super::{
-    ActiveSession, BoundRequest, ClientUpdate, CodeRecord, GrantRecord, NewSigningKey, NewTokens, NewUser, Redemption,
-    SessionRecord, SigningKeyRecord, Store, StoreResult, ThrottleRecord, ThrottleStep, TokenRecord, UserCredentials,
-    postgres, sqlite,
+    ActiveSession, BoundRequest, ClientUpdate, CodeRecord, DeviceAnswer, DeviceRecord, DeviceRequest, GrantRecord,
+    NewDeviceAuthorization, NewSigningKey, NewTokens, NewUser, Redemption, SessionRecord, SigningKeyRecord, Store,
+    StoreResult, ThrottleRecord, ThrottleStep, TokenRecord, UserCredentials, postgres, sqlite,
 };
 use crate::clock::UnixTime;
 use crate::domain::client::{Client, ClientPk, NewClient};
+use crate::domain::device::Pace;
 use crate::domain::oidc::Authentication;
 use crate::domain::pkce::CodeChallenge;
 use crate::domain::response_mode::ResponseMode;
@@ -51,7 +53,7 @@ pub(super) struct SqlStore {
 }
 
 /// Pins a write's future, fixing its error type so `?` works inside.
-fn boxed<'t, T>(work: impl std::future::Future<Output = sqlx::Result<T>> + Send + 't) -> TxFuture<'t, T> {
+pub(super) fn boxed<'t, T>(work: impl std::future::Future<Output = sqlx::Result<T>> + Send + 't) -> TxFuture<'t, T> {
     Box::pin(work)
 }
 
@@ -130,7 +132,7 @@ impl SqlStore {
 /// Writes the access token and, if there is one, the refresh token, in one
 /// statement: each statement is a round trip to the database (on SQLite, to
 /// its connection's thread), and the writer runs them one after another.
-async fn write_tokens(tx: &mut Tx, tokens: &NewTokens) -> sqlx::Result<()> {
+pub(super) async fn write_tokens(tx: &mut Tx, tokens: &NewTokens) -> sqlx::Result<()> {
     const INSERT: &str = "INSERT INTO tokens (token_hash, kind, client_pk, user_id, scopes, family_id, created_at, \
          expires_at, auth_time, amr) VALUES ($1, 'access', $2, $3, $4, $5, $6, $7, $8, $9)";
     const INSERT_PAIR: &str = "INSERT INTO tokens (token_hash, kind, client_pk, user_id, scopes, family_id, created_at, \
@@ -153,6 +155,31 @@ async fn write_tokens(tx: &mut Tx, tokens: &NewTokens) -> sqlx::Result<()> {
             None => query,
         };
         query.execute(conn).await?;
+    });
+    Ok(())
+}
+
+/// Remembers that `user_id` approved `scopes` for the client, replacing the
+/// set approved before.
+pub(super) async fn save_grant_in(
+    tx: &mut Tx,
+    user_id: UserId,
+    client_pk: ClientPk,
+    scopes: &ScopeSet,
+    now: UnixTime,
+) -> sqlx::Result<()> {
+    on_tx!(tx, conn => {
+        sqlx::query(
+            "INSERT INTO grants (user_id, client_pk, scopes, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $4) ON CONFLICT (user_id, client_pk) DO UPDATE \
+             SET scopes = excluded.scopes, updated_at = excluded.updated_at",
+        )
+        .bind(user_id)
+        .bind(client_pk)
+        .bind(scopes)
+        .bind(now)
+        .execute(conn)
+        .await?;
     });
     Ok(())
 }
@@ -227,7 +254,7 @@ async fn update_throttles_in(tx: &mut Tx, keys: &[String], step: &ThrottleStep) 
 }
 
 /// A sign-in as its two nullable columns (`auth_time`, `amr`).
-fn auth_columns(auth: Option<&Authentication>) -> (Option<i64>, Option<String>) {
+pub(super) fn auth_columns(auth: Option<&Authentication>) -> (Option<i64>, Option<String>) {
     (auth.map(|a| a.time), auth.map(Authentication::amr))
 }
 
@@ -238,8 +265,9 @@ fn challenge_columns(challenge: Option<&CodeChallenge>) -> (Option<&str>, Option
 
 /// What the purge deletes, in bounded batches: (table, key column,
 /// condition on `$1` = now).
-const PURGE_BATCHES: [(&str, &str, &str); 5] = [
+const PURGE_BATCHES: [(&str, &str, &str); 6] = [
     ("authorization_codes", "code_hash", "expires_at < $1"),
+    ("device_codes", "device_code_hash", "expires_at < $1"),
     ("consent_requests", "id_hash", "expires_at < $1"),
     ("sessions", "id_hash", "expires_at < $1"),
     // Spent and expired tokens stay a day so a replay is still recognised.
@@ -398,18 +426,7 @@ impl Store for SqlStore {
         self.writer
             .write(args, move |(scopes, event), tx| {
                 boxed(async move {
-                    on_tx!(&mut *tx, conn => {
-                        sqlx::query(
-                            "INSERT INTO grants (user_id, client_pk, scopes, created_at, updated_at) \
-                             VALUES ($1, $2, $3, $4, $4) ON CONFLICT (user_id, client_pk) DO UPDATE \
-                             SET scopes = excluded.scopes, updated_at = excluded.updated_at",
-                        )
-                        .bind(user_id)
-                        .bind(client_pk)
-                        .bind(scopes)
-                        .bind(now)
-                        .execute(conn).await?.rows_affected()
-                    });
+                    save_grant_in(tx, user_id, client_pk, scopes, now).await?;
                     tx.record_events(event.as_slice(), now).await
                 })
             })
@@ -935,8 +952,16 @@ impl Store for SqlStore {
                             .await?
                             .rows_affected()
                     });
-                    on_tx!(tx, conn => {
+                    on_tx!(&mut *tx, conn => {
                         sqlx::query("DELETE FROM authorization_codes WHERE client_pk = $1 AND used_at IS NULL")
+                            .bind(client_pk)
+                            .execute(conn)
+                            .await?
+                            .rows_affected()
+                    });
+                    // Device codes not yet spent, approved or not, buy nothing any more.
+                    on_tx!(tx, conn => {
+                        sqlx::query("DELETE FROM device_codes WHERE client_pk = $1 AND used_at IS NULL")
                             .bind(client_pk)
                             .execute(conn)
                             .await?
@@ -1041,6 +1066,15 @@ impl Store for SqlStore {
                         .await?
                         .rows_affected()
                     });
+                    // A device the user approved and that has not polled yet gets nothing.
+                    on_tx!(&mut *tx, conn => {
+                        sqlx::query("DELETE FROM device_codes WHERE user_id = $1 AND client_pk = $2 AND used_at IS NULL")
+                            .bind(user_id)
+                            .bind(client_pk)
+                            .execute(conn)
+                            .await?
+                            .rows_affected()
+                    });
                     tx.record_events(std::slice::from_ref(event), now).await?;
                     Ok(true)
                 })
@@ -1126,6 +1160,40 @@ impl Store for SqlStore {
             })
             .await?;
         Ok(())
+    }
+
+    async fn insert_device_authorization(&self, new: &NewDeviceAuthorization) -> StoreResult<()> {
+        device::insert(&self.writer, new).await
+    }
+
+    async fn find_device_authorization(&self, device_code: &SecretHash) -> StoreResult<Option<DeviceRecord>> {
+        device::find(&self.pool, device_code).await
+    }
+
+    async fn find_device_request(&self, user_code: &SecretHash, now: UnixTime) -> StoreResult<Option<DeviceRequest>> {
+        device::find_request(&self.pool, user_code, now).await
+    }
+
+    async fn update_device_pace(&self, device_code: &SecretHash, seen: Pace, next: Pace) -> StoreResult<bool> {
+        device::update_pace(&self.writer, device_code, seen, next).await
+    }
+
+    async fn decide_device_request(
+        &self,
+        user_code: &SecretHash,
+        answer: &DeviceAnswer,
+        now: UnixTime,
+    ) -> StoreResult<Option<DeviceRequest>> {
+        device::decide(&self.writer, user_code, answer, now).await
+    }
+
+    async fn redeem_device_code(
+        &self,
+        device_code: &SecretHash,
+        tokens: &NewTokens,
+        now: UnixTime,
+    ) -> StoreResult<bool> {
+        device::redeem(&self.writer, device_code, tokens, now).await
     }
 
     async fn purge_expired(&self, now: UnixTime, limit: i64) -> StoreResult<u64> {

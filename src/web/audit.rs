@@ -117,6 +117,29 @@ pub fn token_refused(error: &'static str, client_addr: IpAddr) {
     emit("token_refused", "token request refused", event);
 }
 
+/// A device asked for a device code and a user code (RFC 8628 §3.1).
+pub fn device_authorization_started(client_id: &str, client_addr: IpAddr) {
+    let event = Event { client_id: Some(client_id), client_addr: Some(client_addr), ..Event::default() };
+    emit("device_authorization_started", "device authorization started", event);
+}
+
+/// A signed-in user typed a user code that names no pending request.
+pub fn user_code_refused(user_id: UserId, client_addr: IpAddr) {
+    let event = Event { user_id: Some(user_id.0), client_addr: Some(client_addr), ..Event::default() };
+    emit("user_code_refused", "wrong user code", event);
+}
+
+/// A user code refused by the brute-force protection.
+pub fn user_code_throttled(user_id: UserId, client_addr: IpAddr, retry_after: i64) {
+    let event = Event {
+        user_id: Some(user_id.0),
+        client_addr: Some(client_addr),
+        retry_after: Some(retry_after),
+        ..Event::default()
+    };
+    emit("user_code_throttled", "user code throttled", event);
+}
+
 /// A revocation request was accepted (RFC 7009: also for unknown tokens).
 pub fn token_revoked(client_addr: IpAddr) {
     emit("token_revoked", "token revocation", Event { client_addr: Some(client_addr), ..Event::default() });

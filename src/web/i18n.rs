@@ -422,6 +422,20 @@ pub struct Texts {
     pub callback_insecure_http: &'static str,
     pub callback_non_ascii: &'static str,
     pub callback_forbidden_scheme: &'static str,
+    pub device_title: &'static str,
+    pub device_intro: &'static str,
+    /// The device page's field (SPEC §6: **Code**).
+    pub code: &'static str,
+    /// The device page's button (SPEC §6: **Continue**).
+    pub continue_: &'static str,
+    pub device_code_hint: &'static str,
+    pub device_malformed_code: &'static str,
+    pub device_unknown_code: &'static str,
+    pub device_compare_code: &'static str,
+    pub device_done_title: &'static str,
+    pub device_done: &'static str,
+    pub device_denied_title: &'static str,
+    pub device_denied: &'static str,
 }
 
 /// English: the visible labels of SPEC §2 are exact.
@@ -570,6 +584,18 @@ pub static EN: Texts = Texts {
     callback_insecure_http: "callback URL must use https (http only on 127.0.0.1, [::1] or localhost)",
     callback_non_ascii: "callback URL must be ASCII (percent-encode other characters)",
     callback_forbidden_scheme: "callback URL scheme `{scheme}` is not allowed",
+    device_title: "Connect a device",
+    device_intro: "Enter the code shown on your device or command-line tool to let it use your account.",
+    code: "Code",
+    continue_: "Continue",
+    device_code_hint: "8 letters, like BCDF-GHJK, in any case, with or without the dash.",
+    device_malformed_code: "Enter the 8 letters shown on your device (like BCDF-GHJK).",
+    device_unknown_code: "This code is not valid: it may be mistyped, expired or already used. Check the code on your device.",
+    device_compare_code: "Only authorize if your device shows this code:",
+    device_done_title: "Device connected",
+    device_done: "You can go back to your device now: it will finish signing in by itself.",
+    device_denied_title: "Access denied",
+    device_denied: "The device was not given access. You can close this page.",
 };
 
 /// 简体中文。
@@ -718,6 +744,18 @@ pub static ZH_CN: Texts = Texts {
     callback_insecure_http: "回调地址必须使用 https（http 仅限 127.0.0.1、[::1] 或 localhost）",
     callback_non_ascii: "回调地址只能包含 ASCII 字符（其他字符请用百分号编码）",
     callback_forbidden_scheme: "不允许使用 `{scheme}` 协议的回调地址",
+    device_title: "连接设备",
+    device_intro: "输入设备或命令行工具上显示的代码，允许它使用你的账号。",
+    code: "代码",
+    continue_: "继续",
+    device_code_hint: "8 个字母，例如 BCDF-GHJK；大小写均可，短横线可省略。",
+    device_malformed_code: "请输入设备上显示的 8 个字母（例如 BCDF-GHJK）。",
+    device_unknown_code: "此代码无效：可能输错了、已过期或已被使用。请核对设备上显示的代码。",
+    device_compare_code: "请确认你的设备上显示的正是这个代码，再授权：",
+    device_done_title: "设备已连接",
+    device_done: "现在可以回到你的设备了，它会自动完成登录。",
+    device_denied_title: "已拒绝访问",
+    device_denied: "该设备没有获得访问权限。你可以关闭此页面。",
 };
 
 #[cfg(test)]
@@ -766,5 +804,6 @@ mod tests {
         assert_eq!((EN.username, EN.sign_up), ("Username", "Sign up"));
         assert_eq!((EN.authorize, EN.deny), ("Authorize", "Deny"));
         assert_eq!((EN.sign_out_urls, EN.logout_title), ("Sign-out URLs", "Sign out"));
+        assert_eq!((EN.code, EN.continue_), ("Code", "Continue"));
     }
 }

@@ -53,6 +53,14 @@ pub mod paths {
     pub const USERINFO: &str = "/oauth/userinfo";
     /// OpenID Connect RP-initiated sign-out (`end_session_endpoint`).
     pub const OIDC_LOGOUT: &str = "/oauth/logout";
+    /// RFC 8628 device authorization: a device asks for its codes.
+    pub const DEVICE_AUTHORIZATION: &str = "/oauth/device/code";
+    /// RFC 8628 verification URI: where the user types the code.
+    pub const DEVICE: &str = "/device";
+    /// The device consent page's form.
+    pub const DEVICE_CONSENT: &str = "/device/consent";
+    /// After the answer: "go back to your device".
+    pub const DEVICE_DONE: &str = "/device/done";
     /// The user's profile.
     pub const API_USER: &str = "/api/v5/user";
     /// The user's email addresses.
@@ -185,6 +193,9 @@ pub fn router(state: AppState) -> Router {
         .route(paths::LOGIN, get(pages::login::login_get).post(pages::login::login_post))
         .route(paths::LOGOUT, post(pages::login::logout_post))
         .route(paths::SIGNUP, get(pages::signup::signup_get).post(pages::signup::signup_post))
+        .route(paths::DEVICE, get(pages::device::device_get).post(pages::device::device_post))
+        .route(paths::DEVICE_CONSENT, post(pages::device::consent_post))
+        .route(paths::DEVICE_DONE, get(pages::device::done_get))
         .merge(oauth::routes())
         .nest("/api/v5", api::routes())
         .fallback(pages::not_found)

@@ -1,7 +1,7 @@
 //! Replays the committed seed corpus (`tests/corpus/params/`, see its
 //! README) against the running server: as form and JSON bodies to the token,
-//! revocation, introspection and UserInfo endpoints, and as the query of the
-//! authorization and UserInfo endpoints. Nothing may be a 5xx. The suite runs on both
+//! revocation, introspection, device authorization and UserInfo endpoints,
+//! and as the query of the authorization, device and UserInfo endpoints. Nothing may be a 5xx. The suite runs on both
 //! backends, so this is how the parser corpus meets PostgreSQL too.
 
 use std::path::{Path, PathBuf};
@@ -46,9 +46,10 @@ fn assert_not_5xx(response: &reqwest::Response, what: &str) {
     assert!(!response.status().is_server_error(), "{what}: {}", response.status());
 }
 
-/// Sends one seed everywhere it can go.
-async fn replay(app: &TestApp, name: &str, seed: &[u8]) {
-    for path in ["/oauth/token", "/oauth/revoke", "/oauth/introspect", "/oauth/userinfo"] {
+/// Sends one seed everywhere it can go; `signed_in` is a browser with a
+/// session and `csrf` its token, for the pages that need one.
+async fn replay(app: &TestApp, signed_in: &reqwest::Client, csrf: &str, name: &str, seed: &[u8]) {
+    for path in ["/oauth/token", "/oauth/revoke", "/oauth/introspect", "/oauth/device/code", "/oauth/userinfo"] {
         for content_type in ["application/x-www-form-urlencoded", "application/json"] {
             let response = app
                 .http
@@ -62,7 +63,7 @@ async fn replay(app: &TestApp, name: &str, seed: &[u8]) {
         }
     }
     let query: String = percent_encoding::percent_encode(seed, QUERY_KEEP).collect();
-    for path in ["/oauth/authorize", "/oauth/userinfo"] {
+    for path in ["/oauth/authorize", "/device", "/oauth/userinfo"] {
         let response = app
             .http
             .get(app.url(&format!("{path}?{query}")))
@@ -71,6 +72,17 @@ async fn replay(app: &TestApp, name: &str, seed: &[u8]) {
             .unwrap_or_else(|e| panic!("{name} as the {path} query: {e}"));
         assert_not_5xx(&response, &format!("{name} as the {path} query"));
     }
+    // The device page reads `user_code` from its query (signed in) and its form.
+    let shown = signed_in.get(app.url(&format!("/device?{query}"))).send().await.unwrap();
+    assert_not_5xx(&shown, &format!("{name} as the signed-in /device query"));
+    let posted = signed_in
+        .post(app.url(&format!("/device?csrf_token={csrf}")))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(seed.to_vec())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{name} to /device: {e}"));
+    assert_not_5xx(&posted, &format!("{name} as the /device form"));
 }
 
 #[tokio::test]
@@ -78,9 +90,14 @@ async fn the_committed_seed_corpus_gets_no_5xx() {
     let app = TestApp::spawn().await;
     let seeds = seeds(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/params"));
     assert!(seeds.len() >= MIN_SEEDS, "only {} seeds", seeds.len());
+    let user = app.create_user("ann").await;
+    let browser = app.browser();
+    app.login_as(&browser, &user).await;
+    let page = browser.get(app.url("/device")).send().await.unwrap().text().await.unwrap();
+    let csrf = hidden_value(&page, "csrf_token");
 
     for (path, seed) in &seeds {
-        replay(&app, &path.display().to_string(), seed).await;
+        replay(&app, &browser, &csrf, &path.display().to_string(), seed).await;
     }
     replay_local_fuzz_corpus(&app).await;
 }

@@ -184,6 +184,54 @@ async fn no_secret_used_in_a_full_run_reaches_the_logs() {
         .await
         .unwrap();
 
+    // The device grant: codes in the response, the user code in the page's
+    // query and form, the device code in the poll.
+    let started: serde_json::Value = browser
+        .post(format!("{base}/oauth/device/code"))
+        .form(&[("client_id", &client_id), ("client_secret", &client_secret)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let device_code = started["device_code"].as_str().unwrap().to_owned();
+    let user_code = started["user_code"].as_str().unwrap().to_owned();
+    secrets.extend([device_code.clone(), user_code.clone(), user_code.replace('-', "")]);
+    let page = browser.get(format!("{base}/device?user_code={user_code}")).send().await.unwrap().text().await.unwrap();
+    let consent = browser
+        .post(format!("{base}/device"))
+        .form(&[("user_code", user_code.to_lowercase()), ("csrf_token", hidden_value(&page, "csrf_token"))])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let decided = browser
+        .post(format!("{base}/device/consent"))
+        .form(&[
+            ("user_code", hidden_value(&consent, "user_code")),
+            ("csrf_token", hidden_value(&consent, "csrf_token")),
+            ("decision", "authorize".into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(decided.status(), 303, "the device was approved");
+    let polled: serde_json::Value = browser
+        .post(format!(
+            "{base}/oauth/token?grant_type=urn:ietf:params:oauth:grant-type:device_code&device_code={device_code}&client_id={client_id}&client_secret={client_secret}"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    secrets.push(polled["access_token"].as_str().unwrap().to_owned());
+    secrets.push(polled["refresh_token"].as_str().unwrap().to_owned());
+
     // Request ids: a well-formed one is kept, anything else replaced; an
     // error is logged once, under the request's id.
     let kept = browser.get(format!("{base}/")).header("x-request-id", "logs-test-kept-1").send().await.unwrap();
@@ -209,6 +257,7 @@ async fn no_secret_used_in_a_full_run_reaches_the_logs() {
     logs.push_str(&stderr);
 
     assert!(logs.contains("token issued") && logs.contains("account created"), "audit events are logged");
+    assert!(logs.contains("device authorization started"), "the device grant is audited");
     assert!(logs.contains("token request refused"), "refusals are audited");
     let error_lines: Vec<&str> = logs.lines().filter(|l| l.contains("logs-test-error-1")).collect();
     let logged_once = error_lines.iter().filter(|l| l.contains("gatehouse::web::boundary")).count();

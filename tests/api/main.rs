@@ -19,6 +19,7 @@ mod cli;
 mod client_credentials;
 mod consent;
 mod corpus_replay;
+mod device;
 mod early_close;
 mod logs;
 mod oidc;

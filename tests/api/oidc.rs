@@ -156,6 +156,7 @@ async fn discovery_and_rfc_8414_metadata_are_one_document_naming_every_endpoint(
     assert_eq!(discovery["response_modes_supported"], serde_json::json!(["query", "form_post"]));
     assert_eq!(discovery["prompt_values_supported"], serde_json::json!(["none", "login", "consent"]));
     assert_eq!(discovery["ui_locales_supported"], serde_json::json!(["en", "zh-CN"]));
+    assert_eq!(discovery["device_authorization_endpoint"], app.url("/oauth/device/code"));
     assert_eq!(discovery["request_uri_parameter_supported"], false);
     let preflight = app.http.get(app.url("/.well-known/openid-configuration")).header("origin", "https://spa.example");
     assert_eq!(preflight.send().await.unwrap().headers()["access-control-allow-origin"], "*");

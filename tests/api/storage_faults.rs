@@ -79,6 +79,15 @@ async fn assert_refused_while_broken(app: &TestApp, client: &TestClient, user: &
     }
     let password = app.password_attempt(client, &user.email, &user.password).await;
     assert_oauth_error(password, 503, "temporarily_unavailable").await;
+    let device = app
+        .http
+        .post(app.url("/oauth/device/code"))
+        .form(&[("client_id", client.id()), ("client_secret", client.secret())])
+        .send()
+        .await
+        .unwrap();
+    let body = assert_oauth_error(device, 503, "temporarily_unavailable").await;
+    assert!(body.get("device_code").is_none(), "no device code that was not stored: {body}");
 
     let started = Instant::now();
     let signed_in = app.sign_in_attempt(&app.browser(), &user.email, &user.password).await;

@@ -326,3 +326,100 @@ async fn pages_switch_to_chinese_and_fit_a_phone() {
     assert!(text.contains("无法完成此请求") && text.contains("没有应用使用此 client_id。"), "{text}");
     browser.close().await;
 }
+
+/// A device (a CLI) starts the device grant as `client_id`, a public client.
+async fn start_device(app: &TestApp, client_id: &str) -> serde_json::Value {
+    let started = token_client().post(app.url("/oauth/device/code")).form(&[("client_id", client_id)]).send().await;
+    let started = started.unwrap();
+    assert_eq!(started.status(), 200);
+    started.json().await.unwrap()
+}
+
+/// The device's poll, once.
+async fn poll_device(app: &TestApp, client_id: &str, started: &serde_json::Value) -> reqwest::Response {
+    let device_code = started["device_code"].as_str().unwrap();
+    token_client()
+        .post(app.url("/oauth/token"))
+        .form(&[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+            ("device_code", device_code),
+            ("client_id", client_id),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_device_is_approved_in_the_browser_after_signing_in() {
+    let app = TestApp::spawn().await;
+    let dev = app.create_user("dev").await;
+    let ann = app.create_user("ann").await;
+    let client = app.register_client_with(&dev, "user_info emails", &[helpers::CALLBACK], true).await;
+    let started = start_device(&app, client.id()).await;
+    let user_code = started["user_code"].as_str().unwrap();
+    let pending = poll_device(&app, client.id(), &started).await;
+    assert_eq!(pending.json::<serde_json::Value>().await.unwrap()["error"], "authorization_pending");
+    let browser = Browser::start("device_flow").await;
+
+    browser.goto(started["verification_uri_complete"].as_str().unwrap()).await;
+    browser.shot("sign-in-first").await;
+    assert_eq!(browser.url().await.path(), "/login");
+    browser.fill("Email", &ann.email).await;
+    browser.fill("Password", PASSWORD).await;
+    browser.press("Sign in").await;
+    browser.shot("code-filled-in").await;
+    assert_eq!(browser.url().await.path(), "/device");
+    assert_eq!(browser.field("Code").await.prop("value").await.unwrap().as_deref(), Some(user_code));
+    browser.press("Continue").await;
+    browser.shot("consent").await;
+    let consent = browser.text().await;
+    for expected in ["Authorize Test App", "dev", "Read your profile", "Read your email addresses", user_code] {
+        assert!(consent.contains(expected), "consent page lacks {expected}: {consent}");
+    }
+    browser.press("Authorize").await;
+
+    browser.shot("go-back-to-your-device").await;
+    assert_eq!(browser.url().await.path(), "/device/done");
+    assert!(browser.text().await.contains("You can go back to your device now"));
+    let token = poll_device(&app, client.id(), &started).await;
+    assert_eq!(token.status(), 200);
+    let token: serde_json::Value = token.json().await.unwrap();
+    assert_eq!(app.api_get("/api/v5/user", token["access_token"].as_str().unwrap()).await.status(), 200);
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_device_code_typed_by_hand_then_denied_and_the_device_page_in_chinese() {
+    let app = TestApp::spawn().await;
+    let ann = app.create_user("ann").await;
+    let client = app.register_client_with(&ann, "user_info", &[helpers::CALLBACK], true).await;
+    let started = start_device(&app, client.id()).await;
+    let typed = started["user_code"].as_str().unwrap().replace('-', "").to_lowercase();
+    let browser = Browser::start("device_typed_denied_chinese").await;
+    sign_in(&app, &browser, &ann).await;
+
+    browser.goto(&app.url("/device")).await;
+    browser.shot("empty").await;
+    browser.fill("Code", "bcdf-ghj").await;
+    browser.press("Continue").await;
+    browser.shot("not-a-code").await;
+    assert!(browser.text().await.contains("Enter the 8 letters shown on your device"));
+    browser.fill("Code", &typed).await;
+    browser.press("Continue").await;
+    browser.shot("consent").await;
+    browser.press("Deny").await;
+    browser.shot("denied").await;
+    assert!(browser.text().await.contains("The device was not given access"));
+    let denied: serde_json::Value = poll_device(&app, client.id(), &started).await.json().await.unwrap();
+    assert_eq!(denied["error"], "access_denied");
+
+    browser.goto(&app.url("/device")).await;
+    browser.press("中文").await;
+    browser.shot("chinese").await;
+    assert_eq!(browser.url().await.path(), "/device");
+    let text = browser.text().await;
+    assert!(text.contains("连接设备") && text.contains("代码") && text.contains("继续"), "{text}");
+    browser.field("代码").await;
+    browser.close().await;
+}

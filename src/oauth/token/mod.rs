@@ -4,6 +4,7 @@
 
 mod authorization_code;
 mod client_credentials;
+mod device_code;
 mod password;
 mod refresh_token;
 
@@ -54,6 +55,12 @@ pub enum GrantRequest {
     ClientCredentials {
         /// `scope`
         scope: Option<String>,
+    },
+    /// `urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4): a
+    /// device polls for the tokens its user approved.
+    DeviceCode {
+        /// `device_code`
+        device_code: String,
     },
 }
 
@@ -125,12 +132,18 @@ pub async fn exchange(ctx: TokenContext<'_>, request: TokenRequest) -> Result<Is
             let client = client_auth::require(client, false)?;
             client_credentials::exchange(ctx, &client, scope.as_deref()).await
         }
+        // RFC 8628 §3.4: "the client MUST authenticate" when confidential;
+        // a public client names itself by `client_id`.
+        GrantRequest::DeviceCode { device_code } => {
+            let client = client_auth::require(client, true)?;
+            device_code::exchange(ctx, &client, &device_code).await
+        }
     }
 }
 
 /// The scopes a request gets: those it names, which must all be `allowed`,
 /// or all of `allowed` when it names none (SPEC §1.7).
-fn resolve_scopes(requested: Option<&str>, allowed: &ScopeSet) -> Result<ScopeSet, TokenError> {
+pub(crate) fn resolve_scopes(requested: Option<&str>, allowed: &ScopeSet) -> Result<ScopeSet, TokenError> {
     let requested = match requested.filter(|s| !s.trim().is_empty()) {
         None => return Ok(allowed.clone()),
         Some(raw) => ScopeSet::parse(raw).map_err(|e| TokenError::InvalidScope(e.to_string()))?,

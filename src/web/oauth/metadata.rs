@@ -4,8 +4,7 @@
 //! and every endpoint (RFC 8414 §7.1 registers the Discovery fields as
 //! authorization server metadata too).
 //!
-//! It names only what works: `device_authorization_endpoint` joins it with
-//! the device grant.
+//! It names only what works.
 
 use axum::Json;
 use axum::extract::State;
@@ -15,12 +14,13 @@ use crate::domain::oidc::SigningAlg;
 use crate::domain::scope::Scope;
 use crate::oauth::claims;
 use crate::state::AppState;
+use crate::web::oauth::token::DEVICE_CODE_GRANT;
 use crate::web::paths;
 
 /// The server's metadata document.
 pub async fn metadata_get(State(state): State<AppState>) -> Json<Value> {
     let issuer = state.settings.issuer();
-    let mut grant_types = vec!["authorization_code", "refresh_token", "client_credentials"];
+    let mut grant_types = vec!["authorization_code", "refresh_token", "client_credentials", DEVICE_CODE_GRANT];
     if state.settings.policy.password_grant {
         grant_types.push("password");
     }
@@ -34,6 +34,7 @@ pub async fn metadata_get(State(state): State<AppState>) -> Json<Value> {
         "end_session_endpoint": format!("{issuer}{}", paths::OIDC_LOGOUT),
         "revocation_endpoint": format!("{issuer}{}", paths::REVOKE),
         "introspection_endpoint": format!("{issuer}{}", paths::INTROSPECT),
+        "device_authorization_endpoint": format!("{issuer}{}", paths::DEVICE_AUTHORIZATION),
         "scopes_supported": Scope::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],

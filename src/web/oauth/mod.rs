@@ -1,9 +1,10 @@
 //! The OAuth and OpenID Connect endpoints: authorization, token, revocation,
-//! introspection, metadata and discovery, JWKS, UserInfo.
+//! introspection, device authorization, metadata and discovery, JWKS, UserInfo.
 
 mod authorize;
 mod callback;
 pub mod client_credentials;
+mod device;
 mod logout;
 mod metadata;
 mod oidc;
@@ -24,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route(paths::REVOKE, post(token::revoke_post).fallback(token::method_not_allowed))
         .route(paths::INTROSPECT, post(token::introspect_post).fallback(token::method_not_allowed))
         .route(paths::OIDC_LOGOUT, get(logout::logout_get).post(logout::logout_post))
+        .route(paths::DEVICE_AUTHORIZATION, post(device::device_authorization_post).fallback(token::method_not_allowed))
         .merge(public_routes())
 }
 

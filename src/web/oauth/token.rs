@@ -88,12 +88,17 @@ pub async fn token_post(
             audit::token_issued(&issued.client_id, issued.user_id, &issued.scopes, client_addr);
             issued.into_response()
         }
+        // A device waiting for its user is not refused: no audit line per poll.
+        Err(error @ (TokenError::AuthorizationPending | TokenError::SlowDown { .. })) => error.into_response(),
         Err(error) => {
             audit::token_refused(error.code(), client_addr);
             error.into_response()
         }
     }
 }
+
+/// The device grant's `grant_type` (RFC 8628 §3.4).
+pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// Parses the grant, tagged by `grant_type`.
 pub fn grant_request(params: &mut Params) -> Result<GrantRequest, TokenError> {
@@ -117,6 +122,7 @@ pub fn grant_request(params: &mut Params) -> Result<GrantRequest, TokenError> {
             scope: params.take("scope"),
         },
         "client_credentials" => GrantRequest::ClientCredentials { scope: params.take("scope") },
+        DEVICE_CODE_GRANT => GrantRequest::DeviceCode { device_code: required(params, "device_code")? },
         _ => return Err(TokenError::UnsupportedGrantType),
     })
 }

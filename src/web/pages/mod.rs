@@ -5,6 +5,7 @@ pub mod apps;
 pub mod assets;
 pub mod authorized;
 pub mod consent;
+pub mod device;
 pub mod home;
 pub mod language;
 pub mod login;
