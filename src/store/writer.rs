@@ -292,8 +292,7 @@ async fn drain(pool: Pool, waiting: Queue, commits: Arc<AtomicU64>) {
         if waiting.lock().await.recv_many(&mut batch, MAX_BATCH).await == 0 {
             return;
         }
-        let committed = apply_batch(&pool, &mut batch).await;
-        commits.fetch_add(committed, Ordering::Relaxed);
+        apply_batch(&pool, &mut batch, &commits).await;
     }
 }
 
@@ -307,50 +306,40 @@ enum Failure {
     Commit(sqlx::Error),
 }
 
-/// Applies a batch and answers every job in it; returns how many
-/// transactions committed.
-async fn apply_batch(pool: &Pool, batch: &mut Vec<Box<dyn Pending>>) -> u64 {
-    match run_together(pool, batch).await {
-        Ok(()) => {
-            batch.drain(..).for_each(|job| job.finish());
-            1
-        }
+/// Applies a batch and answers every job in it; each commit is counted in
+/// `commits` as it happens, before anyone is answered.
+async fn apply_batch(pool: &Pool, batch: &mut Vec<Box<dyn Pending>>, commits: &AtomicU64) {
+    match run_together(pool, batch, commits).await {
+        Ok(()) => batch.drain(..).for_each(|job| job.finish()),
         // Alone in its batch, the write gets its own error as the driver
         // gave it (a unique violation stays a `Conflict`)...
         Err(Failure::Write(error)) if batch.len() == 1 && !fault::is_transient_conflict(&error) => {
             if let Some(job) = batch.pop() {
                 job.fail(error.into());
             }
-            0
         }
         // ...else each write runs again alone, until the database itself
         // turns out to be failing: then the rest fail at once instead of
         // each waiting for its own timeout.
         Err(Failure::Write(_)) => {
-            let mut committed = 0;
             let mut jobs = batch.drain(..);
             while let Some(job) = jobs.next() {
-                match run_alone(pool, job).await {
-                    Alone::Committed => committed += 1,
-                    Alone::Failed => {}
+                match run_alone(pool, job, commits).await {
+                    Alone::Committed | Alone::Failed => {}
                     Alone::Unavailable(message) => {
                         answer_all(&message, true, jobs);
                         break;
                     }
                 }
             }
-            committed
         }
-        Err(Failure::Begin(error) | Failure::Commit(error)) => {
-            fail_all(error, batch.drain(..));
-            0
-        }
+        Err(Failure::Begin(error) | Failure::Commit(error)) => fail_all(error, batch.drain(..)),
     }
 }
 
 /// Runs the batch's writes in one transaction: skips those whose caller has
 /// gone, runs guarded ones under a savepoint, commits once.
-async fn run_together(pool: &Pool, batch: &mut [Box<dyn Pending>]) -> Result<(), Failure> {
+async fn run_together(pool: &Pool, batch: &mut [Box<dyn Pending>], commits: &AtomicU64) -> Result<(), Failure> {
     let started = std::time::Instant::now();
     let mut tx = Tx::begin(pool).await.map_err(|error| Failure::Begin(noted(error)))?;
     for job in batch.iter_mut() {
@@ -368,6 +357,7 @@ async fn run_together(pool: &Pool, batch: &mut [Box<dyn Pending>]) -> Result<(),
     }
     let applied = started.elapsed();
     tx.commit().await.map_err(|error| Failure::Commit(noted(error)))?;
+    commits.fetch_add(1, Ordering::Relaxed);
     // For profiling the write path (`RUST_LOG=gatehouse::store::writer=trace`).
     let (writes, applied_us, total_us) = (batch.len(), applied.as_micros(), started.elapsed().as_micros());
     tracing::trace!(writes, applied_us, total_us, "batch committed");
@@ -412,12 +402,12 @@ enum Alone {
 /// is tried alone (PostgreSQL aborts one side of a cycle between batches).
 const CONFLICT_TRIES: usize = 3;
 
-async fn run_alone(pool: &Pool, job: Box<dyn Pending>) -> Alone {
+async fn run_alone(pool: &Pool, job: Box<dyn Pending>, commits: &AtomicU64) -> Alone {
     let mut single = [job];
     let mut tries = 0;
     let outcome = loop {
         tries += 1;
-        match run_together(pool, &mut single).await {
+        match run_together(pool, &mut single, commits).await {
             Err(Failure::Write(error)) if fault::is_transient_conflict(&error) && tries < CONFLICT_TRIES => continue,
             outcome => break outcome,
         }
