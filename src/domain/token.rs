@@ -26,6 +26,8 @@ pub enum SecretKind {
     Session,
     /// A pending consent id: `gcn_`.
     Consent,
+    /// A personal access token (the platform's "private token"): `gpt_`.
+    PersonalToken,
 }
 
 impl SecretKind {
@@ -38,6 +40,7 @@ impl SecretKind {
             SecretKind::ClientSecret => "gcs_",
             SecretKind::Session => "gss_",
             SecretKind::Consent => "gcn_",
+            SecretKind::PersonalToken => "gpt_",
         }
     }
 }
