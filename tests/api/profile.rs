@@ -242,3 +242,39 @@ async fn patch_user_answers_cross_origin_preflights() {
     let allowed = preflight.headers()["access-control-allow-methods"].to_str().unwrap();
     assert!(allowed.contains("PATCH"), "{allowed}");
 }
+
+#[tokio::test]
+async fn patch_user_refuses_bytes_no_backend_can_store_as_400() {
+    let app = TestApp::spawn().await;
+    let ann = app.create_user("ann").await;
+    let token = access_token(&app, &ann, "user_info").await;
+
+    for field in ["name", "bio", "blog", "weibo"] {
+        let form = app
+            .http
+            .patch(app.url("/api/v5/user"))
+            .bearer_auth(&token)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("{field}=ann%00lee"))
+            .send()
+            .await
+            .unwrap();
+        let json = patch_user(&app, &token, json!({ field: "ann\u{0}lee" })).await;
+        let invalid_utf8 = app
+            .http
+            .patch(app.url("/api/v5/user"))
+            .bearer_auth(&token)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("{field}=%FF"))
+            .send()
+            .await
+            .unwrap();
+
+        assert_eq!(
+            (form.status().as_u16(), json.status().as_u16(), invalid_utf8.status().as_u16()),
+            (400, 400, 400),
+            "{field}"
+        );
+    }
+    assert_eq!(app.store.find_user(ann.user.id).await.unwrap().unwrap().name, "ann");
+}
