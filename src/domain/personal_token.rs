@@ -201,7 +201,8 @@ mod tests {
 
     #[test]
     fn expirations_are_the_forms_five_choices() {
-        let got: Vec<_> = Expiration::ALL.iter().map(|e| (e.as_str(), e.expires_at(NOW).map(|t| (t - NOW) / 86_400))).collect();
+        let got: Vec<_> =
+            Expiration::ALL.iter().map(|e| (e.as_str(), e.expires_at(NOW).map(|t| (t - NOW) / 86_400))).collect();
         assert_eq!(got, [("7", Some(7)), ("30", Some(30)), ("90", Some(90)), ("365", Some(365)), ("none", None)]);
         for bad in ["", "8", "never", "-1", "36500"] {
             assert_eq!(Expiration::parse(bad), None, "{bad}");

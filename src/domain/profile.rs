@@ -199,8 +199,9 @@ mod tests {
         };
         assert_eq!(change.validate(), Err(vec![ProfileError::Name, ProfileError::Website]));
         assert_eq!(ProfileChange::default().validate(), Ok(ProfileChange::default()));
-        let fields: Vec<_> =
-            [ProfileError::Name, ProfileError::Bio, ProfileError::Website, ProfileError::Weibo].map(ProfileError::field).into();
+        let fields: Vec<_> = [ProfileError::Name, ProfileError::Bio, ProfileError::Website, ProfileError::Weibo]
+            .map(ProfileError::field)
+            .into();
         assert_eq!(fields, ["name", "bio", "blog", "weibo"]);
     }
 
@@ -218,7 +219,9 @@ mod tests {
             updated_at: 0,
         };
         assert!(!ProfileChange::default().alters(&user));
-        assert!(!ProfileChange { name: Some("Ann".into()), bio: Some(String::new()), ..Default::default() }.alters(&user));
+        assert!(
+            !ProfileChange { name: Some("Ann".into()), bio: Some(String::new()), ..Default::default() }.alters(&user)
+        );
         assert!(ProfileChange { bio: Some("hi".into()), ..Default::default() }.alters(&user));
     }
 }

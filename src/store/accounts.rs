@@ -34,8 +34,20 @@ struct PersonalTokenRow {
 macro_rules! personal_token_columns {
     ($prefix:literal) => {
         concat!(
-            $prefix, "id, ", $prefix, "user_id, ", $prefix, "description, ", $prefix, "scopes, ",
-            $prefix, "created_at, ", $prefix, "expires_at, ", $prefix, "last_used_at"
+            $prefix,
+            "id, ",
+            $prefix,
+            "user_id, ",
+            $prefix,
+            "description, ",
+            $prefix,
+            "scopes, ",
+            $prefix,
+            "created_at, ",
+            $prefix,
+            "expires_at, ",
+            $prefix,
+            "last_used_at"
         )
     };
 }

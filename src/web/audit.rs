@@ -150,7 +150,8 @@ pub fn authorization_revoked(user_id: UserId, client_id: &str, client_addr: IpAd
 
 /// A user changed their password; `revoked` other sessions ended.
 pub fn password_changed(user_id: UserId, client_addr: IpAddr, revoked: u64) {
-    let event = Event { user_id: Some(user_id.0), client_addr: Some(client_addr), revoked: Some(revoked), ..Event::default() };
+    let event =
+        Event { user_id: Some(user_id.0), client_addr: Some(client_addr), revoked: Some(revoked), ..Event::default() };
     emit("password_changed", "password changed", event);
 }
 

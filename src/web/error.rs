@@ -185,7 +185,8 @@ impl IntoResponse for ApiError {
                     .collect();
                 let message = format!("Validation Failed: {}", reasons.join("; "));
                 let body = Json(json!({ "message": message, "errors": entries }));
-                ErrorReport::refused("validation_failed").attach((StatusCode::UNPROCESSABLE_ENTITY, body).into_response())
+                ErrorReport::refused("validation_failed")
+                    .attach((StatusCode::UNPROCESSABLE_ENTITY, body).into_response())
             }
         }
     }

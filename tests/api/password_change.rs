@@ -32,7 +32,11 @@ async fn changing_the_password_ends_other_sessions_keeps_this_one_and_every_toke
 
     assert_eq!(changed.status(), 303);
     assert_eq!(location(&changed).as_str(), app.url("/settings/password?notice=changed"));
-    assert!(settings_page(&app, &this, "/settings/password?notice=changed").await.contains("Every other session was signed out"));
+    assert!(
+        settings_page(&app, &this, "/settings/password?notice=changed")
+            .await
+            .contains("Every other session was signed out")
+    );
     assert_eq!(other.get(app.url("/settings/profile")).send().await.unwrap().status(), 302, "the other session ended");
     assert_eq!(app.api_get("/api/v5/user", &personal).await.status(), 200, "the personal token survives");
     assert_eq!(app.api_get("/api/v5/user", &issued).await.status(), 200, "so does the application's token");

@@ -39,7 +39,9 @@ async fn a_generated_token_is_shown_once_and_stored_only_as_its_hash() {
     let ann = app.create_user("ann").await;
     let browser = signed_in(&app, &ann).await;
     let form = settings_page(&app, &browser, "/settings/tokens").await;
-    for label in [">Description<", ">Expiration<", ">Generate token<", "scope_user_info", ">30 days<", ">No expiration<"] {
+    for label in
+        [">Description<", ">Expiration<", ">Generate token<", "scope_user_info", ">30 days<", ">No expiration<"]
+    {
         assert!(form.contains(label), "{label}");
     }
     assert!(!form.contains("scope_openid"), "OpenID Connect scopes are not offered");
@@ -116,7 +118,10 @@ async fn the_form_refuses_what_a_token_cannot_be_and_stores_nothing() {
         (&[("description", "CI"), ("expiration", "30"), ("scope_openid", "on")], "scope `openid` cannot be given"),
         (&[("description", "CI"), ("expiration", "forever"), ("scope_user_info", "on")], "Choose an expiration"),
         (&[("description", "  "), ("expiration", "30"), ("scope_user_info", "on")], "Description must be 1 to 100"),
-        (&[("description", long.as_str()), ("expiration", "30"), ("scope_user_info", "on")], "Description must be 1 to 100"),
+        (
+            &[("description", long.as_str()), ("expiration", "30"), ("scope_user_info", "on")],
+            "Description must be 1 to 100",
+        ),
     ];
 
     for (fields, message) in cases {

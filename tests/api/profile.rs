@@ -18,7 +18,9 @@ async fn settings_open_on_the_profile_page_which_links_every_section() {
     let page = settings_page(&app, &browser, "/settings/profile").await;
 
     assert_eq!(location(&settings).path(), "/settings/profile");
-    for link in ["/settings/profile", "/settings/password", "/settings/tokens", "/settings/account", "/settings/sessions"] {
+    for link in
+        ["/settings/profile", "/settings/password", "/settings/tokens", "/settings/account", "/settings/sessions"]
+    {
         assert!(page.contains(&format!("href=\"{link}\"")), "{link} in the menu");
     }
     for label in [">Name<", ">Bio<", ">Website<", ">Save<"] {

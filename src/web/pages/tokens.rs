@@ -94,11 +94,19 @@ fn page(signed_in: &SignedIn, tokens: &[PersonalToken], form: FormState, now: Un
         scopes: Scope::ALL
             .into_iter()
             .filter(|&s| personal_token::grantable(s))
-            .map(|s| ScopeOption { name: s.as_str(), description: lang.scope_description(s), checked: form.scopes.contains(s) })
+            .map(|s| ScopeOption {
+                name: s.as_str(),
+                description: lang.scope_description(s),
+                checked: form.scopes.contains(s),
+            })
             .collect(),
         expirations: Expiration::ALL
             .into_iter()
-            .map(|e| ExpirationOption { value: e.as_str(), label: expiration_label(t, e), selected: e.as_str() == form.expiration })
+            .map(|e| ExpirationOption {
+                value: e.as_str(),
+                label: expiration_label(t, e),
+                selected: e.as_str() == form.expiration,
+            })
             .collect(),
         description: form.description,
         layout,
@@ -130,7 +138,9 @@ fn expiration_label(t: &Texts, expiration: Expiration) -> &'static str {
 /// Why the form was refused, in the page's language.
 fn token_error(t: &Texts, error: &PersonalTokenError) -> String {
     match error {
-        PersonalTokenError::Description => t.token_invalid_description.replace("{max}", &MAX_DESCRIPTION_CHARS.to_string()),
+        PersonalTokenError::Description => {
+            t.token_invalid_description.replace("{max}", &MAX_DESCRIPTION_CHARS.to_string())
+        }
         PersonalTokenError::NoScopes => t.app_no_scopes.to_owned(),
         PersonalTokenError::Scope(scope) => t.token_scope_not_allowed.replace("{scope}", scope.as_str()),
         PersonalTokenError::Expiration => t.token_invalid_expiration.to_owned(),
