@@ -1,7 +1,11 @@
 //! Accounts: sign-up and sign-in rules, shared by the pages, the password
-//! grant and the CLI.
+//! grant and the CLI; the profile, a password change, deleting an account
+//! and personal access tokens.
 
 pub mod password;
+pub mod personal_tokens;
+pub mod profile;
+pub mod reauth;
 pub mod throttle;
 
 use std::net::IpAddr;

@@ -3,7 +3,9 @@
 pub mod client;
 pub mod device;
 pub mod oidc;
+pub mod personal_token;
 pub mod pkce;
+pub mod profile;
 pub mod redirect_uri;
 pub mod response_mode;
 pub mod scope;

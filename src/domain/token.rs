@@ -28,6 +28,8 @@ pub enum SecretKind {
     Consent,
     /// A device code (RFC 8628 §3.2), which the device polls with: `gdc_`.
     DeviceCode,
+    /// A personal access token (the platform's "private token"): `gpt_`.
+    PersonalToken,
 }
 
 impl SecretKind {
@@ -41,6 +43,7 @@ impl SecretKind {
             SecretKind::Session => "gss_",
             SecretKind::Consent => "gcn_",
             SecretKind::DeviceCode => "gdc_",
+            SecretKind::PersonalToken => "gpt_",
         }
     }
 }

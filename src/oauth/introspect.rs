@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use crate::clock::UnixTime;
+use crate::domain::personal_token;
 use crate::domain::token::PlainSecret;
 use crate::oauth::client_auth::{self, ClientCredentials};
 use crate::oauth::error::TokenError;
@@ -18,7 +19,8 @@ pub struct Introspection {
     /// Granted scopes, space-separated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
-    /// The client it was issued to.
+    /// The client it was issued to; absent for a personal access token,
+    /// which no client holds (RFC 7662 §2.2 makes it optional).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     /// The user's login.
@@ -27,7 +29,8 @@ pub struct Introspection {
     /// `bearer` for access tokens, `refresh_token` for refresh tokens.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_type: Option<String>,
-    /// Expiry, Unix seconds.
+    /// Expiry, Unix seconds; absent for a personal access token that never
+    /// expires.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exp: Option<i64>,
     /// Issue time, Unix seconds.
@@ -46,6 +49,9 @@ pub async fn introspect(
     now: UnixTime,
 ) -> Result<Introspection, TokenError> {
     client_auth::require(client_auth::identify(store, credentials).await?, false)?;
+    if personal_token::is_personal(token) {
+        return personal(store, token, now).await;
+    }
     let Some(record) = store.find_token(&PlainSecret::from_presented(token).hash()).await? else {
         return Ok(Introspection::default());
     };
@@ -64,5 +70,25 @@ pub async fn introspect(
         exp: Some(record.expires_at),
         iat: Some(record.created_at),
         sub: record.user_id.map(|id| id.to_string()),
+    })
+}
+
+/// A personal access token (SPEC §7 "introspection reports it"): active while
+/// it lives, with its scopes and owner, `token_type` `bearer` like the
+/// access tokens it stands in for, and no `client_id`.
+async fn personal(store: &dyn Store, token: &str, now: UnixTime) -> Result<Introspection, TokenError> {
+    let found = store.find_personal_token(&PlainSecret::from_presented(token).hash()).await?;
+    let Some(record) = found.filter(|r| r.token.is_active(now)) else {
+        return Ok(Introspection::default());
+    };
+    Ok(Introspection {
+        active: true,
+        scope: Some(record.token.scopes.to_string()),
+        client_id: None,
+        username: Some(record.user.login),
+        token_type: Some("bearer".to_owned()),
+        exp: record.token.expires_at,
+        iat: Some(record.token.created_at),
+        sub: Some(record.user.id.to_string()),
     })
 }

@@ -25,7 +25,8 @@ mod tests {
 
     fn access(granted: &str, with_user: bool) -> AccessContext {
         let user = with_user.then(ann);
-        AccessContext { user_id: user.as_ref().map(|u| u.id), user, client_pk: ClientPk(1), scopes: scopes(granted) }
+        let user_id = user.as_ref().map(|u| u.id);
+        AccessContext { user_id, user, client_pk: Some(ClientPk(1)), scopes: scopes(granted), record_use: None }
     }
 
     // OIDC Core §5.3.1: "The Access Token obtained from an OpenID Connect

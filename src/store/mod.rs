@@ -2,6 +2,7 @@
 //! moves, and its one SQL implementation over SQLite or PostgreSQL. Only
 //! this module imports sqlx.
 
+mod accounts;
 mod binds;
 mod client_cache;
 mod device;
@@ -21,7 +22,9 @@ use crate::clock::UnixTime;
 use crate::domain::client::{Client, ClientPk, NewClient};
 use crate::domain::device::Pace;
 use crate::domain::oidc::{Authentication, KeyMaterial, KeyProtection, SigningAlg};
+use crate::domain::personal_token::{NewPersonalToken, PersonalToken, PersonalTokenId};
 use crate::domain::pkce::CodeChallenge;
+use crate::domain::profile::ProfileChange;
 use crate::domain::response_mode::ResponseMode;
 use crate::domain::scope::ScopeSet;
 use crate::domain::security_event::{SecurityEvent, SecurityEventRecord};
@@ -497,6 +500,57 @@ pub trait Store: Send + Sync + 'static {
         event: &SecurityEvent,
     ) -> StoreResult<bool>;
 
+    /// Changes the fields of the profile that `change` gives (validated),
+    /// recording `event` with it; `None` if there is no such user.
+    async fn update_profile(
+        &self,
+        user_id: UserId,
+        change: &ProfileChange,
+        now: UnixTime,
+        event: &SecurityEvent,
+    ) -> StoreResult<Option<User>>;
+    /// Replaces the password hash and ends every session of the user but
+    /// `keep`, recording `event` with it; how many sessions ended, `None` if
+    /// there is no such user. Tokens (issued and personal) stay.
+    async fn change_password(
+        &self,
+        user_id: UserId,
+        password_hash: &str,
+        keep: &SecretHash,
+        now: UnixTime,
+        event: &SecurityEvent,
+    ) -> StoreResult<Option<u64>>;
+    /// Deletes the account and everything that hangs on it: its
+    /// applications (with their grants, codes and tokens), its own grants,
+    /// codes, tokens, personal tokens, sessions and security log. `false` if
+    /// there was no such user.
+    async fn delete_user(&self, user_id: UserId) -> StoreResult<bool>;
+
+    /// Stores a new personal access token unless its owner holds
+    /// [`MAX_TOKENS_PER_USER`](crate::domain::personal_token::MAX_TOKENS_PER_USER)
+    /// already (then `None`), recording `event` with it.
+    async fn insert_personal_token(
+        &self,
+        token: &NewPersonalToken,
+        now: UnixTime,
+        event: &SecurityEvent,
+    ) -> StoreResult<Option<PersonalToken>>;
+    /// A personal access token by the hash of its clear text, with its owner.
+    async fn find_personal_token(&self, hash: &SecretHash) -> StoreResult<Option<PersonalTokenRecord>>;
+    /// A user's personal access tokens, newest first.
+    async fn list_personal_tokens(&self, user_id: UserId) -> StoreResult<Vec<PersonalToken>>;
+    /// Deletes the user's token `id` (`false`: no such token of theirs),
+    /// recording `event` about the token's description with it.
+    async fn revoke_personal_token(
+        &self,
+        user_id: UserId,
+        id: PersonalTokenId,
+        now: UnixTime,
+        event: &SecurityEvent,
+    ) -> StoreResult<bool>;
+    /// Records a use of the token (the caller limits this to once a minute).
+    async fn touch_personal_token(&self, id: PersonalTokenId, now: UnixTime) -> StoreResult<()>;
+
     /// The state of a throttling key (an account or a client address).
     async fn find_throttle(&self, key: &str) -> StoreResult<Option<ThrottleRecord>>;
     /// Reads the state of every key (a fresh key reads as all zeros) under
@@ -560,6 +614,15 @@ pub trait Store: Send + Sync + 'static {
 /// states, one per key in the same order, or `None` to leave them.
 /// It runs inside the writer's transaction, so it owns what it uses.
 pub type ThrottleStep = dyn Fn(&[ThrottleRecord]) -> Option<Vec<ThrottleRecord>> + Send + Sync + 'static;
+
+/// A personal access token with its owner, as the bearer check reads it.
+#[derive(Debug, Clone)]
+pub struct PersonalTokenRecord {
+    /// The token.
+    pub token: PersonalToken,
+    /// Its owner's profile, read in the same query.
+    pub user: User,
+}
 
 /// Fields of an application its owner can change.
 #[derive(Debug, Clone)]

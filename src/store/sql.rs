@@ -26,14 +26,16 @@ use super::rows::{
 use super::writer::{TxFuture, Writer, writer_count};
 use super::{
     ActiveSession, BoundRequest, ClientUpdate, CodeRecord, DeviceAnswer, DeviceRecord, DeviceRequest, GrantRecord,
-    NewDeviceAuthorization, NewSigningKey, NewTokens, NewUser, Redemption, SessionRecord, SigningKeyRecord, Store,
-    StoreResult, ThrottleRecord, ThrottleStep, TokenRecord, UserCredentials, postgres, sqlite,
+    NewDeviceAuthorization, NewSigningKey, NewTokens, NewUser, PersonalTokenRecord, Redemption, SessionRecord,
+    SigningKeyRecord, Store, StoreResult, ThrottleRecord, ThrottleStep, TokenRecord, UserCredentials, postgres, sqlite,
 };
 use crate::clock::UnixTime;
 use crate::domain::client::{Client, ClientPk, NewClient};
 use crate::domain::device::Pace;
 use crate::domain::oidc::Authentication;
+use crate::domain::personal_token::{NewPersonalToken, PersonalToken, PersonalTokenId};
 use crate::domain::pkce::CodeChallenge;
+use crate::domain::profile::ProfileChange;
 use crate::domain::response_mode::ResponseMode;
 use crate::domain::scope::ScopeSet;
 use crate::domain::security_event::{SecurityEvent, SecurityEventKind, SecurityEventRecord};
@@ -45,9 +47,9 @@ use crate::domain::user::{User, UserId};
 /// (`client_cache.rs`).
 #[derive(Debug)]
 pub(super) struct SqlStore {
-    pool: Pool,
-    writer: Writer,
-    clients: Arc<ClientCache>,
+    pub(super) pool: Pool,
+    pub(super) writer: Writer,
+    pub(super) clients: Arc<ClientCache>,
     /// Dropping it stops the PostgreSQL listener that keeps `clients` fresh.
     _stop_listening: Option<oneshot::Sender<()>>,
 }
@@ -1081,6 +1083,63 @@ impl Store for SqlStore {
             })
             .await?;
         Ok(deleted)
+    }
+
+    // The account pages' statements live in `accounts.rs`.
+    async fn update_profile(
+        &self,
+        user_id: UserId,
+        change: &ProfileChange,
+        now: UnixTime,
+        event: &SecurityEvent,
+    ) -> StoreResult<Option<User>> {
+        self.update_profile_sql(user_id, change, now, event).await
+    }
+
+    async fn change_password(
+        &self,
+        user_id: UserId,
+        password_hash: &str,
+        keep: &SecretHash,
+        now: UnixTime,
+        event: &SecurityEvent,
+    ) -> StoreResult<Option<u64>> {
+        self.change_password_sql(user_id, password_hash, keep, now, event).await
+    }
+
+    async fn delete_user(&self, user_id: UserId) -> StoreResult<bool> {
+        self.delete_user_sql(user_id).await
+    }
+
+    async fn insert_personal_token(
+        &self,
+        token: &NewPersonalToken,
+        now: UnixTime,
+        event: &SecurityEvent,
+    ) -> StoreResult<Option<PersonalToken>> {
+        self.insert_personal_token_sql(token, now, event).await
+    }
+
+    async fn find_personal_token(&self, hash: &SecretHash) -> StoreResult<Option<PersonalTokenRecord>> {
+        self.find_personal_token_sql(hash).await
+    }
+
+    async fn list_personal_tokens(&self, user_id: UserId) -> StoreResult<Vec<PersonalToken>> {
+        self.list_personal_tokens_sql(user_id).await
+    }
+
+    async fn revoke_personal_token(
+        &self,
+        user_id: UserId,
+        id: PersonalTokenId,
+        now: UnixTime,
+        event: &SecurityEvent,
+    ) -> StoreResult<bool> {
+        self.revoke_personal_token_sql(user_id, id, now, event).await
+    }
+
+    async fn touch_personal_token(&self, id: PersonalTokenId, now: UnixTime) -> StoreResult<()> {
+        self.touch_personal_token_sql(id, now).await
     }
 
     async fn find_throttle(&self, key: &str) -> StoreResult<Option<ThrottleRecord>> {

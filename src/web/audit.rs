@@ -171,6 +171,32 @@ pub fn authorization_revoked(user_id: UserId, client_id: &str, client_addr: IpAd
     emit("authorization_revoked", "authorization revoked by user", owner_event(user_id, client_id, client_addr));
 }
 
+/// A user changed their password; `revoked` other sessions ended.
+pub fn password_changed(user_id: UserId, client_addr: IpAddr, revoked: u64) {
+    let event =
+        Event { user_id: Some(user_id.0), client_addr: Some(client_addr), revoked: Some(revoked), ..Event::default() };
+    emit("password_changed", "password changed", event);
+}
+
+/// A user deleted their account (its security log went with it; this line stays).
+pub fn account_deleted(user_id: UserId, client_addr: IpAddr) {
+    let event = Event { user_id: Some(user_id.0), client_addr: Some(client_addr), ..Event::default() };
+    emit("account_deleted", "account deleted", event);
+}
+
+/// A user generated a personal access token with `scopes`.
+pub fn personal_token_created(user_id: UserId, scopes: &ScopeSet, client_addr: IpAddr) {
+    let event =
+        Event { user_id: Some(user_id.0), scopes: Some(scopes), client_addr: Some(client_addr), ..Event::default() };
+    emit("personal_token_created", "personal access token generated", event);
+}
+
+/// A user revoked one of their personal access tokens.
+pub fn personal_token_revoked(user_id: UserId, client_addr: IpAddr) {
+    let event = Event { user_id: Some(user_id.0), client_addr: Some(client_addr), ..Event::default() };
+    emit("personal_token_revoked", "personal access token revoked", event);
+}
+
 /// An event of a signed-in user about one application.
 fn owner_event(user_id: UserId, client_id: &str, client_addr: IpAddr) -> Event<'_> {
     Event { user_id: Some(user_id.0), client_id: Some(client_id), client_addr: Some(client_addr), ..Event::default() }

@@ -10,6 +10,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::accounts::AccountError;
+use crate::accounts::profile::ProfileUpdateError;
+use crate::domain::profile::ProfileError;
 use crate::keys::KeyError;
 use crate::oauth::error::{AuthorizeError, BearerError, TokenError, Unredirectable};
 use crate::store::StoreError;
@@ -135,6 +137,58 @@ impl IntoResponse for BearerError {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
         }
         ErrorReport::refused(self.code().unwrap_or("token_missing")).attach(response)
+    }
+}
+
+/// What a write to the Open API (`PATCH /api/v5/user`) can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The token is missing, invalid or short of the scope.
+    #[error(transparent)]
+    Bearer(#[from] BearerError),
+    /// The body cannot be read.
+    #[error(transparent)]
+    Params(#[from] ParamsError),
+    /// Fields that fail their rules, in field order.
+    #[error("validation failed")]
+    Invalid(Vec<ProfileError>),
+}
+
+impl From<ProfileUpdateError> for ApiError {
+    fn from(error: ProfileUpdateError) -> Self {
+        match error {
+            ProfileUpdateError::Invalid(errors) => ApiError::Invalid(errors),
+            // The account was deleted meanwhile, and its tokens with it.
+            ProfileUpdateError::NoUser => ApiError::Bearer(BearerError::InvalidToken),
+            ProfileUpdateError::Store(source) => ApiError::Bearer(BearerError::Store(source)),
+        }
+    }
+}
+
+/// The platform's `{"message": …}` body: `400` for a body that cannot be
+/// read; `422` for refused fields, shaped like GitHub's "Validation Failed"
+/// (one entry per field under `errors`, each naming it by its wire name).
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::Bearer(error) => error.into_response(),
+            ApiError::Params(error) => {
+                let body = Json(json!({ "message": error.to_string() }));
+                ErrorReport::refused("bad_request").attach((StatusCode::BAD_REQUEST, body).into_response())
+            }
+            ApiError::Invalid(errors) => {
+                let reasons: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                let entries: Vec<_> = errors
+                    .iter()
+                    .zip(&reasons)
+                    .map(|(e, m)| json!({ "resource": "User", "field": e.field(), "code": "invalid", "message": m }))
+                    .collect();
+                let message = format!("Validation Failed: {}", reasons.join("; "));
+                let body = Json(json!({ "message": message, "errors": entries }));
+                ErrorReport::refused("validation_failed")
+                    .attach((StatusCode::UNPROCESSABLE_ENTITY, body).into_response())
+            }
+        }
     }
 }
 

@@ -111,6 +111,18 @@ pub mod paths {
     pub const SECURITY_LOG: &str = "/settings/security-log";
     /// Revoking one application's access to the user's account.
     pub const AUTHORIZED_REVOKE: &str = "/settings/authorized/{client_id}/revoke";
+    /// The user's profile: name, bio, website.
+    pub const PROFILE: &str = "/settings/profile";
+    /// Changing the password.
+    pub const PASSWORD: &str = "/settings/password";
+    /// The user's personal access tokens; generating one.
+    pub const PERSONAL_TOKENS: &str = "/settings/tokens";
+    /// Revoking one personal access token.
+    pub const PERSONAL_TOKEN_REVOKE: &str = "/settings/tokens/{id}/revoke";
+    /// The account: deleting it.
+    pub const ACCOUNT: &str = "/settings/account";
+    /// What a deleted account's browser sees last.
+    pub const ACCOUNT_DELETED: &str = "/account/deleted";
 
     /// The language switch to `tag`.
     pub fn language(tag: &str) -> String {
@@ -151,6 +163,11 @@ pub mod paths {
     pub fn authorized_revoke(client_id: &str) -> String {
         AUTHORIZED_REVOKE.replace("{client_id}", client_id)
     }
+
+    /// [`PERSONAL_TOKEN_REVOKE`] for the token numbered `id`.
+    pub fn personal_token_revoke(id: &str) -> String {
+        PERSONAL_TOKEN_REVOKE.replace("{id}", id)
+    }
 }
 
 /// Most header fields one request may carry.
@@ -190,6 +207,12 @@ pub fn router(state: AppState) -> Router {
         .route(paths::SESSION_REVOKE, post(pages::sessions::revoke_post))
         .route(paths::SESSIONS_REVOKE_OTHERS, post(pages::sessions::revoke_others_post))
         .route(paths::SECURITY_LOG, get(pages::security_log::security_log_get))
+        .route(paths::PROFILE, get(pages::profile::profile_get).post(pages::profile::profile_post))
+        .route(paths::PASSWORD, get(pages::password::password_get).post(pages::password::password_post))
+        .route(paths::PERSONAL_TOKENS, get(pages::tokens::tokens_get).post(pages::tokens::generate_post))
+        .route(paths::PERSONAL_TOKEN_REVOKE, post(pages::tokens::revoke_post))
+        .route(paths::ACCOUNT, get(pages::account::account_get).post(pages::account::delete_post))
+        .route(paths::ACCOUNT_DELETED, get(pages::account::deleted_get))
         .route(paths::LOGIN, get(pages::login::login_get).post(pages::login::login_post))
         .route(paths::LOGOUT, post(pages::login::logout_post))
         .route(paths::SIGNUP, get(pages::signup::signup_get).post(pages::signup::signup_post))
@@ -219,7 +242,7 @@ pub fn router(state: AppState) -> Router {
 
 /// `GET /settings`: the first section of the settings.
 async fn settings_get() -> axum::response::Response {
-    redirect::found(paths::SESSIONS)
+    redirect::found(paths::PROFILE)
 }
 
 /// Refuses requests with too many or too large header fields: 431 (RFC 6585 §5).

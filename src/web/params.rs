@@ -4,7 +4,7 @@
 //! enter, so it is also where bytes no backend can store are refused (SPEC §4,
 //! "Robustness"): invalid UTF-8 and control characters never reach a handler.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -46,9 +46,15 @@ pub enum ParamsError {
 }
 
 /// The merged parameters. Empty values count as absent (RFC 6749 §3.1:
-/// "Parameters sent without a value MUST be treated as if they were omitted").
+/// "Parameters sent without a value MUST be treated as if they were omitted"),
+/// except to [`Params::given`], for the one kind of request where an empty
+/// value means something: clearing a field (`PATCH /api/v5/user`).
 #[derive(Debug, Clone, Default)]
-pub struct Params(BTreeMap<String, String>);
+pub struct Params {
+    values: BTreeMap<String, String>,
+    /// Names sent with an empty value (at most [`MAX_PARAMS`] remembered).
+    blank: BTreeSet<String>,
+}
 
 impl Params {
     /// Parses a query string.
@@ -91,14 +97,17 @@ impl Params {
                 return Err(ParamsError::BadBytes(printable(name.as_bytes())));
             }
             if value.is_empty() {
+                if self.blank.len() < MAX_PARAMS {
+                    self.blank.insert(name);
+                }
                 continue;
             }
-            match self.0.get(&name) {
+            match self.values.get(&name) {
                 Some(existing) if *existing != value => return Err(ParamsError::Duplicate(name)),
                 Some(_) => {}
-                None if self.0.len() >= MAX_PARAMS => return Err(ParamsError::TooMany),
+                None if self.values.len() >= MAX_PARAMS => return Err(ParamsError::TooMany),
                 None => {
-                    self.0.insert(name, value);
+                    self.values.insert(name, value);
                 }
             }
         }
@@ -107,12 +116,18 @@ impl Params {
 
     /// A parameter's value.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str)
+        self.values.get(name).map(String::as_str)
+    }
+
+    /// A parameter's value, `""` when it was sent empty, `None` when it was
+    /// not sent at all.
+    pub fn given(&self, name: &str) -> Option<&str> {
+        self.get(name).or_else(|| self.blank.contains(name).then_some(""))
     }
 
     /// Removes and returns a parameter.
     pub fn take(&mut self, name: &str) -> Option<String> {
-        self.0.remove(name)
+        self.values.remove(name)
     }
 }
 
@@ -199,6 +214,18 @@ mod tests {
         assert_eq!(params.get("grant_type"), Some("password"));
         assert_eq!(params.get("username"), Some("x@y.z"));
         assert_eq!(params.get("scope"), None);
+    }
+
+    #[test]
+    fn a_parameter_sent_empty_is_absent_yet_given() {
+        let mut params = Params::from_query(Some("bio=&name=Ann")).unwrap();
+        params.extend_from_body(Some("application/json"), br#"{"blog":"","weibo":null}"#).unwrap();
+
+        assert_eq!((params.get("bio"), params.given("bio")), (None, Some("")));
+        assert_eq!(params.given("blog"), Some(""));
+        assert_eq!(params.given("name"), Some("Ann"));
+        assert_eq!(params.given("weibo"), None, "JSON null is not sent");
+        assert_eq!(params.given("other"), None);
     }
 
     #[test]

@@ -158,6 +158,12 @@ pub async fn sign_out(state: &AppState, jar: CookieJar, session: &Session) -> Re
     Ok(jar.remove(Cookie::build(SESSION_COOKIE).path("/")))
 }
 
+/// Clears the session cookie of a session that has already ended on the
+/// server (its account was deleted).
+pub fn forget(jar: CookieJar) -> CookieJar {
+    jar.remove(Cookie::build(SESSION_COOKIE).path("/"))
+}
+
 /// The pre-sign-in CSRF token, creating its cookie if the browser has none.
 pub fn anonymous_csrf(state: &AppState, jar: CookieJar) -> (CookieJar, String) {
     if let Some(existing) = jar.get(CSRF_COOKIE).map(|c| c.value().to_owned()) {

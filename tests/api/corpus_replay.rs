@@ -131,3 +131,37 @@ async fn replay_local_fuzz_corpus(app: &TestApp) {
         assert_not_5xx(&response, &path.display().to_string());
     }
 }
+
+/// The same seeds as form and JSON bodies of `PATCH /api/v5/user`, under a
+/// valid personal access token, so that they reach the profile's rules and
+/// the store: nothing may be a 5xx, on either backend.
+#[tokio::test]
+async fn the_committed_seed_corpus_patching_the_profile_gets_no_5xx() {
+    let app = TestApp::spawn().await;
+    let ann = app.create_user("ann").await;
+    let request = gatehouse::domain::personal_token::PersonalTokenRequest::parse(
+        "corpus",
+        gatehouse::domain::scope::ScopeSet::parse("user_info").unwrap(),
+        "none",
+    )
+    .unwrap();
+    let addr = "127.0.0.1".parse().unwrap();
+    let generated = gatehouse::accounts::personal_tokens::generate(&*app.store, ann.user.id, request, T0, addr).await;
+    let token = generated.unwrap().unwrap().secret.expose().to_owned();
+    let seeds = seeds(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/params"));
+
+    for (path, seed) in &seeds {
+        for content_type in ["application/x-www-form-urlencoded", "application/json"] {
+            let response = app
+                .http
+                .patch(app.url("/api/v5/user"))
+                .bearer_auth(&token)
+                .header("content-type", content_type)
+                .body(seed.clone())
+                .send()
+                .await
+                .unwrap();
+            assert_not_5xx(&response, &format!("{} as {content_type}", path.display()));
+        }
+    }
+}

@@ -7,6 +7,7 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
+mod account_forms;
 mod helpers;
 mod pg_cluster;
 
@@ -19,6 +20,7 @@ mod cli;
 mod client_credentials;
 mod consent;
 mod corpus_replay;
+mod delete_account;
 mod device;
 mod early_close;
 mod logs;
@@ -27,8 +29,11 @@ mod oidc_logout;
 mod oidc_prompt;
 mod open_api;
 mod pages;
+mod password_change;
 mod password_grant;
+mod personal_tokens;
 mod pkce;
+mod profile;
 mod refresh_token;
 mod revoke_introspect;
 mod scale_out;

@@ -17,6 +17,8 @@ async fn sessions_and_the_security_log_in_english_and_chinese() {
     sign_in(&app, &browser, &ann).await;
 
     browser.follow("nav a[href='/settings']").await;
+    assert_eq!(browser.url().await.path(), "/settings/profile", "the header's Settings opens the first section");
+    browser.press("Sessions").await;
     assert_eq!(browser.url().await.path(), "/settings/sessions");
     browser.shot("sessions").await;
     let listed = browser.text().await;

@@ -15,6 +15,7 @@ mod helpers;
 #[path = "../../examples/sample_client/client.rs"]
 mod sample_client;
 
+mod account;
 mod account_security;
 mod driver;
 mod oidc;

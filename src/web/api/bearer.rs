@@ -1,6 +1,7 @@
 //! The access token of an API request: `Authorization: Bearer …` (RFC 6750
 //! §2.1), `Authorization: token …` (the platform's SDKs), or the
-//! `access_token` query parameter (the platform's documented style, RFC 6750 §2.3).
+//! `access_token` query parameter (the platform's documented style, RFC 6750 §2.3);
+//! an access token or a personal access token alike.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -19,9 +20,25 @@ impl FromRequestParts<AppState> for Authenticated {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = token_of(parts)?;
-        let context = bearer::authenticate(&*state.store, &token, state.clock.now()).await?;
-        Ok(Authenticated(context))
+        Ok(Authenticated(authenticate(state, &token).await?))
     }
+}
+
+/// Checks a presented token; a personal access token's use is recorded
+/// when due (at most once a minute), off the request's path: a failure to
+/// write it costs the settings page a minute's accuracy, never the request.
+pub async fn authenticate(state: &AppState, token: &str) -> Result<AccessContext, BearerError> {
+    let now = state.clock.now();
+    let context = bearer::authenticate(&*state.store, token, now).await?;
+    if let Some(id) = context.record_use {
+        let store = std::sync::Arc::clone(&state.store);
+        tokio::spawn(async move {
+            if let Err(error) = store.touch_personal_token(id, now).await {
+                tracing::debug!(%error, "could not record a personal access token's use");
+            }
+        });
+    }
+    Ok(context)
 }
 
 /// The token of a request without a body: `Authorization` or the query.

@@ -16,7 +16,10 @@ use crate::state::AppState;
 
 /// The API routes, relative to `/api/v5`.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/user", get(user::user_get)).route("/emails", get(user::emails_get)).layer(cors())
+    Router::new()
+        .route("/user", get(user::user_get).patch(user::user_patch))
+        .route("/emails", get(user::emails_get))
+        .layer(cors())
 }
 
 /// Cross-origin requests from any origin, without cookies: for the Open API

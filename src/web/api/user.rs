@@ -1,16 +1,23 @@
-//! `GET /api/v5/user` and `GET /api/v5/emails`, with the platform's field names.
+//! `GET` and `PATCH /api/v5/user` and `GET /api/v5/emails`, with the
+//! platform's field names.
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::accounts::profile;
+use crate::domain::profile::ProfileChange;
 use crate::domain::scope::Scope;
 use crate::domain::user::{User, UserId};
 use crate::oauth::error::BearerError;
 use crate::state::AppState;
-use crate::web::api::bearer::Authenticated;
+use crate::web::api::bearer::{Authenticated, authenticate, presented_token};
+use crate::web::client_addr::ClientAddr;
+use crate::web::error::ApiError;
+use crate::web::params::{Params, ParamsError};
 use crate::web::paths;
 
 /// The platform's `User` model, as far as it applies to Gatehouse.
@@ -104,6 +111,26 @@ pub async fn user_get(
 ) -> Result<Json<UserResponse>, BearerError> {
     let user = access.user_with(Scope::UserInfo)?;
     Ok(Json(UserResponse::new(user, state.settings.issuer())))
+}
+
+/// `PATCH /api/v5/user` (scope `user_info`): changes `name`, `blog`, `weibo`
+/// and `bio`, as the platform's does, from a JSON or form body (or the
+/// query). A field left out stays as it is; one sent empty is cleared (a
+/// name cannot be). The token may also come as the `access_token` parameter
+/// (RFC 6750 §2.2). The answer is the updated user, as `GET` shows it.
+pub async fn user_patch(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
+    params: Result<Params, ParamsError>,
+) -> Result<Json<UserResponse>, ApiError> {
+    let mut params = params?;
+    let token = presented_token(&headers, params.take("access_token"))?;
+    let user = authenticate(&state, &token).await?.user_with(Scope::UserInfo)?;
+    let given = |name: &str| params.given(name).map(str::to_owned);
+    let change = ProfileChange { name: given("name"), bio: given("bio"), blog: given("blog"), weibo: given("weibo") };
+    let updated = profile::update(&*state.store, &user, &change, state.clock.now(), Some(addr)).await?;
+    Ok(Json(UserResponse::new(updated, state.settings.issuer())))
 }
 
 /// `GET /api/v5/emails` (scope `emails`).

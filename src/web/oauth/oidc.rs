@@ -10,12 +10,11 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::keys::KeyError;
-use crate::oauth::bearer;
 use crate::oauth::claims::{ProviderUrls, UserClaims};
 use crate::oauth::error::BearerError;
 use crate::oauth::userinfo::userinfo;
 use crate::state::AppState;
-use crate::web::api::bearer::{Authenticated, presented_token};
+use crate::web::api::bearer::{Authenticated, authenticate, presented_token};
 use crate::web::params::{Params, ParamsError};
 use crate::web::paths;
 
@@ -44,7 +43,7 @@ pub async fn userinfo_post(
 ) -> Result<Json<UserClaims>, BearerError> {
     let mut params = params.map_err(|_| BearerError::InvalidToken)?;
     let token = presented_token(&headers, params.take("access_token"))?;
-    let access = bearer::authenticate(&*state.store, &token, state.clock.now()).await?;
+    let access = authenticate(&state, &token).await?;
     let avatar = avatar_url(&state);
     Ok(Json(userinfo(access, urls(&state, &avatar))?))
 }

@@ -1,6 +1,7 @@
 //! Server-rendered pages: each handler sits beside its askama `…Page` struct,
 //! and every page shares the `Layout` (language, signed-in user, switch).
 
+pub mod account;
 pub mod apps;
 pub mod assets;
 pub mod authorized;
@@ -9,9 +10,12 @@ pub mod device;
 pub mod home;
 pub mod language;
 pub mod login;
+pub mod password;
+pub mod profile;
 pub mod security_log;
 pub mod sessions;
 pub mod signup;
+pub mod tokens;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -23,6 +27,7 @@ use crate::state::AppState;
 use crate::web::client_addr::ClientAddr;
 use crate::web::error::PageError;
 use crate::web::i18n::Lang;
+use crate::web::params::{Params, ParamsError};
 use crate::web::paths;
 use crate::web::redirect;
 pub use crate::web::render::{Layout, render};
@@ -78,6 +83,22 @@ pub struct SignedIn {
     pub session: Session,
     /// The user.
     pub user: User,
+}
+
+impl SignedIn {
+    /// A settings form's parameters, once its CSRF token checks out.
+    pub fn checked(&self, params: Result<Params, ParamsError>) -> Result<Params, PageError> {
+        let params = params?;
+        self.session.check_csrf(params.get("csrf_token"))?;
+        Ok(params)
+    }
+}
+
+/// Query of a settings page that shows a notice after a redirect.
+#[derive(Debug, serde::Deserialize)]
+pub struct NoticeQuery {
+    /// Which notice (each page knows its own).
+    pub notice: Option<String>,
 }
 
 impl FromRequestParts<AppState> for SignedIn {
