@@ -1,7 +1,9 @@
 //! Accounts: sign-up and sign-in rules, shared by the pages, the password
-//! grant and the CLI.
+//! grant and the CLI; email addresses and password reset by mail.
 
+pub mod emails;
 pub mod password;
+pub mod reset;
 pub mod throttle;
 
 use std::net::IpAddr;
@@ -48,7 +50,9 @@ pub enum AccountError {
 impl From<StoreError> for AccountError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Conflict { constraint: "users_email_key" } => AccountError::EmailTaken,
+            // An address belongs to one account, as its primary address or
+            // another (SPEC §7 "Emails").
+            StoreError::Conflict { constraint: "users_email_key" | "emails_email_key" } => AccountError::EmailTaken,
             StoreError::Conflict { constraint: "users_login_key" } => AccountError::LoginTaken,
             other => AccountError::Store(other),
         }
@@ -64,7 +68,9 @@ pub async fn sign_up(
     password: &str,
     now: UnixTime,
 ) -> Result<User, AccountError> {
-    let email = Email::parse(email)?;
+    // An address a mail can reach: the account's verification and reset
+    // links go there.
+    let email = emails::parse_address(email)?;
     let login = Login::parse(login)?;
     let password = Password::parse_new(password)?;
     let password_hash = hasher.hash(password).await?;

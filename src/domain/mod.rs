@@ -1,6 +1,7 @@
 //! Pure types of the domain: parsed once at the edge, no IO, no axum, no sqlx.
 
 pub mod client;
+pub mod email;
 pub mod oidc;
 pub mod pkce;
 pub mod redirect_uri;

@@ -1,5 +1,5 @@
 //! Bearer secrets (access and refresh tokens, codes, client secrets, session
-//! ids): 256 bits from the OS random source, a short kind prefix so secret
+//! ids, the tokens of mailed links): 256 bits from the OS random source, a short kind prefix so secret
 //! scanners can find leaked ones, and only their SHA-256 hash is ever stored.
 
 use std::fmt;
@@ -26,6 +26,10 @@ pub enum SecretKind {
     Session,
     /// A pending consent id: `gcn_`.
     Consent,
+    /// An email verification link's token: `gev_`.
+    EmailVerification,
+    /// A password-reset link's token: `gpr_`.
+    PasswordReset,
 }
 
 impl SecretKind {
@@ -38,6 +42,8 @@ impl SecretKind {
             SecretKind::ClientSecret => "gcs_",
             SecretKind::Session => "gss_",
             SecretKind::Consent => "gcn_",
+            SecretKind::EmailVerification => "gev_",
+            SecretKind::PasswordReset => "gpr_",
         }
     }
 }

@@ -4,6 +4,7 @@
 
 mod binds;
 mod client_cache;
+mod emails;
 mod fault;
 mod pool;
 mod postgres;
@@ -18,6 +19,7 @@ use async_trait::async_trait;
 
 use crate::clock::UnixTime;
 use crate::domain::client::{Client, ClientPk, NewClient};
+use crate::domain::email::{EmailAddress, EmailLink, LinkPurpose};
 use crate::domain::oidc::{Authentication, KeyMaterial, KeyProtection, SigningAlg};
 use crate::domain::pkce::CodeChallenge;
 use crate::domain::response_mode::ResponseMode;
@@ -83,8 +85,10 @@ impl From<sqlx::Error> for StoreError {
 /// The unique indexes callers tell apart, each with how SQLite's message
 /// names it: by its columns (`UNIQUE constraint failed: users.email`), or by
 /// name for an index on an expression.
-const UNIQUE_INDEXES: [(&str, &str); 4] = [
+const UNIQUE_INDEXES: [(&str, &str); 5] = [
     ("users_email_key", "users.email"),
+    // Every address of every account (SPEC §7 "Emails").
+    ("emails_email_key", "emails.email"),
     ("users_login_key", "index 'users_login_key'"),
     ("clients_client_id_key", "clients.client_id"),
     // A partial index: SQLite names its column.
@@ -127,6 +131,23 @@ pub struct NewUser {
     pub email: Email,
     /// Argon2id PHC string.
     pub password_hash: String,
+}
+
+/// A link to mail, as stored: only the hash of its token.
+#[derive(Debug, Clone)]
+pub struct NewEmailLink {
+    /// SHA-256 of the token in the link.
+    pub token_hash: SecretHash,
+    /// What it is for.
+    pub purpose: LinkPurpose,
+    /// The account.
+    pub user_id: UserId,
+    /// The address it goes to.
+    pub email: String,
+    /// Now.
+    pub created_at: UnixTime,
+    /// When it stops working.
+    pub expires_at: UnixTime,
 }
 
 /// An authorization request validated and bound to a user: what a consent
@@ -337,12 +358,58 @@ pub trait Store: Send + Sync + 'static {
     /// commit (`store/writer.rs`) fewer than the writes under load.
     fn commits(&self) -> u64;
 
-    /// Creates an account; `Conflict` on a taken email or login.
+    /// Creates an account with its (unverified) address; `Conflict` on a
+    /// taken email or login.
     async fn insert_user(&self, user: &NewUser, now: UnixTime) -> StoreResult<User>;
     /// A user by id.
     async fn find_user(&self, id: UserId) -> StoreResult<Option<User>>;
     /// A user and password hash by (lower-cased) email, for sign-in.
     async fn find_user_credentials(&self, email: &str) -> StoreResult<Option<UserCredentials>>;
+
+    /// The user's email addresses, the primary one first.
+    async fn list_emails(&self, user_id: UserId) -> StoreResult<Vec<EmailAddress>>;
+    /// Adds an unverified address to the account of `link` with `link`, its
+    /// first verification link, recording `event`; `Conflict` on
+    /// `emails_email_key` when any account has the address.
+    async fn add_email(&self, link: &NewEmailLink, event: &SecurityEvent) -> StoreResult<EmailAddress>;
+    /// Stores a link unless its account has `MAX_LIVE_LINKS` live links of
+    /// its purpose already (`false`: nothing stored), recording `event` with
+    /// it when given.
+    async fn insert_email_link(&self, link: &NewEmailLink, event: Option<&SecurityEvent>) -> StoreResult<bool>;
+    /// A mailed link by the hash of its token.
+    async fn find_email_link(&self, token: &SecretHash) -> StoreResult<Option<EmailLink>>;
+    /// Spends the verification link `token` of `event.user_id` and marks
+    /// its address verified, recording `event` (`false`: the link did not
+    /// work, or the address is gone).
+    async fn verify_email(&self, token: &SecretHash, now: UnixTime, event: &SecurityEvent) -> StoreResult<bool>;
+    /// Makes the user's verified address `email` the primary one (the
+    /// address they sign in with), recording `event` (`false`: not theirs,
+    /// not verified, or primary already).
+    async fn set_primary_email(
+        &self,
+        user_id: UserId,
+        email: &str,
+        now: UnixTime,
+        event: &SecurityEvent,
+    ) -> StoreResult<bool>;
+    /// Removes the user's address `email` (never the primary one) and the
+    /// links sent to it, recording `event` (`false`: nothing removed).
+    async fn remove_email(&self, user_id: UserId, email: &str, now: UnixTime, event: &SecurityEvent)
+    -> StoreResult<bool>;
+    /// The account a password-reset link for `email` may go to: its primary
+    /// address, or a verified one.
+    async fn find_reset_account(&self, email: &str) -> StoreResult<Option<User>>;
+    /// Spends the reset link `token` of `event.user_id` and sets the new
+    /// password hash; every session of the account ends and its other
+    /// reset links stop working, recording `event` (`false`: the link did
+    /// not work).
+    async fn reset_password(
+        &self,
+        token: &SecretHash,
+        password_hash: &str,
+        now: UnixTime,
+        event: &SecurityEvent,
+    ) -> StoreResult<bool>;
 
     /// Registers an application.
     async fn insert_client(&self, client: &NewClient, now: UnixTime) -> StoreResult<Client>;
