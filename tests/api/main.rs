@@ -8,6 +8,8 @@
 )]
 
 mod helpers;
+mod mail_flows;
+mod mailbox;
 mod pg_cluster;
 
 mod account_security;
@@ -20,13 +22,16 @@ mod client_credentials;
 mod consent;
 mod corpus_replay;
 mod early_close;
+mod emails;
 mod logs;
+mod mail;
 mod oidc;
 mod oidc_logout;
 mod oidc_prompt;
 mod open_api;
 mod pages;
 mod password_grant;
+mod password_reset;
 mod pkce;
 mod refresh_token;
 mod revoke_introspect;

@@ -162,10 +162,13 @@ pub async fn edit_post(
     let password = params.get("password").unwrap_or_default();
     let now = state.clock.now();
     match reset::reset(&*state.store, &state.hasher, token, password, now, ctx.addr).await {
-        Ok(_) => {
+        Ok(user_id) => {
             let t = ctx.lang.texts();
-            // The session this browser had, if any, has ended with the others.
-            let layout = Layout::new(ctx.lang, ctx.path.clone(), None, String::new());
+            // A session of the account this browser had has ended with the others.
+            let layout = match &ctx.user {
+                Some(user) if user.id == user_id => Layout::new(ctx.lang, ctx.path.clone(), None, String::new()),
+                _ => ctx.layout(),
+            };
             let page = LinkResultPage {
                 layout,
                 title: t.password_reset_done_title,
