@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
-use lettre::message::{Mailbox, Message, MultiPart};
+use lettre::message::header::ContentTransferEncoding;
+use lettre::message::{Body, Mailbox, Message, MultiPart, SinglePart};
 use tokio::sync::{mpsc, watch};
 
 use crate::clock::UnixTime;
@@ -108,6 +109,10 @@ pub struct Mailer {
     from: Mailbox,
     /// Where it sends, for the start-up log line (no password).
     destination: String,
+    /// Whether mail is read as files (`.eml`): then the plain-text part is
+    /// kept as it is (8bit), so `cat` shows the link whole, instead of
+    /// quoted-printable with `=3D` and broken lines.
+    readable_text: bool,
 }
 
 impl fmt::Debug for Mailer {
@@ -129,7 +134,8 @@ impl Mailer {
             None => (Transport::Dir(dir.to_owned()), format!("files in {}", dir.display())),
         };
         let (pending, _) = watch::channel(0);
-        Ok(Mailer { queue: queue::spawn(transport), pending: Arc::new(pending), from, destination })
+        let readable_text = settings.smtp_url.is_none();
+        Ok(Mailer { queue: queue::spawn(transport), pending: Arc::new(pending), from, destination, readable_text })
     }
 
     /// Where mail goes, for the start-up log line (no password).
@@ -190,8 +196,24 @@ impl Mailer {
             .subject(mail.subject.clone())
             .date(date)
             .message_id(Some(message_id))
-            .multipart(MultiPart::alternative_plain_html(mail.text.clone(), mail.html.clone()))?;
+            .multipart(
+                MultiPart::alternative()
+                    .singlepart(SinglePart::plain(self.text_body(&mail.text)))
+                    .singlepart(SinglePart::html(mail.html.clone())),
+            )?;
         Ok(message)
+    }
+
+    /// The plain-text part: as it is in files, where a person reads it
+    /// (lines up to 998 bytes), else in the encoding any relay takes (a
+    /// relay without 8BITMIME refuses raw UTF-8).
+    fn text_body(&self, text: &str) -> Body {
+        if self.readable_text {
+            if let Ok(body) = Body::new_with_encoding(text.to_owned(), ContentTransferEncoding::EightBit) {
+                return body;
+            }
+        }
+        Body::new(text.to_owned())
     }
 }
 

@@ -29,6 +29,7 @@ async fn without_smtp_mail_is_written_as_eml_files_beside_the_sqlite_database() 
     assert_eq!(app.mail_dir(), database_dir.join("mail"));
     assert_eq!(mails.len(), 1);
     assert_eq!((mails[0].to.as_str(), mails[0].subject.as_str()), ("ann@example.com", "Verify your email address"));
+    assert!(mails[0].raw.contains(mails[0].link().as_str()), "the file shows the link whole, for `cat`");
     assert_eq!(verified.status(), 200);
     assert!(addresses(&app, &ann).await[0].verified);
     #[cfg(unix)]

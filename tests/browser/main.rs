@@ -15,7 +15,12 @@ mod helpers;
 #[path = "../../examples/sample_client/client.rs"]
 mod sample_client;
 
+#[path = "../api/mailbox.rs"]
+#[expect(dead_code, reason = "shared with the API tests, which start SMTP servers too")]
+mod mailbox;
+
 mod driver;
+mod mail;
 mod oidc;
 
 use driver::Browser;
