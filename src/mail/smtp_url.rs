@@ -73,15 +73,15 @@ impl SmtpUrl {
             ("smtp" | "smtps", Some(_)) => return Err(SmtpUrlError::Extra),
             _ => return Err(SmtpUrlError::Scheme),
         };
-        if !matches!(url.path(), "" | "/") || url.fragment().is_some() {
-            return Err(SmtpUrlError::Extra);
-        }
         let host = match url.host() {
             Some(url::Host::Domain(name)) if !name.is_empty() => name.to_owned(),
             Some(url::Host::Ipv4(address)) => address.to_string(),
             Some(url::Host::Ipv6(address)) => address.to_string(),
             _ => return Err(SmtpUrlError::NoHost),
         };
+        if !matches!(url.path(), "" | "/") || url.fragment().is_some() {
+            return Err(SmtpUrlError::Extra);
+        }
         let port = url.port().unwrap_or(match tls {
             TlsMode::None => 25,
             TlsMode::StartTls => 587,

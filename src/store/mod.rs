@@ -719,12 +719,27 @@ mod tests {
         let owner = store.insert_user(&user("Octo", "octo@example.com"), 1).await.unwrap();
         store.insert_client(&client("app-1", owner.id), 1).await.unwrap();
 
+        let link = NewEmailLink {
+            token_hash: SecretHash([9; 32]),
+            purpose: LinkPurpose::Verify,
+            user_id: owner.id,
+            email: "octo.second@example.com".into(),
+            created_at: 1,
+            expires_at: 2,
+        };
+        let event = SecurityEvent::new(owner.id, crate::domain::security_event::SecurityEventKind::EmailAdded, None);
+        store.add_email(&link, &event).await.unwrap();
+
         let email = store.insert_user(&user("other", "octo@example.com"), 2).await;
         let login = store.insert_user(&user("OCTO", "other@example.com"), 2).await;
         let client_id = store.insert_client(&client("app-1", owner.id), 2).await;
+        let second = store.insert_user(&user("third", "octo.second@example.com"), 2).await;
+        let added_twice = store.add_email(&NewEmailLink { token_hash: SecretHash([8; 32]), ..link }, &event).await;
 
         assert_eq!(conflict(email), "users_email_key");
         assert_eq!(conflict(login), "users_login_key");
         assert_eq!(conflict(client_id), "clients_client_id_key");
+        assert_eq!(conflict(second), "emails_email_key", "another account's address");
+        assert_eq!(conflict(added_twice), "emails_email_key");
     }
 }
