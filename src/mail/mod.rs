@@ -147,12 +147,8 @@ impl Mailer {
     /// up, and logged) in the background.
     pub fn send(&self, mail: OutgoingMail) -> Result<(), MailError> {
         let message = self.build(&mail)?;
-        let queued = queue::Queued {
-            message,
-            kind: mail.kind,
-            to: mail.to,
-            _pending: queue::Pending::new(&self.pending),
-        };
+        let queued =
+            queue::Queued { message, kind: mail.kind, to: mail.to, _pending: queue::Pending::new(&self.pending) };
         self.queue.try_send(queued).map_err(|_| MailError::QueueFull)
     }
 
@@ -231,7 +227,8 @@ fn read_ca(path: &Path) -> Result<lettre::transport::smtp::client::Certificate, 
 mod tests {
     use super::*;
 
-    const LINK: &str = "https://id.example.com/email_verification?token=gev_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG";
+    const LINK: &str =
+        "https://id.example.com/email_verification?token=gev_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG";
 
     fn mail(to: &str) -> OutgoingMail {
         OutgoingMail {

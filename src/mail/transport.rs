@@ -54,7 +54,10 @@ pub struct TransportError(#[from] lettre::transport::smtp::Error);
 impl Transport {
     /// The SMTP server `url` names, with TLS as it asks and the system's
     /// trusted roots plus `extra_root` (a private CA, PEM) when given.
-    pub(super) fn smtp(url: &SmtpUrl, extra_root: Option<&lettre::transport::smtp::client::Certificate>) -> Result<Transport, TransportError> {
+    pub(super) fn smtp(
+        url: &SmtpUrl,
+        extra_root: Option<&lettre::transport::smtp::client::Certificate>,
+    ) -> Result<Transport, TransportError> {
         let tls = |host: &str| -> Result<TlsParameters, TransportError> {
             let builder = TlsParameters::builder(host.to_owned());
             let builder = match extra_root {
@@ -73,7 +76,8 @@ impl Transport {
             .tls(tls)
             .timeout(Some(SMTP_TIMEOUT));
         if let Some(user) = &url.username {
-            builder = builder.credentials(Credentials::new(user.clone(), url.password().unwrap_or_default().to_owned()));
+            builder =
+                builder.credentials(Credentials::new(user.clone(), url.password().unwrap_or_default().to_owned()));
         }
         Ok(Transport::Smtp(builder.build()))
     }

@@ -196,7 +196,12 @@ async fn spend_link(
 
 /// Spends a verification link and marks its address verified, recording
 /// `event` (`false`: the link did not work, or its address is gone).
-pub(super) async fn verify(writer: &Writer, token: &SecretHash, now: UnixTime, event: &SecurityEvent) -> StoreResult<bool> {
+pub(super) async fn verify(
+    writer: &Writer,
+    token: &SecretHash,
+    now: UnixTime,
+    event: &SecurityEvent,
+) -> StoreResult<bool> {
     let verified = writer
         .write((*token, event.clone()), move |(token, event), tx| {
             boxed(async move {

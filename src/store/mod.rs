@@ -394,8 +394,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<bool>;
     /// Removes the user's address `email` (never the primary one) and the
     /// links sent to it, recording `event` (`false`: nothing removed).
-    async fn remove_email(&self, user_id: UserId, email: &str, now: UnixTime, event: &SecurityEvent)
-    -> StoreResult<bool>;
+    async fn remove_email(
+        &self,
+        user_id: UserId,
+        email: &str,
+        now: UnixTime,
+        event: &SecurityEvent,
+    ) -> StoreResult<bool>;
     /// The account a password-reset link for `email` may go to: its primary
     /// address, or a verified one.
     async fn find_reset_account(&self, email: &str) -> StoreResult<Option<User>>;

@@ -24,9 +24,9 @@ use super::rows::{
 };
 use super::writer::{TxFuture, Writer, writer_count};
 use super::{
-    ActiveSession, BoundRequest, ClientUpdate, CodeRecord, GrantRecord, NewEmailLink, NewSigningKey, NewTokens, NewUser,
-    Redemption, SessionRecord, SigningKeyRecord, Store, StoreResult, ThrottleRecord, ThrottleStep, TokenRecord,
-    UserCredentials, emails, postgres, sqlite,
+    ActiveSession, BoundRequest, ClientUpdate, CodeRecord, GrantRecord, NewEmailLink, NewSigningKey, NewTokens,
+    NewUser, Redemption, SessionRecord, SigningKeyRecord, Store, StoreResult, ThrottleRecord, ThrottleStep,
+    TokenRecord, UserCredentials, emails, postgres, sqlite,
 };
 use crate::clock::UnixTime;
 use crate::domain::client::{Client, ClientPk, NewClient};

@@ -120,13 +120,17 @@ mod tests {
 
     #[test]
     fn a_reset_mail_links_the_reset_page_in_both_forms_in_the_readers_language() {
-        for (lang, subject) in [(Lang::En, "Reset your Gatehouse password"), (Lang::ZhCn, "重置你的 Gatehouse 密码")] {
+        for (lang, subject) in [(Lang::En, "Reset your Gatehouse password"), (Lang::ZhCn, "重置你的 Gatehouse 密码")]
+        {
             let to = Recipient { lang, login: "ann<b>", now: 1_795_000_000 };
 
             let mail = password_reset(to, "https://id.example", &link()).unwrap();
 
             let url = "https://id.example/password_reset/edit?token=gpr_abc-DEF_123";
-            assert_eq!((mail.kind, mail.to.as_str(), mail.subject.as_str()), ("password_reset", "ann@example.com", subject));
+            assert_eq!(
+                (mail.kind, mail.to.as_str(), mail.subject.as_str()),
+                ("password_reset", "ann@example.com", subject)
+            );
             assert!(mail.text.contains(url) && mail.html.contains(&format!("href=\"{url}\"")), "{}", mail.html);
             assert!(mail.text.contains("ann<b>"), "plain text is not escaped");
             assert!(mail.html.contains("ann&#60;b&#62;") || mail.html.contains("ann&lt;b&gt;"), "HTML is escaped");

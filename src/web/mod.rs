@@ -217,7 +217,10 @@ pub fn router(state: AppState) -> Router {
         .route(paths::EMAIL_PRIMARY, post(pages::emails::primary_post))
         .route(paths::EMAIL_REMOVE, post(pages::emails::remove_post))
         .route(paths::EMAIL_RESEND, post(pages::emails::resend_post))
-        .route(paths::EMAIL_VERIFICATION, get(pages::email_verification::verification_get).post(pages::email_verification::verification_post))
+        .route(
+            paths::EMAIL_VERIFICATION,
+            get(pages::email_verification::verification_get).post(pages::email_verification::verification_post),
+        )
         .route(paths::PASSWORD_RESET, get(pages::password_reset::request_get).post(pages::password_reset::request_post))
         .route(paths::PASSWORD_RESET_EDIT, get(pages::password_reset::edit_get).post(pages::password_reset::edit_post))
         .route(paths::LOGIN, get(pages::login::login_get).post(pages::login::login_post))

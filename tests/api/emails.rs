@@ -49,9 +49,11 @@ async fn sign_up_mails_a_link_that_verifies_the_address_for_the_api_and_openid_c
     assert!(mails[0].token().starts_with("gev_"));
     assert_eq!(verified.status(), 200);
     assert!(verified.text().await.unwrap().contains("ann@example.com is verified."));
-    let unconfirmed = serde_json::json!([{ "email": "ann@example.com", "state": "unconfirmed", "scope": ["primary", "commit"] }]);
+    let unconfirmed =
+        serde_json::json!([{ "email": "ann@example.com", "state": "unconfirmed", "scope": ["primary", "commit"] }]);
     assert_eq!(before, (unconfirmed, false, false));
-    let confirmed = serde_json::json!([{ "email": "ann@example.com", "state": "confirmed", "scope": ["primary", "commit"] }]);
+    let confirmed =
+        serde_json::json!([{ "email": "ann@example.com", "state": "confirmed", "scope": ["primary", "commit"] }]);
     assert_eq!(what_clients_see(&app, &ann).await, (confirmed, true, true));
     assert_eq!(logged(&app, &ann).await, [SignIn, EmailVerified]);
 }
@@ -75,7 +77,9 @@ async fn an_added_address_is_verified_made_primary_and_the_old_one_removed() {
 
     assert_eq!(added.status(), 303);
     assert_eq!(work_mails.len(), 1, "the added address got its link");
-    assert!(listed.contains("ann.work@example.com") && listed.contains("Unverified") && listed.contains(">Add</button>"));
+    assert!(
+        listed.contains("ann.work@example.com") && listed.contains("Unverified") && listed.contains(">Add</button>")
+    );
     assert!(listed.contains("A verification link is on its way"));
     assert_eq!((primary.status().as_u16(), removed.status().as_u16()), (303, 303));
     let now: Vec<_> = addresses(&app, &ann).await.into_iter().map(|a| (a.email, a.verified, a.primary)).collect();
@@ -84,7 +88,11 @@ async fn an_added_address_is_verified_made_primary_and_the_old_one_removed() {
     assert_eq!((user.email.as_str(), user.email_verified), ("ann.work@example.com", true));
     let old_password = app.sign_in_attempt(&app.browser(), "ann@example.com", PASSWORD).await;
     let new_address = app.sign_in_attempt(&app.browser(), "ann.work@example.com", PASSWORD).await;
-    assert_eq!((old_password.status().as_u16(), new_address.status().as_u16()), (401, 303), "sign-in follows the primary address");
+    assert_eq!(
+        (old_password.status().as_u16(), new_address.status().as_u16()),
+        (401, 303),
+        "sign-in follows the primary address"
+    );
     assert_eq!(logged(&app, &ann).await[1..5], [EmailAdded, EmailVerified, PrimaryEmailChanged, EmailRemoved]);
     let shown = page(&app, &browser, "/settings/security-log").await;
     assert!(shown.contains("Primary email address changed") && shown.contains("ann.work@example.com"));
@@ -256,7 +264,11 @@ async fn a_new_link_is_sent_on_request_but_never_more_than_three_live_ones() {
     assert_eq!(notices, ["notice=sent", "notice=sent", "notice=not_sent"]);
     let mails = smtp.mails();
     assert_eq!(mails.len(), 3, "the sign-up link and two more");
-    assert!(mails.iter().all(|m| m.subject == "验证你的邮箱地址"), "in the language of the page: {:?}", mails[2].subject);
+    assert!(
+        mails.iter().all(|m| m.subject == "验证你的邮箱地址"),
+        "in the language of the page: {:?}",
+        mails[2].subject
+    );
     assert!(mails[2].text.starts_with("ann，你好："), "{}", mails[2].text);
     let tokens: std::collections::HashSet<_> = mails.iter().map(|m| m.token()).collect();
     assert_eq!(tokens.len(), 3, "each link its own");
@@ -305,8 +317,11 @@ async fn bad_input_on_the_email_pages_is_a_4xx_page() {
     }
     let nul = add_email(&app, &browser, "a\u{0}b@example.com").await;
     let mut link_statuses = Vec::new();
-    for query in ["", "?token=", "?token=gev_nope", "?token=gpr_wrong_kind", &format!("?token=gev_{}", "x".repeat(3000))] {
-        link_statuses.push(browser.get(app.url(&format!("/email_verification{query}"))).send().await.unwrap().status().as_u16());
+    for query in
+        ["", "?token=", "?token=gev_nope", "?token=gpr_wrong_kind", &format!("?token=gev_{}", "x".repeat(3000))]
+    {
+        link_statuses
+            .push(browser.get(app.url(&format!("/email_verification{query}"))).send().await.unwrap().status().as_u16());
     }
 
     assert_eq!(statuses, [422, 422, 422, 422]);

@@ -162,7 +162,16 @@ impl TestApp {
         tokio::spawn(app.run(async move {
             let _ = rx.await;
         }));
-        TestApp { base, http: client(false), store, clock, state, _database: database, _mail_dir: mail_dir, _shutdown: tx }
+        TestApp {
+            base,
+            http: client(false),
+            store,
+            clock,
+            state,
+            _database: database,
+            _mail_dir: mail_dir,
+            _shutdown: tx,
+        }
     }
 
     /// The database this server runs on.

@@ -67,7 +67,8 @@ async fn smtp_mail_is_multipart_from_the_configured_sender_with_the_urls_credent
 
 #[tokio::test]
 async fn starttls_and_tls_deliver_to_a_server_the_ca_file_vouches_for() {
-    for (option, url) in [("--starttls", "smtp://127.0.0.1:{port}?tls=starttls"), ("--tls", "smtps://127.0.0.1:{port}")] {
+    for (option, url) in [("--starttls", "smtp://127.0.0.1:{port}?tls=starttls"), ("--tls", "smtps://127.0.0.1:{port}")]
+    {
         let smtp = SmtpServer::start_with(&[option]).await;
         let url = SmtpUrl::parse(&url.replace("{port}", &smtp.port.to_string())).unwrap();
         let ca = smtp.ca_file();

@@ -77,7 +77,12 @@ pub async fn address_id(app: &TestApp, user: &TestUser, email: &str) -> String {
 
 /// Opens a mailed link (its page, 200), then presses its one button (the
 /// page's form with its hidden fields, plus `extra`); the button's answer.
-pub async fn follow(app: &TestApp, browser: &reqwest::Client, mail: &Mail, extra: &[(&str, &str)]) -> reqwest::Response {
+pub async fn follow(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    mail: &Mail,
+    extra: &[(&str, &str)],
+) -> reqwest::Response {
     let link = mail.link_on(app);
     let opened = browser.get(app.url(&link)).send().await.unwrap();
     assert_eq!(opened.status(), 200, "the link's page opens: {link}");

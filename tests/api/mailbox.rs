@@ -55,7 +55,9 @@ impl SmtpServer {
         let Ok(port) = first.trim().parse() else {
             let mut error = String::new();
             child.stderr.take().unwrap().read_to_string(&mut error).await.unwrap();
-            panic!("the test SMTP server did not start (scripts/test installs aiosmtpd into target/smtp-venv):\n{error}");
+            panic!(
+                "the test SMTP server did not start (scripts/test installs aiosmtpd into target/smtp-venv):\n{error}"
+            );
         };
         SmtpServer { port, dir, _child: child }
     }

@@ -46,7 +46,9 @@ async fn a_forgotten_password_is_reset_through_the_mailed_link_and_every_session
     assert_eq!((mails[0].to.as_str(), mails[0].subject.as_str()), ("ann@example.com", "Reset your Gatehouse password"));
     assert!(mails[0].token().starts_with("gpr_"));
     assert!(mails[0].link().path() == "/password_reset/edit");
-    assert!(form.contains(r#"<label for="password">New password</label>"#) && form.contains(">Reset password</button>"));
+    assert!(
+        form.contains(r#"<label for="password">New password</label>"#) && form.contains(">Reset password</button>")
+    );
     assert_eq!(reset.status(), 200);
     assert!(reset.text().await.unwrap().contains("every session of your account has been signed out"));
     for browser in [&laptop, &phone] {
@@ -114,7 +116,11 @@ async fn a_reset_link_works_once_and_for_one_hour() {
     assert!(replay.text().await.unwrap().contains("This link has been used already"));
     assert_eq!(expired.status(), 410);
     assert!(expired.text().await.unwrap().contains("This link has expired"));
-    assert_eq!(app.sign_in_attempt(&app.browser(), &ann.email, NEW_PASSWORD).await.status(), 303, "still the first reset's");
+    assert_eq!(
+        app.sign_in_attempt(&app.browser(), &ann.email, NEW_PASSWORD).await.status(),
+        303,
+        "still the first reset's"
+    );
     assert_eq!(logged(&app, &ann).await.iter().filter(|k| **k == PasswordReset).count(), 1);
 }
 

@@ -67,7 +67,14 @@ pub async fn request_post(
     let typed = params.get("email").unwrap_or_default();
     let t = ctx.lang.texts();
     let Ok(email) = Email::parse(typed) else {
-        return Ok(request_again(&state, jar, &ctx, typed, t.invalid_email.to_owned(), StatusCode::UNPROCESSABLE_ENTITY));
+        return Ok(request_again(
+            &state,
+            jar,
+            &ctx,
+            typed,
+            t.invalid_email.to_owned(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
     };
     match reset::admit(&*state.store, &*state.clock, email.as_str(), ctx.addr).await {
         Ok(()) => {}
