@@ -429,11 +429,11 @@ pub struct Texts {
     pub email_verified: &'static str,
     pub email_unverified: &'static str,
     pub email_added_on: &'static str,
-    pub make_primary: &'static str,
-    pub remove: &'static str,
+    pub email_make_primary: &'static str,
+    pub email_remove: &'static str,
     pub resend_verification: &'static str,
     pub add_email_heading: &'static str,
-    pub add: &'static str,
+    pub email_add: &'static str,
     pub email_added_notice: &'static str,
     pub verification_sent_notice: &'static str,
     pub verification_not_sent_notice: &'static str,
@@ -462,11 +462,11 @@ pub struct Texts {
     pub reset_sent_message: &'static str,
     pub too_many_reset_requests: &'static str,
     pub reset_for: &'static str,
-    pub new_password: &'static str,
-    pub reset_password: &'static str,
+    pub reset_new_password: &'static str,
+    pub reset_password_button: &'static str,
     pub password_reset_done_title: &'static str,
     pub password_reset_done_message: &'static str,
-    pub back_to_sign_in: &'static str,
+    pub link_sign_in: &'static str,
     pub mail_greeting: &'static str,
     pub mail_verify_subject: &'static str,
     pub mail_verify_body: &'static str,
@@ -630,11 +630,11 @@ pub static EN: Texts = Texts {
     email_verified: "Verified",
     email_unverified: "Unverified",
     email_added_on: "Added",
-    make_primary: "Make primary",
-    remove: "Remove",
+    email_make_primary: "Make primary",
+    email_remove: "Remove",
     resend_verification: "Send verification link",
     add_email_heading: "Add an email address",
-    add: "Add",
+    email_add: "Add",
     email_added_notice: "Address added. A verification link is on its way to it; the link works for 24 hours.",
     verification_sent_notice: "A new verification link is on its way; it works for 24 hours.",
     verification_not_sent_notice: "Several verification links were sent recently: use one of them, or try again later.",
@@ -663,11 +663,11 @@ pub static EN: Texts = Texts {
     reset_sent_message: "If an account has the address {email}, a link to reset its password is on its way. The link works once, for one hour.",
     too_many_reset_requests: "Too many reset requests. Try again in {seconds} seconds.",
     reset_for: "Choose a new password for the account of {email}.",
-    new_password: "New password",
-    reset_password: "Reset password",
+    reset_new_password: "New password",
+    reset_password_button: "Reset password",
     password_reset_done_title: "Password reset",
     password_reset_done_message: "Your password has been changed, and every session of your account has been signed out. Sign in with the new password.",
-    back_to_sign_in: "Sign in",
+    link_sign_in: "Sign in",
     mail_greeting: "Hello {login},",
     mail_verify_subject: "Verify your email address",
     mail_verify_body: "Please confirm that {email} is your address by opening this link within 24 hours:",
@@ -831,11 +831,11 @@ pub static ZH_CN: Texts = Texts {
     email_verified: "已验证",
     email_unverified: "未验证",
     email_added_on: "添加于",
-    make_primary: "设为主邮箱",
-    remove: "删除",
+    email_make_primary: "设为主邮箱",
+    email_remove: "删除",
     resend_verification: "发送验证链接",
     add_email_heading: "添加邮箱地址",
-    add: "添加",
+    email_add: "添加",
     email_added_notice: "已添加邮箱。验证链接已发往该地址，24 小时内有效。",
     verification_sent_notice: "新的验证链接已发出，24 小时内有效。",
     verification_not_sent_notice: "最近已发送过多个验证链接：请使用其中一个，或稍后再试。",
@@ -864,11 +864,11 @@ pub static ZH_CN: Texts = Texts {
     reset_sent_message: "如果有账号使用 {email}，重置密码的链接已经发出。该链接一小时内有效，只能使用一次。",
     too_many_reset_requests: "重置请求过多，请在 {seconds} 秒后重试。",
     reset_for: "为 {email} 的账号设置新密码。",
-    new_password: "新密码",
-    reset_password: "重置密码",
+    reset_new_password: "新密码",
+    reset_password_button: "重置密码",
     password_reset_done_title: "密码已重置",
     password_reset_done_message: "你的密码已修改，账号的所有会话均已退出。请用新密码登录。",
-    back_to_sign_in: "登录",
+    link_sign_in: "登录",
     mail_greeting: "{login}，你好：",
     mail_verify_subject: "验证你的邮箱地址",
     mail_verify_body: "请在 24 小时内打开下面的链接，确认 {email} 是你的邮箱地址：",
@@ -925,9 +925,14 @@ mod tests {
         assert_eq!((EN.username, EN.sign_up), ("Username", "Sign up"));
         assert_eq!((EN.authorize, EN.deny), ("Authorize", "Deny"));
         assert_eq!((EN.sign_out_urls, EN.logout_title), ("Sign-out URLs", "Sign out"));
+    }
+
+    #[test]
+    fn the_english_labels_of_emails_and_password_reset_are_the_contracts() {
         // SPEC §7 "Emails", "Password reset".
-        assert_eq!((EN.add, EN.make_primary, EN.remove), ("Add", "Make primary", "Remove"));
+        assert_eq!((EN.email, EN.email_add), ("Email", "Add"));
+        assert_eq!((EN.email_make_primary, EN.email_remove), ("Make primary", "Remove"));
         assert_eq!((EN.forgot_password, EN.send_reset_link), ("Forgot password?", "Send reset link"));
-        assert_eq!((EN.new_password, EN.reset_password), ("New password", "Reset password"));
+        assert_eq!((EN.reset_new_password, EN.reset_password_button), ("New password", "Reset password"));
     }
 }

@@ -66,7 +66,7 @@ pub fn password_reset(to: Recipient<'_>, issuer: &str, link: &LinkToSend) -> Res
     let parts = Parts {
         subject: t.mail_reset_subject,
         body: t.mail_reset_body,
-        button: t.reset_password,
+        button: t.reset_password_button,
         note: t.mail_reset_ignore,
         path: paths::PASSWORD_RESET_EDIT,
     };

@@ -92,7 +92,7 @@ pub async fn request_post(
         title: t.reset_sent_title,
         message: t.reset_sent_message.replace("{email}", email.as_str()),
         next_href: paths::LOGIN,
-        next_text: t.back_to_sign_in,
+        next_text: t.link_sign_in,
         problem: false,
     };
     Ok(render(StatusCode::OK, &page))
@@ -181,7 +181,7 @@ pub async fn edit_post(
                 title: t.password_reset_done_title,
                 message: t.password_reset_done_message.to_owned(),
                 next_href: paths::LOGIN,
-                next_text: t.back_to_sign_in,
+                next_text: t.link_sign_in,
                 problem: false,
             };
             Ok(render(StatusCode::OK, &page))
