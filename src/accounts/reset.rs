@@ -10,7 +10,6 @@
 //! reset links.
 
 use std::net::IpAddr;
-use std::sync::Arc;
 
 use crate::accounts::emails::{self, EmailError, LinkToSend};
 use crate::accounts::throttle::{self, Admitted, Attempt};
@@ -40,7 +39,7 @@ pub async fn admit(store: &dyn Store, clock: &dyn Clock, email: &str, ip: IpAddr
 /// address (as its primary address, or a verified one) and has not too
 /// many live reset links already. Recorded in the account's security log.
 pub async fn prepare(
-    store: &Arc<dyn Store>,
+    store: &dyn Store,
     email: &str,
     now: UnixTime,
     ip: IpAddr,

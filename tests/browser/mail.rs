@@ -81,11 +81,16 @@ async fn a_forgotten_password_is_reset_from_the_mail_in_both_languages() {
         browser.fill(labels[1], &ann.email).await;
         browser.press(labels[2]).await;
         browser.shot(&format!("{lang}-check-your-mail")).await;
-        browser.goto(&newest_link(&app).await).await;
+        let link = newest_link(&app).await;
+        browser.goto(&link).await;
         browser.shot(&format!("{lang}-new-password")).await;
         browser.fill(labels[3], &new_password).await;
         browser.press(labels[4]).await;
         browser.shot(&format!("{lang}-done")).await;
+        browser.goto(&link).await;
+        browser.shot(&format!("{lang}-link-used")).await;
+        let used = if lang == "en" { "This link has been used already" } else { "此链接已经用过了" };
+        assert!(browser.text().await.contains(used), "{lang}: a used link says so");
 
         let signed_in = app.sign_in_attempt(&app.browser(), &ann.email, &new_password).await;
         assert_eq!(signed_in.status(), 303, "{lang}: the new password works");

@@ -157,7 +157,7 @@ pub async fn remove_post(
 
 /// Writes the verification mail for `link` in `lang` and hands it to the
 /// mailer; a failure to queue it is logged (the page offers a new link).
-pub fn send_verification(state: &AppState, lang: Lang, user: &User, link: &LinkToSend) {
+fn send_verification(state: &AppState, lang: Lang, user: &User, link: &LinkToSend) {
     let to = Recipient { lang, login: &user.login, now: state.clock.now() };
     let queued = mails::verification(to, state.settings.issuer(), link)
         .map_err(|error| error.to_string())

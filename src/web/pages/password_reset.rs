@@ -105,7 +105,7 @@ fn send_reset_link(state: &AppState, lang: Lang, email: String, ip: IpAddr) {
     let (store, clock, issuer) = (state.store.clone(), state.clock.clone(), state.settings.issuer().to_owned());
     state.mailer.prepare(async move {
         let now = clock.now();
-        let prepared = match reset::prepare(&store, &email, now, ip).await {
+        let prepared = match reset::prepare(&*store, &email, now, ip).await {
             Ok(prepared) => prepared,
             Err(error) => {
                 tracing::error!(%error, "could not prepare a password-reset link");
