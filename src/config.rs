@@ -93,7 +93,7 @@ pub struct SettingsArgs {
     /// Log format [default: text]. Log levels come from RUST_LOG (default: info).
     #[arg(long, env = "GATEHOUSE_LOG_FORMAT", global = true, value_name = "FORMAT")]
     pub log_format: Option<LogFormat>,
-    /// SMTP server for mail: smtp://HOST:PORT, smtps://HOST:PORT (TLS) or smtp://HOST:PORT?tls=starttls, with USER:PASSWORD@ before the host for SMTP AUTH [default: none, mail is written to --mail-dir].
+    /// SMTP server for mail: smtp://HOST:PORT, smtps://HOST:PORT (TLS) or smtp://HOST:PORT?tls=starttls, with USER:PASSWORD@ before the host for SMTP AUTH (a password in a flag shows in the process list: prefer the environment or the file) [default: none, mail is written to --mail-dir].
     #[arg(long, env = "GATEHOUSE_SMTP_URL", global = true, value_name = "URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
     /// PEM file of a CA certificate to trust for the SMTP server, beside the system's (a relay with a private CA).
