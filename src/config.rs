@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::accounts::Argon2Settings;
 use crate::keys::KeyEncryptionKey;
+use crate::mail::{self, MailSettings, SmtpUrl};
 use crate::oauth::Policy;
 use crate::store::PoolSettings;
 
@@ -92,6 +93,18 @@ pub struct SettingsArgs {
     /// Log format [default: text]. Log levels come from RUST_LOG (default: info).
     #[arg(long, env = "GATEHOUSE_LOG_FORMAT", global = true, value_name = "FORMAT")]
     pub log_format: Option<LogFormat>,
+    /// SMTP server for mail: smtp://HOST:PORT, smtps://HOST:PORT (TLS) or smtp://HOST:PORT?tls=starttls, with USER:PASSWORD@ before the host for SMTP AUTH (a password in a flag shows in the process list: prefer the environment or the file) [default: none, mail is written to --mail-dir].
+    #[arg(long, env = "GATEHOUSE_SMTP_URL", global = true, value_name = "URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// PEM file of a CA certificate to trust for the SMTP server, beside the system's (a relay with a private CA).
+    #[arg(long, env = "GATEHOUSE_SMTP_CA_FILE", global = true, value_name = "FILE")]
+    pub smtp_ca_file: Option<PathBuf>,
+    /// The From of every mail, "Name <user@host>" [default: Gatehouse <noreply@ISSUER-HOST>].
+    #[arg(long, env = "GATEHOUSE_MAIL_FROM", global = true, value_name = "ADDRESS")]
+    pub mail_from: Option<String>,
+    /// Without --smtp-url, mails are written here as .eml files [default: mail/ beside the SQLite database, ./mail for PostgreSQL].
+    #[arg(long, env = "GATEHOUSE_MAIL_DIR", global = true, value_name = "DIR")]
+    pub mail_dir: Option<PathBuf>,
 }
 
 /// The TOML file: the same keys as the flags, with underscores.
@@ -114,6 +127,10 @@ struct FileSettings {
     log_format: Option<LogFormat>,
     key_encryption_key: Option<String>,
     argon2: Option<Argon2File>,
+    smtp_url: Option<String>,
+    smtp_ca_file: Option<PathBuf>,
+    mail_from: Option<String>,
+    mail_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -191,6 +208,9 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Seals the private signing keys at rest, when set.
     pub key_encryption_key: Option<KeyEncryptionKey>,
+    /// Where mail goes (its defaults resolved by [`Settings::mail_dir`] and
+    /// [`Settings::mail_from`]).
+    pub mail: MailSettings,
 }
 
 impl Default for Settings {
@@ -212,6 +232,7 @@ impl Default for Settings {
             max_body_bytes: 64 * 1024,
             log_format: LogFormat::Text,
             key_encryption_key: None,
+            mail: MailSettings::default(),
         }
     }
 }
@@ -289,7 +310,22 @@ impl Settings {
             max_body_bytes: args.max_body_bytes.or(file.max_body_bytes).unwrap_or(defaults.max_body_bytes),
             log_format: args.log_format.or(file.log_format).unwrap_or(defaults.log_format),
             key_encryption_key: args.key_encryption_key.clone().or(file.key_encryption_key).map(KeyEncryptionKey::new),
+            mail: MailSettings {
+                smtp_url: args
+                    .smtp_url
+                    .clone()
+                    .or(file.smtp_url)
+                    .map(|url| SmtpUrl::parse(&url))
+                    .transpose()
+                    .map_err(|e| ConfigError::Invalid(e.to_string()))?,
+                smtp_ca_file: args.smtp_ca_file.clone().or(file.smtp_ca_file),
+                from: args.mail_from.clone().or(file.mail_from),
+                dir: args.mail_dir.clone().or(file.mail_dir),
+            },
         };
+        if let Some(from) = &settings.mail.from {
+            mail::check_from(from).map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        }
         if !(1..=1000).contains(&settings.database.max_connections) {
             return Err(ConfigError::Invalid("database max_connections must be 1 to 1000".into()));
         }
@@ -310,6 +346,26 @@ impl Settings {
     /// The database URL without its password, for logs and messages.
     pub fn redacted_database_url(&self) -> String {
         self.database_url.to_string()
+    }
+
+    /// Where `.eml` files go without SMTP: `--mail-dir`, else `mail/` beside
+    /// the SQLite database file, else (PostgreSQL) `./mail`.
+    pub fn mail_dir(&self) -> PathBuf {
+        self.mail.dir.clone().unwrap_or_else(|| default_mail_dir(self.database_url.expose()))
+    }
+
+    /// The `From` of every mail: `--mail-from`, else `Gatehouse
+    /// <noreply@HOST>` with the issuer's host name (`localhost` when the
+    /// issuer is an IP address).
+    pub fn mail_from(&self) -> String {
+        if let Some(from) = &self.mail.from {
+            return from.clone();
+        }
+        let host = url::Url::parse(self.issuer()).ok().and_then(|u| match u.host() {
+            Some(url::Host::Domain(name)) => Some(name.to_owned()),
+            _ => None,
+        });
+        format!("Gatehouse <noreply@{}>", host.as_deref().unwrap_or("localhost"))
     }
 
     /// Whether the issuer is https (then cookies are `Secure`).
@@ -350,6 +406,17 @@ impl std::fmt::Display for DatabaseUrl {
 impl std::fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "DatabaseUrl({self})")
+    }
+}
+
+/// `mail/` in the folder of the SQLite database file `sqlite://PATH`
+/// (`sqlite:PATH`, with or without `?options`), else `./mail`.
+fn default_mail_dir(database_url: &str) -> PathBuf {
+    let path = database_url.strip_prefix("sqlite://").or_else(|| database_url.strip_prefix("sqlite:"));
+    let path = path.map(|p| p.split('?').next().unwrap_or_default()).filter(|p| !p.is_empty() && *p != ":memory:");
+    match path.and_then(|p| Path::new(p).parent()) {
+        Some(folder) => folder.join("mail"),
+        None => PathBuf::from("mail"),
     }
 }
 
@@ -402,6 +469,7 @@ mod tests {
         assert_eq!(settings.migrate, defaults.migrate);
         assert_eq!(settings.database, defaults.database);
         assert_eq!(settings.purge_interval_secs, defaults.purge_interval_secs);
+        assert_eq!(settings.mail, defaults.mail);
     }
 
     #[test]
@@ -412,6 +480,54 @@ mod tests {
         assert_eq!(settings.redacted_database_url(), "postgres://gh:REDACTED@db:5432/gh");
         assert!(!format!("{settings:?}").contains("s3cret"), "Debug of the settings redacts it too");
         assert_eq!(Settings::default().redacted_database_url(), "sqlite://gatehouse.db");
+    }
+
+    #[test]
+    fn mail_goes_beside_the_sqlite_database_unless_told_otherwise() {
+        let cases = [
+            ("sqlite://gatehouse.db", "mail"),
+            ("sqlite:///var/lib/gatehouse/g.db?mode=rwc", "/var/lib/gatehouse/mail"),
+            ("sqlite:data/g.db", "data/mail"),
+            ("sqlite::memory:", "mail"),
+            ("postgres://gh:pw@db/gh", "mail"),
+        ];
+        for (url, expected) in cases {
+            let settings = Settings { database_url: DatabaseUrl::new(url), ..Settings::default() };
+            assert_eq!(settings.mail_dir(), PathBuf::from(expected), "{url}");
+        }
+        let told = Settings {
+            mail: MailSettings { dir: Some("/srv/mail".into()), ..MailSettings::default() },
+            ..Settings::default()
+        };
+        assert_eq!(told.mail_dir(), PathBuf::from("/srv/mail"));
+    }
+
+    #[test]
+    fn mail_comes_from_the_issuers_host_unless_told_otherwise() {
+        let named = Settings { issuer: Some("https://id.example.com".into()), ..Settings::default() };
+        let by_address = Settings { issuer: Some("http://127.0.0.1:8080".into()), ..Settings::default() };
+        assert_eq!(named.mail_from(), "Gatehouse <noreply@id.example.com>");
+        assert_eq!(by_address.mail_from(), "Gatehouse <noreply@localhost>");
+        assert!(mail::check_from(&named.mail_from()).is_ok());
+    }
+
+    #[test]
+    fn mail_settings_are_checked_and_the_smtp_password_never_shows() {
+        let args = SettingsArgs {
+            smtp_url: Some("smtp://mailer:hunter2@relay.example.com?tls=starttls".into()),
+            mail_from: Some("Accounts <accounts@example.com>".into()),
+            ..SettingsArgs::default()
+        };
+        let settings = Settings::load(&args).unwrap();
+        assert_eq!(settings.mail_from(), "Accounts <accounts@example.com>");
+        assert!(!format!("{settings:?}").contains("hunter2"));
+
+        for bad in [
+            SettingsArgs { smtp_url: Some("http://relay.example.com".into()), ..SettingsArgs::default() },
+            SettingsArgs { mail_from: Some("not an address".into()), ..SettingsArgs::default() },
+        ] {
+            assert!(matches!(Settings::load(&bad), Err(ConfigError::Invalid(_))));
+        }
     }
 
     #[test]

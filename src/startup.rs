@@ -12,6 +12,7 @@ use crate::accounts::{HashError, PasswordHasher};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::keys::{KeyError, Keyring, Sealer};
+use crate::mail::{MailError, Mailer};
 use crate::state::AppState;
 use crate::store::{self, Store, StoreError};
 use crate::web;
@@ -28,6 +29,9 @@ pub enum StartupError {
     /// The signing keys could not be made or read.
     #[error("signing keys: {0}")]
     Keys(#[from] KeyError),
+    /// The mail settings are unusable (a bad CA file, …).
+    #[error("mail: {0}")]
+    Mail(#[from] MailError),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -63,7 +67,8 @@ impl App {
             let bound = listener.local_addr().unwrap_or(settings.listen);
             settings.issuer = Some(format!("http://{bound}"));
         }
-        let state = AppState { store, clock, hasher, keys, settings: Arc::new(settings) };
+        let mailer = Mailer::start(&settings.mail, &settings.mail_dir(), &settings.mail_from())?;
+        let state = AppState { store, clock, hasher, keys, settings: Arc::new(settings), mailer };
         Ok(App { listener, state })
     }
 
@@ -91,6 +96,7 @@ impl App {
             let (store, clock) = (Arc::clone(&self.state.store), Arc::clone(&self.state.clock));
             tokio::spawn(purge_periodically(store, clock, interval, keep_log))
         });
+        let mailer = self.state.mailer.clone();
         let router = web::router(self.state);
         let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
@@ -98,9 +104,17 @@ impl App {
         if let Some(purger) = purger {
             purger.abort();
         }
+        // Mail handed over by the last requests goes out, unless the relay
+        // keeps it waiting: then it is lost with the process (logged).
+        if !mailer.drain(MAIL_DRAIN).await {
+            tracing::warn!("stopping with mail still unsent");
+        }
         served
     }
 }
+
+/// How long a shutdown waits for mail still being sent.
+const MAIL_DRAIN: Duration = Duration::from_secs(5);
 
 /// Rows deleted per table and batch: small enough that one batch is a few
 /// milliseconds of index walking, on any table size.

@@ -6,6 +6,7 @@ use crate::accounts::PasswordHasher;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::keys::Keyring;
+use crate::mail::Mailer;
 use crate::store::Store;
 
 /// Shared application state.
@@ -21,4 +22,6 @@ pub struct AppState {
     pub keys: Arc<Keyring>,
     /// Settings.
     pub settings: Arc<Settings>,
+    /// Sends mail in the background.
+    pub mailer: Mailer,
 }

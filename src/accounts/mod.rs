@@ -1,11 +1,13 @@
 //! Accounts: sign-up and sign-in rules, shared by the pages, the password
-//! grant and the CLI; the profile, a password change, deleting an account
-//! and personal access tokens.
+//! grant and the CLI; the profile, a password change, deleting an account,
+//! personal access tokens; email addresses and password reset by mail.
 
+pub mod emails;
 pub mod password;
 pub mod personal_tokens;
 pub mod profile;
 pub mod reauth;
+pub mod reset;
 pub mod throttle;
 
 use std::net::IpAddr;
@@ -52,7 +54,9 @@ pub enum AccountError {
 impl From<StoreError> for AccountError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Conflict { constraint: "users_email_key" } => AccountError::EmailTaken,
+            // An address belongs to one account, as its primary address or
+            // another (SPEC §7 "Emails").
+            StoreError::Conflict { constraint: "users_email_key" | "emails_email_key" } => AccountError::EmailTaken,
             StoreError::Conflict { constraint: "users_login_key" } => AccountError::LoginTaken,
             other => AccountError::Store(other),
         }
@@ -68,7 +72,9 @@ pub async fn sign_up(
     password: &str,
     now: UnixTime,
 ) -> Result<User, AccountError> {
-    let email = Email::parse(email)?;
+    // An address a mail can reach: the account's verification and reset
+    // links go there.
+    let email = emails::parse_address(email)?;
     let login = Login::parse(login)?;
     let password = Password::parse_new(password)?;
     let password_hash = hasher.hash(password).await?;

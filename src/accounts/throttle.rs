@@ -66,6 +66,18 @@ impl Attempt {
             success_resets: false,
         }
     }
+
+    /// A request for a password-reset link to `email` (as typed) from
+    /// `address`: counted under keys of its own, so that reset requests
+    /// never lock sign-in, nor the other way round.
+    pub fn password_reset(email: &str, address: IpAddr) -> Attempt {
+        Attempt {
+            account_key: format!("reset-account:{}", email.trim().to_lowercase()),
+            address_key: format!("reset-address:{}", network_of(address)),
+            rules: RULES,
+            success_resets: true,
+        }
+    }
 }
 
 /// IPv6 clients usually hold a whole /64: count that, not each address in it.

@@ -11,7 +11,8 @@ pub(super) async fn run(settings: Settings) -> anyhow::Result<()> {
     let database = settings.redacted_database_url();
     let app = App::build(settings).await.context("cannot start")?;
     let issuer = app.state().settings.issuer().to_owned();
-    tracing::info!(port = app.port(), %issuer, %database, "gatehouse is listening");
+    let mail = app.state().mailer.destination().to_owned();
+    tracing::info!(port = app.port(), %issuer, %database, %mail, "gatehouse is listening");
     app.run(shutdown_signal()).await.context("server failed")?;
     tracing::info!("gatehouse stopped");
     Ok(())

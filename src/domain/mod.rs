@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod device;
+pub mod email;
 pub mod oidc;
 pub mod personal_token;
 pub mod pkce;

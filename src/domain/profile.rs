@@ -212,6 +212,7 @@ mod tests {
             login: "ann".into(),
             name: "Ann".into(),
             email: "ann@example.com".into(),
+            email_verified: false,
             bio: String::new(),
             blog: String::new(),
             weibo: String::new(),

@@ -1,5 +1,5 @@
 //! Bearer secrets (access and refresh tokens, codes, client secrets, session
-//! ids): 256 bits from the OS random source, a short kind prefix so secret
+//! ids, the tokens of mailed links): 256 bits from the OS random source, a short kind prefix so secret
 //! scanners can find leaked ones, and only their SHA-256 hash is ever stored.
 
 use std::fmt;
@@ -30,6 +30,10 @@ pub enum SecretKind {
     DeviceCode,
     /// A personal access token (the platform's "private token"): `gpt_`.
     PersonalToken,
+    /// An email verification link's token: `gev_`.
+    EmailVerification,
+    /// A password-reset link's token: `gpr_`.
+    PasswordReset,
 }
 
 impl SecretKind {
@@ -44,6 +48,8 @@ impl SecretKind {
             SecretKind::Consent => "gcn_",
             SecretKind::DeviceCode => "gdc_",
             SecretKind::PersonalToken => "gpt_",
+            SecretKind::EmailVerification => "gev_",
+            SecretKind::PasswordReset => "gpr_",
         }
     }
 }

@@ -28,6 +28,9 @@ pub struct User {
     pub name: String,
     /// Primary email, lower-cased.
     pub email: String,
+    /// Whether the primary email is verified (SPEC §7: what OpenID
+    /// Connect's `email_verified` and the Open API's email state say).
+    pub email_verified: bool,
     /// Profile text.
     pub bio: String,
     /// Personal site.

@@ -77,9 +77,8 @@ pub struct ProfileClaims {
 pub struct EmailClaims {
     /// The primary address.
     pub email: String,
-    /// Whether Gatehouse verified that the user controls it. Nothing
-    /// verifies addresses yet (mail comes with SPEC §7), so this is `false`:
-    /// a relying party must not link accounts by an unverified address.
+    /// Whether the user followed a verification link mailed to it (SPEC
+    /// §7): a relying party must not link accounts by an unverified address.
     pub email_verified: bool,
 }
 
@@ -94,8 +93,9 @@ impl UserClaims {
             website: Some(user.blog.clone()).filter(|blog| !blog.is_empty()),
             updated_at: user.updated_at,
         });
-        let email =
-            scopes.contains(Scope::Email).then(|| EmailClaims { email: user.email.clone(), email_verified: false });
+        let email = scopes
+            .contains(Scope::Email)
+            .then(|| EmailClaims { email: user.email.clone(), email_verified: user.email_verified });
         UserClaims { sub: user.id.to_string(), profile, email }
     }
 }
@@ -130,6 +130,17 @@ mod tests {
         for (granted, expected) in cases {
             let claims = serde_json::to_value(UserClaims::new(&ann(), &scopes(granted), URLS)).unwrap();
             assert_eq!(claims, expected, "{granted}");
+        }
+    }
+
+    // OIDC Core §5.1: "email_verified: True if the End-User's e-mail address
+    // has been verified; otherwise false."
+    #[test]
+    fn oidc_core_5_1_email_verified_states_whether_the_primary_address_is_verified() {
+        for verified in [false, true] {
+            let user = User { email_verified: verified, ..ann() };
+            let claims = UserClaims::new(&user, &scopes("openid email"), URLS);
+            assert_eq!(claims.email.unwrap().email_verified, verified);
         }
     }
 

@@ -52,6 +52,7 @@ pub fn ann() -> User {
         login: "ann".into(),
         name: "Ann Lee".into(),
         email: "ann@example.com".into(),
+        email_verified: false,
         bio: String::new(),
         blog: String::new(),
         weibo: String::new(),

@@ -74,6 +74,7 @@ struct PersonalTokenUserRow {
     u_login: String,
     u_name: String,
     u_email: String,
+    u_email_verified: bool,
     u_bio: String,
     u_blog: String,
     u_weibo: String,
@@ -88,6 +89,7 @@ impl PersonalTokenUserRow {
             login: self.u_login,
             name: self.u_name,
             email: self.u_email,
+            email_verified: self.u_email_verified,
             bio: self.u_bio,
             blog: self.u_blog,
             weibo: self.u_weibo,
@@ -266,7 +268,9 @@ impl SqlStore {
             sqlx::query_as(concat!(
                 "SELECT ",
                 personal_token_columns!("p."),
-                ", u.login AS u_login, u.name AS u_name, u.email AS u_email, u.bio AS u_bio, u.blog AS u_blog, \
+                ", u.login AS u_login, u.name AS u_name, u.email AS u_email, \
+                 EXISTS (SELECT 1 FROM emails e WHERE e.email = u.email AND e.verified_at IS NOT NULL) AS u_email_verified, \
+                 u.bio AS u_bio, u.blog AS u_blog, \
                  u.weibo AS u_weibo, u.created_at AS u_created_at, u.updated_at AS u_updated_at \
                  FROM personal_tokens p JOIN users u ON u.id = p.user_id WHERE p.token_hash = $1"
             ))

@@ -2,6 +2,7 @@
 //! the ids decode from rows, on either database: a `SecretHash` as its 32
 //! bytes (SQLite BLOB, PostgreSQL BYTEA), a `ScopeSet` as its canonical
 //! space-separated text, `UserId`, `ClientPk` and `PersonalTokenId` as their integer (SQLite
+//! space-separated text, `UserId`, `ClientPk` and `EmailId` as their integer (SQLite
 //! INTEGER, PostgreSQL BIGINT), `FamilyId`, `Login` and `Email` as TEXT. The
 //! impls live here, not in `domain/`, so that only `store/` knows sqlx (the
 //! orphan rule allows them: the types are this crate's own).
@@ -11,6 +12,7 @@ use sqlx::error::BoxDynError;
 use sqlx::{Database, Decode, Encode, Type};
 
 use crate::domain::client::ClientPk;
+use crate::domain::email::EmailId;
 use crate::domain::personal_token::PersonalTokenId;
 use crate::domain::scope::ScopeSet;
 use crate::domain::token::{FamilyId, SecretHash};
@@ -63,6 +65,7 @@ macro_rules! integer_id {
 integer_id!(UserId);
 integer_id!(ClientPk);
 integer_id!(PersonalTokenId);
+integer_id!(EmailId);
 
 stored_as!(FamilyId, String);
 

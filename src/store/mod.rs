@@ -6,6 +6,7 @@ mod accounts;
 mod binds;
 mod client_cache;
 mod device;
+mod emails;
 mod fault;
 mod pool;
 mod postgres;
@@ -21,6 +22,7 @@ use async_trait::async_trait;
 use crate::clock::UnixTime;
 use crate::domain::client::{Client, ClientPk, NewClient};
 use crate::domain::device::Pace;
+use crate::domain::email::{EmailAddress, EmailLink, LinkPurpose};
 use crate::domain::oidc::{Authentication, KeyMaterial, KeyProtection, SigningAlg};
 use crate::domain::personal_token::{NewPersonalToken, PersonalToken, PersonalTokenId};
 use crate::domain::pkce::CodeChallenge;
@@ -89,8 +91,10 @@ impl From<sqlx::Error> for StoreError {
 /// The unique indexes callers tell apart, each with how SQLite's message
 /// names it: by its columns (`UNIQUE constraint failed: users.email`), or by
 /// name for an index on an expression.
-const UNIQUE_INDEXES: [(&str, &str); 5] = [
+const UNIQUE_INDEXES: [(&str, &str); 6] = [
     ("users_email_key", "users.email"),
+    // Every address of every account (SPEC §7 "Emails").
+    ("emails_email_key", "emails.email"),
     ("users_login_key", "index 'users_login_key'"),
     ("clients_client_id_key", "clients.client_id"),
     // A partial index: SQLite names its column.
@@ -134,6 +138,23 @@ pub struct NewUser {
     pub email: Email,
     /// Argon2id PHC string.
     pub password_hash: String,
+}
+
+/// A link to mail, as stored: only the hash of its token.
+#[derive(Debug, Clone)]
+pub struct NewEmailLink {
+    /// SHA-256 of the token in the link.
+    pub token_hash: SecretHash,
+    /// What it is for.
+    pub purpose: LinkPurpose,
+    /// The account.
+    pub user_id: UserId,
+    /// The address it goes to.
+    pub email: String,
+    /// Now.
+    pub created_at: UnixTime,
+    /// When it stops working.
+    pub expires_at: UnixTime,
 }
 
 /// An authorization request validated and bound to a user: what a consent
@@ -344,12 +365,63 @@ pub trait Store: Send + Sync + 'static {
     /// commit (`store/writer.rs`) fewer than the writes under load.
     fn commits(&self) -> u64;
 
-    /// Creates an account; `Conflict` on a taken email or login.
+    /// Creates an account with its (unverified) address; `Conflict` on a
+    /// taken email or login.
     async fn insert_user(&self, user: &NewUser, now: UnixTime) -> StoreResult<User>;
     /// A user by id.
     async fn find_user(&self, id: UserId) -> StoreResult<Option<User>>;
     /// A user and password hash by (lower-cased) email, for sign-in.
     async fn find_user_credentials(&self, email: &str) -> StoreResult<Option<UserCredentials>>;
+
+    /// The user's email addresses, the primary one first.
+    async fn list_emails(&self, user_id: UserId) -> StoreResult<Vec<EmailAddress>>;
+    /// Adds an unverified address to the account of `link` with `link`, its
+    /// first verification link, recording `event`; `Conflict` on
+    /// `emails_email_key` when any account has the address.
+    async fn add_email(&self, link: &NewEmailLink, event: &SecurityEvent) -> StoreResult<EmailAddress>;
+    /// Stores a link unless its account has `MAX_LIVE_LINKS` live links of
+    /// its purpose already (`false`: nothing stored), recording `event` with
+    /// it when given.
+    async fn insert_email_link(&self, link: &NewEmailLink, event: Option<&SecurityEvent>) -> StoreResult<bool>;
+    /// A mailed link by the hash of its token.
+    async fn find_email_link(&self, token: &SecretHash) -> StoreResult<Option<EmailLink>>;
+    /// Spends the verification link `token` of `event.user_id` and marks
+    /// its address verified, recording `event` (`false`: the link did not
+    /// work, or the address is gone).
+    async fn verify_email(&self, token: &SecretHash, now: UnixTime, event: &SecurityEvent) -> StoreResult<bool>;
+    /// Makes the user's verified address `email` the primary one (the
+    /// address they sign in with), recording `event` (`false`: not theirs,
+    /// not verified, or primary already).
+    async fn set_primary_email(
+        &self,
+        user_id: UserId,
+        email: &str,
+        now: UnixTime,
+        event: &SecurityEvent,
+    ) -> StoreResult<bool>;
+    /// Removes the user's address `email` (never the primary one) and the
+    /// links sent to it, recording `event` (`false`: nothing removed).
+    async fn remove_email(
+        &self,
+        user_id: UserId,
+        email: &str,
+        now: UnixTime,
+        event: &SecurityEvent,
+    ) -> StoreResult<bool>;
+    /// The account a password-reset link for `email` may go to: its primary
+    /// address, or a verified one.
+    async fn find_reset_account(&self, email: &str) -> StoreResult<Option<User>>;
+    /// Spends the reset link `token` of `event.user_id` and sets the new
+    /// password hash; every session of the account ends and its other
+    /// reset links stop working, recording `event` (`false`: the link did
+    /// not work).
+    async fn reset_password(
+        &self,
+        token: &SecretHash,
+        password_hash: &str,
+        now: UnixTime,
+        event: &SecurityEvent,
+    ) -> StoreResult<bool>;
 
     /// Registers an application.
     async fn insert_client(&self, client: &NewClient, now: UnixTime) -> StoreResult<Client>;
@@ -748,12 +820,27 @@ mod tests {
         let owner = store.insert_user(&user("Octo", "octo@example.com"), 1).await.unwrap();
         store.insert_client(&client("app-1", owner.id), 1).await.unwrap();
 
+        let link = NewEmailLink {
+            token_hash: SecretHash([9; 32]),
+            purpose: LinkPurpose::Verify,
+            user_id: owner.id,
+            email: "octo.second@example.com".into(),
+            created_at: 1,
+            expires_at: 2,
+        };
+        let event = SecurityEvent::new(owner.id, crate::domain::security_event::SecurityEventKind::EmailAdded, None);
+        store.add_email(&link, &event).await.unwrap();
+
         let email = store.insert_user(&user("other", "octo@example.com"), 2).await;
         let login = store.insert_user(&user("OCTO", "other@example.com"), 2).await;
         let client_id = store.insert_client(&client("app-1", owner.id), 2).await;
+        let second = store.insert_user(&user("third", "octo.second@example.com"), 2).await;
+        let added_twice = store.add_email(&NewEmailLink { token_hash: SecretHash([8; 32]), ..link }, &event).await;
 
         assert_eq!(conflict(email), "users_email_key");
         assert_eq!(conflict(login), "users_login_key");
         assert_eq!(conflict(client_id), "clients_client_id_key");
+        assert_eq!(conflict(second), "emails_email_key", "another account's address");
+        assert_eq!(conflict(added_twice), "emails_email_key");
     }
 }

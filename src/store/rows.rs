@@ -24,6 +24,7 @@ pub(super) struct UserRow {
     pub(super) name: String,
     pub(super) email: String,
     pub(super) password_hash: String,
+    pub(super) email_verified: bool,
     pub(super) bio: String,
     pub(super) blog: String,
     pub(super) weibo: String,
@@ -43,6 +44,7 @@ impl UserRow {
             login: self.login,
             name: self.name,
             email: self.email,
+            email_verified: self.email_verified,
             bio: self.bio,
             blog: self.blog,
             weibo: self.weibo,
@@ -230,6 +232,7 @@ pub(super) struct TokenRow {
     pub(super) u_login: Option<String>,
     pub(super) u_name: Option<String>,
     pub(super) u_email: Option<String>,
+    pub(super) u_email_verified: bool,
     pub(super) u_bio: Option<String>,
     pub(super) u_blog: Option<String>,
     pub(super) u_weibo: Option<String>,
@@ -244,6 +247,7 @@ macro_rules! token_select {
     () => {
         "SELECT t.kind, t.client_pk, c.client_id, t.user_id, t.scopes, t.family_id, t.created_at, \
          t.expires_at, t.used_at, t.revoked_at, t.auth_time, t.amr, u.login AS u_login, u.name AS u_name, u.email AS u_email, \
+         EXISTS (SELECT 1 FROM emails e WHERE e.email = u.email AND e.verified_at IS NOT NULL) AS u_email_verified, \
          u.bio AS u_bio, u.blog AS u_blog, u.weibo AS u_weibo, u.created_at AS u_created_at, \
          u.updated_at AS u_updated_at \
          FROM tokens t JOIN clients c ON c.id = t.client_pk LEFT JOIN users u ON u.id = t.user_id"
@@ -259,6 +263,7 @@ impl TokenRow {
                 login,
                 name: self.u_name.unwrap_or_default(),
                 email: self.u_email.unwrap_or_default(),
+                email_verified: self.u_email_verified,
                 bio: self.u_bio.unwrap_or_default(),
                 blog: self.u_blog.unwrap_or_default(),
                 weibo: self.u_weibo.unwrap_or_default(),
@@ -284,11 +289,14 @@ impl TokenRow {
     }
 }
 
-/// The columns `UserRow` reads. Macros rather than constants so that each
-/// statement is one `concat!`ed `&'static str`, built at compile time.
+/// The columns `UserRow` reads from `users`. Macros rather than constants so
+/// that each statement is one `concat!`ed `&'static str`, built at compile
+/// time. Whether the primary address is verified is read from its `emails`
+/// row (one lookup on its unique index), never kept twice.
 macro_rules! user_columns {
     () => {
-        "id, login, name, email, password_hash, bio, blog, weibo, created_at, updated_at"
+        "id, login, name, email, password_hash, bio, blog, weibo, created_at, updated_at, \
+         EXISTS (SELECT 1 FROM emails e WHERE e.email = users.email AND e.verified_at IS NOT NULL) AS email_verified"
     };
 }
 pub(super) use user_columns;

@@ -26,12 +26,14 @@ use super::rows::{
 use super::writer::{TxFuture, Writer, writer_count};
 use super::{
     ActiveSession, BoundRequest, ClientUpdate, CodeRecord, DeviceAnswer, DeviceRecord, DeviceRequest, GrantRecord,
-    NewDeviceAuthorization, NewSigningKey, NewTokens, NewUser, PersonalTokenRecord, Redemption, SessionRecord,
-    SigningKeyRecord, Store, StoreResult, ThrottleRecord, ThrottleStep, TokenRecord, UserCredentials, postgres, sqlite,
+    NewDeviceAuthorization, NewEmailLink, NewSigningKey, NewTokens, NewUser, PersonalTokenRecord, Redemption,
+    SessionRecord, SigningKeyRecord, Store, StoreResult, ThrottleRecord, ThrottleStep, TokenRecord, UserCredentials,
+    emails, postgres, sqlite,
 };
 use crate::clock::UnixTime;
 use crate::domain::client::{Client, ClientPk, NewClient};
 use crate::domain::device::Pace;
+use crate::domain::email::{EmailAddress, EmailLink};
 use crate::domain::oidc::Authentication;
 use crate::domain::personal_token::{NewPersonalToken, PersonalToken, PersonalTokenId};
 use crate::domain::pkce::CodeChallenge;
@@ -267,13 +269,15 @@ fn challenge_columns(challenge: Option<&CodeChallenge>) -> (Option<&str>, Option
 
 /// What the purge deletes, in bounded batches: (table, key column,
 /// condition on `$1` = now).
-const PURGE_BATCHES: [(&str, &str, &str); 6] = [
+const PURGE_BATCHES: [(&str, &str, &str); 7] = [
     ("authorization_codes", "code_hash", "expires_at < $1"),
     ("device_codes", "device_code_hash", "expires_at < $1"),
     ("consent_requests", "id_hash", "expires_at < $1"),
     ("sessions", "id_hash", "expires_at < $1"),
     // Spent and expired tokens stay a day so a replay is still recognised.
     ("tokens", "token_hash", "expires_at < $1 - 86400"),
+    // Mailed links stay a day after expiry, so a late click reads "expired".
+    ("email_links", "token_hash", "expires_at < $1 - 86400"),
     // Never a key with attempts in flight: its count would start again.
     ("throttles", "key", "last_failure_at < $1 - 86400 AND locked_until < $1 AND in_flight_since < $1 - 60"),
 ];
@@ -306,7 +310,7 @@ impl Store for SqlStore {
             .writer
             .write_guarded(user.clone(), move |user, tx| {
                 boxed(async move {
-                    on_tx!(tx, conn => {
+                    let row: UserRow = on_tx!(&mut *tx, conn => {
                         sqlx::query_as(concat!(
                             "INSERT INTO users (login, name, email, password_hash, created_at, updated_at) \
                              VALUES ($1, $2, $3, $4, $5, $5) RETURNING ",
@@ -317,8 +321,10 @@ impl Store for SqlStore {
                         .bind(&user.email)
                         .bind(&user.password_hash)
                         .bind(now)
-                        .fetch_one(conn).await
-                    })
+                        .fetch_one(conn).await?
+                    });
+                    emails::insert_primary(tx, row.id, user.email.as_str(), now).await?;
+                    Ok(row)
                 })
             })
             .await?;
@@ -343,6 +349,60 @@ impl Store for SqlStore {
                 .await?
         });
         Ok(row.map(UserRow::into_credentials))
+    }
+
+    async fn list_emails(&self, user_id: UserId) -> StoreResult<Vec<EmailAddress>> {
+        emails::list(&self.pool, user_id).await
+    }
+
+    async fn add_email(&self, link: &NewEmailLink, event: &SecurityEvent) -> StoreResult<EmailAddress> {
+        emails::add(&self.writer, link, event).await
+    }
+
+    async fn insert_email_link(&self, link: &NewEmailLink, event: Option<&SecurityEvent>) -> StoreResult<bool> {
+        emails::insert_link(&self.writer, link, event).await
+    }
+
+    async fn find_email_link(&self, token: &SecretHash) -> StoreResult<Option<EmailLink>> {
+        emails::find_link(&self.pool, token).await
+    }
+
+    async fn verify_email(&self, token: &SecretHash, now: UnixTime, event: &SecurityEvent) -> StoreResult<bool> {
+        emails::verify(&self.writer, token, now, event).await
+    }
+
+    async fn set_primary_email(
+        &self,
+        user_id: UserId,
+        email: &str,
+        now: UnixTime,
+        event: &SecurityEvent,
+    ) -> StoreResult<bool> {
+        emails::set_primary(&self.writer, user_id, email, now, event).await
+    }
+
+    async fn remove_email(
+        &self,
+        user_id: UserId,
+        email: &str,
+        now: UnixTime,
+        event: &SecurityEvent,
+    ) -> StoreResult<bool> {
+        emails::remove(&self.writer, user_id, email, now, event).await
+    }
+
+    async fn find_reset_account(&self, email: &str) -> StoreResult<Option<User>> {
+        emails::find_reset_account(&self.pool, email).await
+    }
+
+    async fn reset_password(
+        &self,
+        token: &SecretHash,
+        password_hash: &str,
+        now: UnixTime,
+        event: &SecurityEvent,
+    ) -> StoreResult<bool> {
+        emails::reset_password(&self.writer, token, password_hash, now, event).await
     }
 
     async fn insert_client(&self, client: &NewClient, now: UnixTime) -> StoreResult<Client> {

@@ -9,6 +9,7 @@ mod early_close;
 mod error;
 mod health;
 pub mod i18n;
+mod mails;
 pub mod oauth;
 mod pages;
 pub mod params;
@@ -123,6 +124,21 @@ pub mod paths {
     pub const ACCOUNT: &str = "/settings/account";
     /// What a deleted account's browser sees last.
     pub const ACCOUNT_DELETED: &str = "/account/deleted";
+    /// The account's email addresses; `POST` adds one.
+    pub const EMAILS: &str = "/settings/emails";
+    /// Making one address the primary one.
+    pub const EMAIL_PRIMARY: &str = "/settings/emails/{id}/primary";
+    /// Removing one address.
+    pub const EMAIL_REMOVE: &str = "/settings/emails/{id}/remove";
+    /// Mailing one address a verification link again.
+    pub const EMAIL_RESEND: &str = "/settings/emails/{id}/resend";
+    /// Where a verification link leads (`?token=…`; the token never in the
+    /// path, which the access log records).
+    pub const EMAIL_VERIFICATION: &str = "/email_verification";
+    /// Asking for a password-reset link (SPEC §7).
+    pub const PASSWORD_RESET: &str = "/password_reset";
+    /// Where a reset link leads (`?token=…`): the new password.
+    pub const PASSWORD_RESET_EDIT: &str = "/password_reset/edit";
 
     /// The language switch to `tag`.
     pub fn language(tag: &str) -> String {
@@ -167,6 +183,21 @@ pub mod paths {
     /// [`PERSONAL_TOKEN_REVOKE`] for the token numbered `id`.
     pub fn personal_token_revoke(id: &str) -> String {
         PERSONAL_TOKEN_REVOKE.replace("{id}", id)
+    }
+
+    /// [`EMAIL_PRIMARY`] for the address `id`.
+    pub fn email_primary(id: &str) -> String {
+        EMAIL_PRIMARY.replace("{id}", id)
+    }
+
+    /// [`EMAIL_REMOVE`] for the address `id`.
+    pub fn email_remove(id: &str) -> String {
+        EMAIL_REMOVE.replace("{id}", id)
+    }
+
+    /// [`EMAIL_RESEND`] for the address `id`.
+    pub fn email_resend(id: &str) -> String {
+        EMAIL_RESEND.replace("{id}", id)
     }
 }
 
@@ -213,6 +244,16 @@ pub fn router(state: AppState) -> Router {
         .route(paths::PERSONAL_TOKEN_REVOKE, post(pages::tokens::revoke_post))
         .route(paths::ACCOUNT, get(pages::account::account_get).post(pages::account::delete_post))
         .route(paths::ACCOUNT_DELETED, get(pages::account::deleted_get))
+        .route(paths::EMAILS, get(pages::emails::emails_get).post(pages::emails::add_post))
+        .route(paths::EMAIL_PRIMARY, post(pages::emails::primary_post))
+        .route(paths::EMAIL_REMOVE, post(pages::emails::remove_post))
+        .route(paths::EMAIL_RESEND, post(pages::emails::resend_post))
+        .route(
+            paths::EMAIL_VERIFICATION,
+            get(pages::email_verification::verification_get).post(pages::email_verification::verification_post),
+        )
+        .route(paths::PASSWORD_RESET, get(pages::password_reset::request_get).post(pages::password_reset::request_post))
+        .route(paths::PASSWORD_RESET_EDIT, get(pages::password_reset::edit_get).post(pages::password_reset::edit_post))
         .route(paths::LOGIN, get(pages::login::login_get).post(pages::login::login_post))
         .route(paths::LOGOUT, post(pages::login::logout_post))
         .route(paths::SIGNUP, get(pages::signup::signup_get).post(pages::signup::signup_post))

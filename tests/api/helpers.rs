@@ -46,6 +46,9 @@ pub struct TestApp {
     pub state: AppState,
     /// The database (kept alive for the test's duration).
     _database: TestDatabase,
+    /// Where mail goes on PostgreSQL, whose default (`./mail`) is no
+    /// test's own; on SQLite mail goes beside the database file.
+    _mail_dir: Option<TempDir>,
     _shutdown: oneshot::Sender<()>,
 }
 
@@ -147,6 +150,8 @@ impl TestApp {
             database_url: gatehouse::config::DatabaseUrl::new(&database.url),
             ..Settings::default()
         };
+        let mail_dir = database.dir.is_none().then(|| tempfile::tempdir().unwrap());
+        settings.mail.dir = mail_dir.as_ref().map(|dir| dir.path().to_owned());
         configure(&mut settings);
         let clock = Arc::new(FixedClock::new(T0));
         let app = App::build_with_clock(settings, clock.clone()).await.unwrap();
@@ -157,7 +162,16 @@ impl TestApp {
         tokio::spawn(app.run(async move {
             let _ = rx.await;
         }));
-        TestApp { base, http: client(false), store, clock, state, _database: database, _shutdown: tx }
+        TestApp {
+            base,
+            http: client(false),
+            store,
+            clock,
+            state,
+            _database: database,
+            _mail_dir: mail_dir,
+            _shutdown: tx,
+        }
     }
 
     /// The database this server runs on.
@@ -172,7 +186,7 @@ impl TestApp {
     /// Stops this server and starts a new one on the same database, as an
     /// operator's restart would (on a new port).
     pub async fn restart(self) -> TestApp {
-        let TestApp { state, clock, _database, _shutdown, .. } = self;
+        let TestApp { state, clock, _database, _mail_dir, _shutdown, .. } = self;
         drop(_shutdown);
         let settings = Settings { listen: "127.0.0.1:0".parse().unwrap(), issuer: None, ..(*state.settings).clone() };
         let app = App::build_with_clock(settings, clock.clone()).await.unwrap();
@@ -182,7 +196,7 @@ impl TestApp {
         tokio::spawn(app.run(async move {
             let _ = rx.await;
         }));
-        TestApp { base, http: client(false), store, clock, state, _database, _shutdown: tx }
+        TestApp { base, http: client(false), store, clock, state, _database, _mail_dir, _shutdown: tx }
     }
 
     /// A browser: its own cookie jar, redirects not followed.

@@ -9,6 +9,8 @@
 
 mod account_forms;
 mod helpers;
+mod mail_flows;
+mod mailbox;
 mod pg_cluster;
 
 mod account_security;
@@ -23,7 +25,9 @@ mod corpus_replay;
 mod delete_account;
 mod device;
 mod early_close;
+mod emails;
 mod logs;
+mod mail;
 mod oidc;
 mod oidc_logout;
 mod oidc_prompt;
@@ -31,6 +35,7 @@ mod open_api;
 mod pages;
 mod password_change;
 mod password_grant;
+mod password_reset;
 mod personal_tokens;
 mod pkce;
 mod profile;

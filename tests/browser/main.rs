@@ -17,7 +17,12 @@ mod sample_client;
 
 mod account;
 mod account_security;
+#[path = "../api/mailbox.rs"]
+#[expect(dead_code, reason = "shared with the API tests, which start SMTP servers too")]
+mod mailbox;
+
 mod driver;
+mod mail;
 mod oidc;
 
 use driver::Browser;

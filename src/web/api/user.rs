@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::accounts::profile;
+use crate::domain::email::EmailAddress;
 use crate::domain::profile::ProfileChange;
 use crate::domain::scope::Scope;
 use crate::domain::user::{User, UserId};
@@ -101,7 +102,7 @@ fn rfc3339(unix: i64) -> String {
 pub struct EmailResponse {
     email: String,
     state: &'static str,
-    scope: [&'static str; 2],
+    scope: Vec<&'static str>,
 }
 
 /// `GET /api/v5/user` (scope `user_info`).
@@ -133,8 +134,25 @@ pub async fn user_patch(
     Ok(Json(UserResponse::new(updated, state.settings.issuer())))
 }
 
-/// `GET /api/v5/emails` (scope `emails`).
-pub async fn emails_get(Authenticated(access): Authenticated) -> Result<Json<Vec<EmailResponse>>, BearerError> {
+/// `GET /api/v5/emails` (scope `emails`): every address of the account, the
+/// primary one first, with the platform's states (`confirmed` once
+/// verified, else `unconfirmed`) and scopes (`primary` marks the primary
+/// address; every address may sign commits).
+pub async fn emails_get(
+    State(state): State<AppState>,
+    Authenticated(access): Authenticated,
+) -> Result<Json<Vec<EmailResponse>>, BearerError> {
     let user = access.user_with(Scope::Emails)?;
-    Ok(Json(vec![EmailResponse { email: user.email, state: "confirmed", scope: ["primary", "commit"] }]))
+    let addresses = state.store.list_emails(user.id).await.map_err(BearerError::Store)?;
+    Ok(Json(addresses.into_iter().map(EmailResponse::from).collect()))
+}
+
+impl From<EmailAddress> for EmailResponse {
+    fn from(address: EmailAddress) -> Self {
+        EmailResponse {
+            state: if address.verified { "confirmed" } else { "unconfirmed" },
+            scope: if address.primary { vec!["primary", "commit"] } else { vec!["commit"] },
+            email: address.email,
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! Sign up: Email, Username, Password; errors are shown beside their field
-//! and what was typed is kept (except the password).
+//! and what was typed is kept (except the password). The new address is
+//! mailed a verification link.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -7,12 +8,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 
-use crate::accounts::{self, AccountError};
-use crate::domain::user::AccountFieldError;
+use crate::accounts::{self, AccountError, emails};
+use crate::domain::user::{AccountFieldError, User};
 use crate::state::AppState;
 use crate::web::audit;
 use crate::web::error::PageError;
-use crate::web::i18n::Texts;
+use crate::web::i18n::{Lang, Texts};
+use crate::web::mails::{self, Recipient};
 use crate::web::pages::login::ReturnTo;
 use crate::web::pages::{Layout, PageContext, render, safe_return_to};
 use crate::web::params::{Params, ParamsError};
@@ -102,6 +104,7 @@ pub async fn signup_post(
     let error = match accounts::sign_up(&*state.store, &state.hasher, email, username, password, now).await {
         Ok(user) => {
             audit::account_created(user.id, ctx.addr);
+            send_first_verification(&state, ctx.lang, user.clone());
             let origin = session::Origin::of(ctx.addr, &headers);
             let jar = session::sign_in(&state, jar, ctx.session.as_ref(), user.id, origin).await?;
             return Ok((jar, redirect::see_other(&return_to)).into_response());
@@ -117,4 +120,26 @@ pub async fn signup_post(
     page.username = username.to_owned();
     page.show(&error);
     Ok((jar, render(StatusCode::UNPROCESSABLE_ENTITY, &page)).into_response())
+}
+
+/// Mails the new account's address its first verification link (SPEC §7:
+/// "Sign-up sends a verification mail"), in the sign-up page's language,
+/// in the background: the link is stored there too, so sign-up answers
+/// without waiting for either.
+fn send_first_verification(state: &AppState, lang: Lang, user: User) {
+    let (store, clock, issuer) = (state.store.clone(), state.clock.clone(), state.settings.issuer().to_owned());
+    state.mailer.prepare(async move {
+        let now = clock.now();
+        let link = match emails::first_link(&*store, user.id, &user.email, now).await {
+            Ok(link) => link?,
+            Err(error) => {
+                tracing::error!(%error, user_id = %user.id, "could not store a verification link");
+                return None;
+            }
+        };
+        let to = Recipient { lang, login: &user.login, now };
+        mails::verification(to, &issuer, &link)
+            .inspect_err(|error| tracing::error!(%error, user_id = %user.id, "could not write a verification mail"))
+            .ok()
+    });
 }
