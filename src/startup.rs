@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
+use crate::accounts::two_factor::TotpSealer;
 use crate::accounts::{HashError, PasswordHasher};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
@@ -55,6 +56,7 @@ impl App {
         let store = store::connect_with(settings.database_url.expose(), &settings.database, settings.migrate).await?;
         let hasher = Arc::new(PasswordHasher::new(settings.argon2)?);
         let sealer = settings.key_encryption_key.as_ref().map(Sealer::new).transpose()?;
+        let totp_sealer = Arc::new(TotpSealer::new(settings.key_encryption_key.as_ref())?);
         let keys = Arc::new(Keyring::open(Arc::clone(&store), sealer, clock.now()).await?);
         let listener = TcpListener::bind(settings.listen)
             .await
@@ -63,7 +65,7 @@ impl App {
             let bound = listener.local_addr().unwrap_or(settings.listen);
             settings.issuer = Some(format!("http://{bound}"));
         }
-        let state = AppState { store, clock, hasher, keys, settings: Arc::new(settings) };
+        let state = AppState { store, clock, hasher, keys, totp_sealer, settings: Arc::new(settings) };
         Ok(App { listener, state })
     }
 

@@ -26,6 +26,8 @@ pub enum SecretKind {
     Session,
     /// A pending consent id: `gcn_`.
     Consent,
+    /// A sign-in waiting for its second factor: `gtf_`.
+    TwoFactorChallenge,
 }
 
 impl SecretKind {
@@ -38,6 +40,7 @@ impl SecretKind {
             SecretKind::ClientSecret => "gcs_",
             SecretKind::Session => "gss_",
             SecretKind::Consent => "gcn_",
+            SecretKind::TwoFactorChallenge => "gtf_",
         }
     }
 }
@@ -143,7 +146,8 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(random_bytes::<32>())
 }
 
-fn random_bytes<const N: usize>() -> [u8; N] {
+/// `N` bytes from the OS random source.
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
     // The OS random source failing is not recoverable; fall back to the
     // thread-local CSPRNG (itself seeded from the OS) rather than panic.

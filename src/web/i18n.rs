@@ -108,6 +108,8 @@ impl Lang {
             (Lang::ZhCn, K::TwoFactorDisabled) => "关闭了双因素认证",
             (Lang::En, K::RecoveryCodeUsed) => "Signed in with a recovery code",
             (Lang::ZhCn, K::RecoveryCodeUsed) => "使用恢复码登录",
+            (Lang::En, K::TwoFactorFailed) => "Sign-in failed (wrong two-factor code after the right password)",
+            (Lang::ZhCn, K::TwoFactorFailed) => "登录失败（密码正确，但双因素验证码错误）",
             (Lang::En, K::PasskeyAdded) => "Passkey added",
             (Lang::ZhCn, K::PasskeyAdded) => "添加了通行密钥",
             (Lang::En, K::PasskeyRenamed) => "Passkey renamed",
