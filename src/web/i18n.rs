@@ -424,6 +424,32 @@ pub struct Texts {
     pub callback_insecure_http: &'static str,
     pub callback_non_ascii: &'static str,
     pub callback_forbidden_scheme: &'static str,
+    // Two-factor authentication (SPEC §7): the security page, its setup and
+    // recovery codes, and the second sign-in step.
+    pub security_title: &'static str,
+    pub two_factor_title: &'static str,
+    pub two_factor_intro: &'static str,
+    pub enable_two_factor: &'static str,
+    pub two_factor_is_on: &'static str,
+    pub recovery_codes_left: &'static str,
+    pub disable_two_factor_hint: &'static str,
+    pub disable_two_factor: &'static str,
+    pub two_factor_scan: &'static str,
+    pub two_factor_type_secret: &'static str,
+    pub two_factor_enter_code: &'static str,
+    pub two_factor_setup_lasts: &'static str,
+    pub qr_code_label: &'static str,
+    pub code: &'static str,
+    pub verify: &'static str,
+    pub two_factor_wrong_code: &'static str,
+    pub recovery_codes_title: &'static str,
+    pub recovery_codes_intro: &'static str,
+    pub done: &'static str,
+    pub two_factor_login_intro: &'static str,
+    pub sign_in_again: &'static str,
+    pub two_factor_off_notice: &'static str,
+    pub two_factor_setup_expired: &'static str,
+    pub incorrect_password: &'static str,
 }
 
 /// English: the visible labels of SPEC §2 are exact.
@@ -572,6 +598,30 @@ pub static EN: Texts = Texts {
     callback_insecure_http: "callback URL must use https (http only on 127.0.0.1, [::1] or localhost)",
     callback_non_ascii: "callback URL must be ASCII (percent-encode other characters)",
     callback_forbidden_scheme: "callback URL scheme `{scheme}` is not allowed",
+    security_title: "Security",
+    two_factor_title: "Two-factor authentication",
+    two_factor_intro: "A second step at sign-in: after your password, a six-digit code from an authenticator app on your phone (Google Authenticator, Microsoft Authenticator, FreeOTP, 1Password and others). Someone who learns your password still cannot sign in.",
+    enable_two_factor: "Enable two-factor authentication",
+    two_factor_is_on: "Two-factor authentication is on: signing in asks for a code from your authenticator app.",
+    recovery_codes_left: "Unused recovery codes: {count}",
+    disable_two_factor_hint: "To turn it off, confirm your password.",
+    disable_two_factor: "Turn off two-factor authentication",
+    two_factor_scan: "Scan this QR code with your authenticator app.",
+    two_factor_type_secret: "Or type this secret into the app:",
+    two_factor_enter_code: "Then enter the six-digit code the app shows.",
+    two_factor_setup_lasts: "This setup lasts an hour. Two-factor authentication comes on only once a code is verified.",
+    qr_code_label: "QR code for your authenticator app",
+    code: "Code",
+    verify: "Verify",
+    two_factor_wrong_code: "That code is not right, or it has been used already. Enter the code your app shows now.",
+    recovery_codes_title: "Save your recovery codes",
+    recovery_codes_intro: "Two-factor authentication is on. If you lose your phone, each of these codes signs you in once in place of an app's code. Keep them somewhere safe: they are shown only this once.",
+    done: "Done",
+    two_factor_login_intro: "Enter the code from your authenticator app, or one of your recovery codes.",
+    sign_in_again: "Sign in again",
+    two_factor_off_notice: "Two-factor authentication is off.",
+    two_factor_setup_expired: "That setup has expired or was replaced. Start again.",
+    incorrect_password: "Incorrect password",
 };
 
 /// 简体中文。
@@ -720,6 +770,30 @@ pub static ZH_CN: Texts = Texts {
     callback_insecure_http: "回调地址必须使用 https（http 仅限 127.0.0.1、[::1] 或 localhost）",
     callback_non_ascii: "回调地址只能包含 ASCII 字符（其他字符请用百分号编码）",
     callback_forbidden_scheme: "不允许使用 `{scheme}` 协议的回调地址",
+    security_title: "安全",
+    two_factor_title: "双因素认证",
+    two_factor_intro: "登录时多一步验证：输入密码后，还要输入手机上身份验证器应用（Google Authenticator、Microsoft Authenticator、FreeOTP、1Password 等）显示的六位验证码。即使别人知道了你的密码，也无法登录。",
+    enable_two_factor: "开启双因素认证",
+    two_factor_is_on: "双因素认证已开启：登录时需要输入身份验证器应用中的验证码。",
+    recovery_codes_left: "未使用的恢复码：{count} 个",
+    disable_two_factor_hint: "关闭前请输入密码确认。",
+    disable_two_factor: "关闭双因素认证",
+    two_factor_scan: "用身份验证器应用扫描这个二维码。",
+    two_factor_type_secret: "或者在应用中手动输入这个密钥：",
+    two_factor_enter_code: "然后输入应用显示的六位验证码。",
+    two_factor_setup_lasts: "本次设置一小时内有效。验证码通过后，双因素认证才会开启。",
+    qr_code_label: "供身份验证器应用扫描的二维码",
+    code: "验证码",
+    verify: "验证",
+    two_factor_wrong_code: "验证码不正确或已被使用过。请输入应用当前显示的验证码。",
+    recovery_codes_title: "保存你的恢复码",
+    recovery_codes_intro: "双因素认证已开启。如果手机丢失，每个恢复码可以代替应用中的验证码登录一次。请妥善保存：它们只显示这一次。",
+    done: "完成",
+    two_factor_login_intro: "请输入身份验证器应用中的验证码，或者一个恢复码。",
+    sign_in_again: "重新登录",
+    two_factor_off_notice: "双因素认证已关闭。",
+    two_factor_setup_expired: "本次设置已过期或已被新的设置取代，请重新开始。",
+    incorrect_password: "密码不正确",
 };
 
 #[cfg(test)]
@@ -768,5 +842,6 @@ mod tests {
         assert_eq!((EN.username, EN.sign_up), ("Username", "Sign up"));
         assert_eq!((EN.authorize, EN.deny), ("Authorize", "Deny"));
         assert_eq!((EN.sign_out_urls, EN.logout_title), ("Sign-out URLs", "Sign out"));
+        assert_eq!((EN.enable_two_factor, EN.code, EN.verify), ("Enable two-factor authentication", "Code", "Verify"));
     }
 }

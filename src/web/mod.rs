@@ -103,6 +103,16 @@ pub mod paths {
     pub const SECURITY_LOG: &str = "/settings/security-log";
     /// Revoking one application's access to the user's account.
     pub const AUTHORIZED_REVOKE: &str = "/settings/authorized/{client_id}/revoke";
+    /// The account's security: two-factor authentication (later passkeys).
+    pub const SECURITY: &str = "/settings/security";
+    /// Beginning (POST) and showing (GET) a two-factor setup.
+    pub const TWO_FACTOR_SETUP: &str = "/settings/security/two-factor/setup";
+    /// Confirming the setup with a first code.
+    pub const TWO_FACTOR_ENABLE: &str = "/settings/security/two-factor/enable";
+    /// Turning two-factor off with the password.
+    pub const TWO_FACTOR_DISABLE: &str = "/settings/security/two-factor/disable";
+    /// The second sign-in step: a code from the app, or a recovery code.
+    pub const LOGIN_TWO_FACTOR: &str = "/login/two-factor";
 
     /// The language switch to `tag`.
     pub fn language(tag: &str) -> String {
@@ -182,6 +192,11 @@ pub fn router(state: AppState) -> Router {
         .route(paths::SESSION_REVOKE, post(pages::sessions::revoke_post))
         .route(paths::SESSIONS_REVOKE_OTHERS, post(pages::sessions::revoke_others_post))
         .route(paths::SECURITY_LOG, get(pages::security_log::security_log_get))
+        .route(paths::SECURITY, get(pages::security::security_get))
+        .route(paths::TWO_FACTOR_SETUP, get(pages::security::two_factor::setup_get).post(pages::security::two_factor::setup_post))
+        .route(paths::TWO_FACTOR_ENABLE, post(pages::security::two_factor::enable_post))
+        .route(paths::TWO_FACTOR_DISABLE, post(pages::security::two_factor::disable_post))
+        .route(paths::LOGIN_TWO_FACTOR, get(pages::login_two_factor::second_step_get).post(pages::login_two_factor::second_step_post))
         .route(paths::LOGIN, get(pages::login::login_get).post(pages::login::login_post))
         .route(paths::LOGOUT, post(pages::login::logout_post))
         .route(paths::SIGNUP, get(pages::signup::signup_get).post(pages::signup::signup_post))

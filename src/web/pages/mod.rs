@@ -8,6 +8,8 @@ pub mod consent;
 pub mod home;
 pub mod language;
 pub mod login;
+pub mod login_two_factor;
+pub mod security;
 pub mod security_log;
 pub mod sessions;
 pub mod signup;
