@@ -193,10 +193,16 @@ pub fn router(state: AppState) -> Router {
         .route(paths::SESSIONS_REVOKE_OTHERS, post(pages::sessions::revoke_others_post))
         .route(paths::SECURITY_LOG, get(pages::security_log::security_log_get))
         .route(paths::SECURITY, get(pages::security::security_get))
-        .route(paths::TWO_FACTOR_SETUP, get(pages::security::two_factor::setup_get).post(pages::security::two_factor::setup_post))
+        .route(
+            paths::TWO_FACTOR_SETUP,
+            get(pages::security::two_factor::setup_get).post(pages::security::two_factor::setup_post),
+        )
         .route(paths::TWO_FACTOR_ENABLE, post(pages::security::two_factor::enable_post))
         .route(paths::TWO_FACTOR_DISABLE, post(pages::security::two_factor::disable_post))
-        .route(paths::LOGIN_TWO_FACTOR, get(pages::login_two_factor::second_step_get).post(pages::login_two_factor::second_step_post))
+        .route(
+            paths::LOGIN_TWO_FACTOR,
+            get(pages::login_two_factor::second_step_get).post(pages::login_two_factor::second_step_post),
+        )
         .route(paths::LOGIN, get(pages::login::login_get).post(pages::login::login_post))
         .route(paths::LOGOUT, post(pages::login::logout_post))
         .route(paths::SIGNUP, get(pages::signup::signup_get).post(pages::signup::signup_post))

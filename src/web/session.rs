@@ -195,7 +195,12 @@ fn check_token(expected: Option<&str>, presented: Option<&str>) -> Result<(), Pa
 }
 
 /// `HttpOnly; SameSite=Lax; Path=/`, and `Secure` when the issuer is https.
-pub(crate) fn base_cookie(state: &AppState, name: &'static str, value: String, max_age: Option<i64>) -> Cookie<'static> {
+pub(crate) fn base_cookie(
+    state: &AppState,
+    name: &'static str,
+    value: String,
+    max_age: Option<i64>,
+) -> Cookie<'static> {
     let mut cookie = Cookie::build((name, value))
         .path("/")
         .http_only(true)

@@ -53,7 +53,10 @@ pub async fn require_second_factor(
 }
 
 /// The live challenge this browser's cookie names, with its id's hash.
-async fn challenge_of(state: &AppState, jar: &CookieJar) -> Result<Option<(SecretHash, TwoFactorChallenge)>, PageError> {
+async fn challenge_of(
+    state: &AppState,
+    jar: &CookieJar,
+) -> Result<Option<(SecretHash, TwoFactorChallenge)>, PageError> {
     let Some(cookie) = jar.get(CHALLENGE_COOKIE) else {
         return Ok(None);
     };
@@ -109,7 +112,8 @@ pub async fn second_step_post(
             }
             audit::sign_in_succeeded(user_id, client_addr);
             let jar = jar.remove(Cookie::build(CHALLENGE_COOKIE).path("/"));
-            let (origin, auth) = (Origin::of(client_addr, &headers), Authentication::password_and_otp(state.clock.now()));
+            let (origin, auth) =
+                (Origin::of(client_addr, &headers), Authentication::password_and_otp(state.clock.now()));
             let jar = session::sign_in_with(&state, jar, ctx.session.as_ref(), user_id, origin, auth).await?;
             return Ok((jar, redirect::see_other(&challenge.return_to)).into_response());
         }

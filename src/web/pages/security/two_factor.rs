@@ -117,8 +117,7 @@ pub async fn disable_post(
     signed_in.session.check_csrf(params.get("csrf_token"))?;
     let password = params.get("password").unwrap_or_default();
     let (addr, t) = (signed_in.ctx.addr, signed_in.ctx.lang.texts());
-    let outcome =
-        two_factor::disable(&state.store, &state.hasher, &state.clock, &signed_in.user, password, addr).await;
+    let outcome = two_factor::disable(&state.store, &state.hasher, &state.clock, &signed_in.user, password, addr).await;
     let (status, error, retry_after) = match outcome {
         Ok(turned_off) => {
             if turned_off {
