@@ -18,6 +18,7 @@ mod sample_client;
 mod account_security;
 mod driver;
 mod oidc;
+mod two_factor;
 
 use driver::Browser;
 use helpers::{PASSWORD, TestApp, TestUser, USER_AGENT};
