@@ -86,7 +86,7 @@ pub(super) async fn begin_setup(
             Ok(written == 1)
         })
     });
-    Ok(written.await?)
+    written.await
 }
 
 /// What turning two-factor on writes.
@@ -127,7 +127,7 @@ pub(super) async fn enable(writer: &Writer, enable: Enable, now: UnixTime) -> St
             Ok(true)
         })
     });
-    Ok(enabled.await?)
+    enabled.await
 }
 
 async fn replace_recovery_codes(tx: &mut Tx, user_id: UserId, codes: &[SecretHash]) -> sqlx::Result<()> {
@@ -171,7 +171,7 @@ pub(super) async fn disable(
             Ok(true)
         })
     });
-    Ok(disabled.await?)
+    disabled.await
 }
 
 /// Spends the TOTP time step `step`: `true` only if two-factor is on and no
@@ -194,7 +194,7 @@ pub(super) async fn spend_step(writer: &Writer, user_id: UserId, step: i64) -> S
             Ok(changed == 1)
         })
     });
-    Ok(spent.await?)
+    spent.await
 }
 
 /// Spends a recovery code and records `event` with it; `false` if the user
@@ -226,7 +226,7 @@ pub(super) async fn spend_recovery_code(
             Ok(changed == 1)
         })
     });
-    Ok(spent.await?)
+    spent.await
 }
 
 /// How many of the user's recovery codes are unused.
@@ -300,5 +300,5 @@ pub(super) async fn take_challenge(writer: &Writer, id: &SecretHash, now: UnixTi
             Ok(deleted == 1)
         })
     });
-    Ok(taken.await?)
+    taken.await
 }
