@@ -443,3 +443,76 @@ async fn secrets_are_sealed_with_the_key_encryption_key_and_still_sign_in() {
     assert!(!stored.secret.0.windows(enabled.secret.len()).any(|w| w == enabled.secret), "not in the clear");
     assert_eq!(verified.status(), 303);
 }
+
+/// The store's two-factor methods as the trait says, on either backend:
+/// setups replace only unconfirmed setups, steps only go forward, recovery
+/// codes and challenges are spent once, the purge takes lapsed ones.
+#[tokio::test]
+async fn the_stores_two_factor_methods_behave_as_the_trait_says() {
+    use gatehouse::domain::oidc::KeyMaterial;
+    use gatehouse::domain::security_event::SecurityEvent;
+    use gatehouse::domain::token::{PlainSecret, SecretKind};
+    use gatehouse::store::{Store, TwoFactorChallenge};
+
+    let app = TestApp::spawn().await;
+    let store: &dyn Store = &*app.store;
+    let ann = app.create_user("ann").await;
+    let id = ann.user.id;
+    let event = |kind| SecurityEvent::new(id, kind, None);
+    let (first, second) = (KeyMaterial(vec![1; 20]), KeyMaterial(vec![2; 20]));
+    let codes = [PlainSecret::from_presented("one").hash(), PlainSecret::from_presented("two").hash()];
+
+    assert!(store.begin_two_factor_setup(id, &first, KeyProtection::None, T0).await.unwrap());
+    assert!(store.begin_two_factor_setup(id, &second, KeyProtection::None, T0 + 1).await.unwrap(), "replaced");
+    let enabled = event(SecurityEventKind::TwoFactorEnabled);
+    let enable = |secret| store.enable_two_factor(id, secret, 7, &codes, &enabled, T0);
+    assert!(!enable(&first).await.unwrap(), "not the setup waiting");
+    assert!(enable(&second).await.unwrap());
+    assert!(!enable(&second).await.unwrap(), "on already");
+    assert!(
+        !store.begin_two_factor_setup(id, &first, KeyProtection::None, T0).await.unwrap(),
+        "never over an enabled one"
+    );
+    let stored = store.find_two_factor(id).await.unwrap().unwrap();
+    assert_eq!((stored.secret, stored.enabled_at, stored.last_used_step), (second, Some(T0), 7));
+
+    let spends: Vec<bool> = spend_in_turn(store, id, [7, 8, 8, 6, 10]).await;
+    assert_eq!(spends, [false, true, false, false, true], "only forward");
+    let used = event(SecurityEventKind::RecoveryCodeUsed);
+    assert!(store.spend_recovery_code(id, &codes[0], &used, T0).await.unwrap());
+    assert!(!store.spend_recovery_code(id, &codes[0], &used, T0).await.unwrap(), "once");
+    assert_eq!(store.count_recovery_codes(id).await.unwrap(), 1);
+
+    let challenge = PlainSecret::generate(SecretKind::TwoFactorChallenge).hash();
+    let parked = TwoFactorChallenge { user_id: id, return_to: "/after".into(), expires_at: T0 + 300 };
+    store.insert_two_factor_challenge(&challenge, &parked).await.unwrap();
+    assert_eq!(store.find_two_factor_challenge(&challenge, T0).await.unwrap(), Some(parked.clone()));
+    assert_eq!(store.find_two_factor_challenge(&challenge, T0 + 300).await.unwrap(), None, "lapsed");
+    assert!(store.take_two_factor_challenge(&challenge, T0).await.unwrap());
+    assert!(!store.take_two_factor_challenge(&challenge, T0).await.unwrap(), "once");
+    let lapsing = PlainSecret::generate(SecretKind::TwoFactorChallenge).hash();
+    store.insert_two_factor_challenge(&lapsing, &parked).await.unwrap();
+    store.purge_expired(T0 + 301, 1000).await.unwrap();
+    assert!(!store.take_two_factor_challenge(&lapsing, T0).await.unwrap(), "purged");
+
+    assert!(store.disable_two_factor(id, &event(SecurityEventKind::TwoFactorDisabled), T0).await.unwrap());
+    assert!(!store.disable_two_factor(id, &event(SecurityEventKind::TwoFactorDisabled), T0).await.unwrap());
+    assert_eq!(store.count_recovery_codes(id).await.unwrap(), 0);
+    assert!(!store.spend_totp_step(id, 99).await.unwrap(), "nothing to spend once off");
+    store.begin_two_factor_setup(id, &first, KeyProtection::None, T0).await.unwrap();
+    store.purge_expired(T0 + 86_401, 1000).await.unwrap();
+    assert!(store.find_two_factor(id).await.unwrap().is_none(), "a setup unconfirmed for a day is purged");
+}
+
+/// Spends each step in turn.
+async fn spend_in_turn(
+    store: &dyn gatehouse::store::Store,
+    id: gatehouse::domain::user::UserId,
+    steps: [i64; 5],
+) -> Vec<bool> {
+    let mut spent = vec![];
+    for step in steps {
+        spent.push(store.spend_totp_step(id, step).await.unwrap());
+    }
+    spent
+}
