@@ -516,3 +516,43 @@ async fn spend_in_turn(
     }
     spent
 }
+
+#[tokio::test]
+async fn odd_codes_get_a_readable_4xx_page_never_a_5xx() {
+    let app = TestApp::spawn().await;
+    let (ann, _) = user_with_two_factor(&app, "ann").await;
+    let bob = app.create_user("bob").await;
+    let bobs = app.browser();
+    app.login_as(&bobs, &bob).await;
+    let setup = begin_setup(&app, &bobs).await;
+    let anns = app.browser();
+    password_step(&app, &anns, &ann).await;
+    let anns_csrf = hidden_value(&page(&app, &anns, "/login/two-factor").await, "csrf_token");
+    let long = "7".repeat(5_000);
+    let codes = ["%00", "%FF%FE", "12%0A3456", "１２３４５６", "' OR 1=1 --", "x%3Cscript%3E", long.as_str(), ""];
+
+    for code in codes {
+        for (browser, path, csrf) in [
+            (&anns, "/login/two-factor", anns_csrf.as_str()),
+            (&bobs, "/settings/security/two-factor/enable", &hidden_value(&setup, "csrf_token")),
+        ] {
+            let body = format!("csrf_token={}&code={code}", urlencode(csrf));
+            let response = browser
+                .post(app.url(path))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            assert!(status.is_client_error(), "{code:.20} to {path}: {status}");
+            let html = response.text().await.unwrap();
+            assert!(html.contains("<h1>") && !html.contains("<script>"), "{code:.20} to {path}: a page");
+        }
+    }
+    assert!(!signed_in(&app, &anns).await);
+}
+
+fn urlencode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
