@@ -25,7 +25,7 @@ use crate::web::pages::{Layout, PageContext, render};
 use crate::web::params::Params;
 use crate::web::paths;
 use crate::web::redirect;
-use crate::web::session::{self, Origin};
+use crate::web::session::{self, Origin, Session};
 
 /// The cookie that holds the challenge's id between the two steps.
 pub const CHALLENGE_COOKIE: &str = "gatehouse_2fa";
@@ -106,16 +106,8 @@ pub async fn second_step_post(
         two_factor::verify_second_factor(&state.store, &state.totp_sealer, &state.clock, user_id, typed, client_addr);
     let (status, error, retry_after) = match verified.await {
         Ok(_) => {
-            // Taken once: of two requests that both gave a right code, one signs in.
-            if !state.store.take_two_factor_challenge(&id_hash, state.clock.now()).await? {
-                return Ok(redirect::see_other(paths::LOGIN));
-            }
-            audit::sign_in_succeeded(user_id, client_addr);
-            let jar = jar.remove(Cookie::build(CHALLENGE_COOKIE).path("/"));
-            let (origin, auth) =
-                (Origin::of(client_addr, &headers), Authentication::password_and_otp(state.clock.now()));
-            let jar = session::sign_in_with(&state, jar, ctx.session.as_ref(), user_id, origin, auth).await?;
-            return Ok((jar, redirect::see_other(&challenge.return_to)).into_response());
+            let origin = Origin::of(client_addr, &headers);
+            return complete(&state, jar, ctx.session.as_ref(), (id_hash, challenge), origin).await;
         }
         Err(TwoFactorError::WrongCode) => {
             audit::second_factor_failed(user_id, client_addr);
@@ -133,4 +125,24 @@ pub async fn second_step_post(
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     Ok(response)
+}
+
+/// Ends the challenge (taken once: of two requests that both gave a right
+/// code, one signs in) and starts the session, with both factors recorded.
+async fn complete(
+    state: &AppState,
+    jar: CookieJar,
+    previous: Option<&Session>,
+    (id_hash, challenge): (SecretHash, TwoFactorChallenge),
+    origin: Origin<'_>,
+) -> Result<Response, PageError> {
+    let now = state.clock.now();
+    if !state.store.take_two_factor_challenge(&id_hash, now).await? {
+        return Ok(redirect::see_other(paths::LOGIN));
+    }
+    audit::sign_in_succeeded(challenge.user_id, origin.ip);
+    let jar = jar.remove(Cookie::build(CHALLENGE_COOKIE).path("/"));
+    let auth = Authentication::password_and_otp(now);
+    let jar = session::sign_in_with(state, jar, previous, challenge.user_id, origin, auth).await?;
+    Ok((jar, redirect::see_other(&challenge.return_to)).into_response())
 }
