@@ -87,7 +87,7 @@ pub struct SettingsArgs {
     /// Argon2id lanes [default: 1].
     #[arg(long, env = "GATEHOUSE_ARGON2_PARALLELISM", global = true, value_name = "N")]
     pub argon2_parallelism: Option<u32>,
-    /// Secret that seals the ID token signing keys in the database (AES-256-GCM), at least 32 characters; visible in the process list as a flag: prefer the environment or the file [default: none, keys stored unsealed].
+    /// Secret that seals the ID token signing keys and the TOTP secrets in the database (AES-256-GCM), at least 32 characters; visible in the process list as a flag: prefer the environment or the file [default: none, stored unsealed].
     #[arg(long, env = "GATEHOUSE_KEY_ENCRYPTION_KEY", global = true, value_name = "SECRET", hide_env_values = true)]
     pub key_encryption_key: Option<String>,
     /// Log format [default: text]. Log levels come from RUST_LOG (default: info).
@@ -206,7 +206,7 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Log format.
     pub log_format: LogFormat,
-    /// Seals the private signing keys at rest, when set.
+    /// Seals the private signing keys and the TOTP secrets at rest, when set.
     pub key_encryption_key: Option<KeyEncryptionKey>,
     /// Where mail goes (its defaults resolved by [`Settings::mail_dir`] and
     /// [`Settings::mail_from`]).

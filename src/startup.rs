@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
+use crate::accounts::two_factor::TotpSealer;
 use crate::accounts::{HashError, PasswordHasher};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
@@ -59,6 +60,7 @@ impl App {
         let store = store::connect_with(settings.database_url.expose(), &settings.database, settings.migrate).await?;
         let hasher = Arc::new(PasswordHasher::new(settings.argon2)?);
         let sealer = settings.key_encryption_key.as_ref().map(Sealer::new).transpose()?;
+        let totp_sealer = Arc::new(TotpSealer::new(settings.key_encryption_key.as_ref())?);
         let keys = Arc::new(Keyring::open(Arc::clone(&store), sealer, clock.now()).await?);
         let listener = TcpListener::bind(settings.listen)
             .await
@@ -68,7 +70,7 @@ impl App {
             settings.issuer = Some(format!("http://{bound}"));
         }
         let mailer = Mailer::start(&settings.mail, &settings.mail_dir(), &settings.mail_from())?;
-        let state = AppState { store, clock, hasher, keys, settings: Arc::new(settings), mailer };
+        let state = AppState { store, clock, hasher, keys, totp_sealer, settings: Arc::new(settings), mailer };
         Ok(App { listener, state })
     }
 

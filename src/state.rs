@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::accounts::PasswordHasher;
+use crate::accounts::two_factor::TotpSealer;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::keys::Keyring;
@@ -20,6 +21,8 @@ pub struct AppState {
     pub hasher: Arc<PasswordHasher>,
     /// The ID token signing keys.
     pub keys: Arc<Keyring>,
+    /// Seals and opens TOTP secrets at rest.
+    pub totp_sealer: Arc<TotpSealer>,
     /// Settings.
     pub settings: Arc<Settings>,
     /// Sends mail in the background.

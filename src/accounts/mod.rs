@@ -9,6 +9,7 @@ pub mod profile;
 pub mod reauth;
 pub mod reset;
 pub mod throttle;
+pub mod two_factor;
 
 use std::net::IpAddr;
 
@@ -139,7 +140,7 @@ pub async fn sign_in(
         match throttle::admit(&*store, &attempt, &*clock).await? {
             throttle::Admitted::Yes => {}
             throttle::Admitted::Locked(retry_after) => return Err(AccountError::Throttled { retry_after }),
-            throttle::Admitted::Busy => return Err(AccountError::Store(StoreError::Unavailable(Box::new(Crowded)))),
+            throttle::Admitted::Busy => return Err(AccountError::Store(crowded())),
         }
         let (result, failed_for) = match verify(&*store, &hasher, &email, password.expose()).await {
             Ok(Ok(user)) => (Ok(user), None),
@@ -167,3 +168,8 @@ pub async fn sign_in(
 #[derive(Debug, thiserror::Error)]
 #[error("too many sign-ins of this account at once; try again")]
 struct Crowded;
+
+/// The answer to an attempt that waited its whole turn: "busy, try again".
+pub(crate) fn crowded() -> StoreError {
+    StoreError::Unavailable(Box::new(Crowded))
+}

@@ -78,6 +78,18 @@ impl Attempt {
             success_resets: true,
         }
     }
+
+    /// A second-factor code for `user_id` from `address`: the account's
+    /// codes count apart from its passwords (whoever types one knew the
+    /// password), the address's together with its passwords.
+    pub fn second_factor(user_id: crate::domain::user::UserId, address: IpAddr) -> Attempt {
+        Attempt {
+            account_key: format!("two-factor:{}", user_id.0),
+            address_key: format!("address:{}", network_of(address)),
+            rules: RULES,
+            success_resets: true,
+        }
+    }
 }
 
 /// IPv6 clients usually hold a whole /64: count that, not each address in it.

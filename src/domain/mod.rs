@@ -13,4 +13,5 @@ pub mod scope;
 pub mod security_event;
 pub mod throttle;
 pub mod token;
+pub mod two_factor;
 pub mod user;

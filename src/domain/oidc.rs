@@ -113,10 +113,15 @@ pub struct Authentication {
 }
 
 impl Authentication {
-    /// A sign-in with a password at `time`: the only method Gatehouse has
-    /// today.
+    /// A sign-in with a password alone at `time`.
     pub fn password(time: UnixTime) -> Authentication {
         Authentication { time, methods: vec![AuthMethod::Pwd] }
+    }
+
+    /// A sign-in with a password and then a one-time code (an authenticator
+    /// app's or a recovery code) at `time`: two factors (RFC 8176 `mfa`).
+    pub fn password_and_otp(time: UnixTime) -> Authentication {
+        Authentication { time, methods: vec![AuthMethod::Pwd, AuthMethod::Otp, AuthMethod::Mfa] }
     }
 
     /// The methods as stored: RFC 8176 names, space-separated.
@@ -130,7 +135,8 @@ impl Authentication {
     }
 }
 
-/// How a signing key's private half is kept in the database.
+/// How a stored secret (a signing key's private half, a TOTP secret) is
+/// kept in the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyProtection {
     /// In the clear: the database's own access control is all that guards it.
@@ -154,8 +160,8 @@ impl KeyProtection {
     }
 }
 
-/// A private key as stored: PKCS#8 PEM, in the clear or sealed. `Debug` is
-/// redacted.
+/// A secret as stored, in the clear or sealed: a private key's PKCS#8 PEM,
+/// a TOTP secret's bytes. `Debug` is redacted.
 #[derive(Clone, PartialEq, Eq)]
 pub struct KeyMaterial(pub Vec<u8>);
 
@@ -205,6 +211,7 @@ mod tests {
         assert_eq!(Authentication::from_stored(7, &auth.amr()), auth);
         assert_eq!(Authentication::from_stored(7, "pwd face").methods, [AuthMethod::Pwd]);
         assert_eq!(Authentication::password(9), Authentication { time: 9, methods: vec![AuthMethod::Pwd] });
+        assert_eq!(Authentication::password_and_otp(9).amr(), "pwd otp mfa");
     }
 
     #[test]

@@ -41,6 +41,8 @@ pub enum SecurityEventKind {
     TwoFactorDisabled,
     /// A recovery code was used to sign in.
     RecoveryCodeUsed,
+    /// A wrong two-factor code after the right password: someone knows it.
+    TwoFactorFailed,
     /// A passkey was added.
     PasskeyAdded,
     /// A passkey was renamed.
@@ -59,7 +61,7 @@ pub enum SecurityEventKind {
 
 impl SecurityEventKind {
     /// Every kind, for the stored-name round trip.
-    pub const ALL: [SecurityEventKind; 22] = [
+    pub const ALL: [SecurityEventKind; 23] = [
         SecurityEventKind::SignIn,
         SecurityEventKind::SignInFailed,
         SecurityEventKind::SessionRevoked,
@@ -75,6 +77,7 @@ impl SecurityEventKind {
         SecurityEventKind::TwoFactorEnabled,
         SecurityEventKind::TwoFactorDisabled,
         SecurityEventKind::RecoveryCodeUsed,
+        SecurityEventKind::TwoFactorFailed,
         SecurityEventKind::PasskeyAdded,
         SecurityEventKind::PasskeyRenamed,
         SecurityEventKind::PasskeyRemoved,
@@ -102,6 +105,7 @@ impl SecurityEventKind {
             SecurityEventKind::TwoFactorEnabled => "two_factor_enabled",
             SecurityEventKind::TwoFactorDisabled => "two_factor_disabled",
             SecurityEventKind::RecoveryCodeUsed => "recovery_code_used",
+            SecurityEventKind::TwoFactorFailed => "two_factor_failed",
             SecurityEventKind::PasskeyAdded => "passkey_added",
             SecurityEventKind::PasskeyRenamed => "passkey_renamed",
             SecurityEventKind::PasskeyRemoved => "passkey_removed",

@@ -34,6 +34,8 @@ pub enum SecretKind {
     EmailVerification,
     /// A password-reset link's token: `gpr_`.
     PasswordReset,
+    /// A sign-in waiting for its second factor: `gtf_`.
+    TwoFactorChallenge,
 }
 
 impl SecretKind {
@@ -50,6 +52,7 @@ impl SecretKind {
             SecretKind::PersonalToken => "gpt_",
             SecretKind::EmailVerification => "gev_",
             SecretKind::PasswordReset => "gpr_",
+            SecretKind::TwoFactorChallenge => "gtf_",
         }
     }
 }
@@ -155,7 +158,8 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(random_bytes::<32>())
 }
 
-fn random_bytes<const N: usize>() -> [u8; N] {
+/// `N` bytes from the OS random source.
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
     // The OS random source failing is not recoverable; fall back to the
     // thread-local CSPRNG (itself seeded from the OS) rather than panic.

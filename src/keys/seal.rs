@@ -1,8 +1,10 @@
-//! Private signing keys at rest: sealed with AES-256-GCM under a key derived
+//! Secrets at rest: sealed with AES-256-GCM under a key derived
 //! (HKDF-SHA256) from the operator's key-encryption key, when there is one.
-//! Each sealed key carries its own random 96-bit nonce, and its `kid` is the
-//! additional authenticated data, so a sealed key copied onto another row
-//! does not open.
+//! Private signing keys and TOTP secrets each get a key of their own (the
+//! HKDF salt names the purpose). Each sealed value carries its own random
+//! 96-bit nonce, and what it belongs to (a key's `kid`, a TOTP secret's
+//! user) is the additional authenticated data, so a sealed value copied onto
+//! another row does not open.
 
 use std::fmt;
 
@@ -19,6 +21,8 @@ pub const MIN_KEK_LEN: usize = 32;
 /// HKDF's salt: names what the derived key is for, so the same secret used
 /// elsewhere yields an unrelated key.
 const HKDF_SALT: &[u8] = b"gatehouse signing keys";
+/// The salt of the key that seals TOTP secrets.
+const HKDF_SALT_TOTP: &[u8] = b"gatehouse totp secrets";
 /// HKDF's info: the cipher and the version of this format.
 const HKDF_INFO: &[u8] = b"aes-256-gcm v1";
 /// AES-GCM's nonce length.
@@ -54,14 +58,25 @@ impl fmt::Debug for Sealer {
 }
 
 impl Sealer {
-    /// Derives the AES-256 key from the operator's secret.
+    /// Derives the AES-256 key that seals private signing keys from the
+    /// operator's secret.
     pub fn new(kek: &KeyEncryptionKey) -> Result<Sealer, KeyError> {
+        Sealer::derive(kek, HKDF_SALT)
+    }
+
+    /// Derives the AES-256 key that seals TOTP secrets: unrelated to the
+    /// signing keys' one, though made from the same operator's secret.
+    pub fn for_totp_secrets(kek: &KeyEncryptionKey) -> Result<Sealer, KeyError> {
+        Sealer::derive(kek, HKDF_SALT_TOTP)
+    }
+
+    fn derive(kek: &KeyEncryptionKey, salt: &[u8]) -> Result<Sealer, KeyError> {
         let secret = kek.0.trim();
         if secret.len() < MIN_KEK_LEN {
             return Err(KeyError::WeakKeyEncryptionKey);
         }
         let mut key = Zeroizing::new([0_u8; 32]);
-        Salt::new(HKDF_SHA256, HKDF_SALT)
+        Salt::new(HKDF_SHA256, salt)
             .extract(secret.as_bytes())
             .expand(&[HKDF_INFO], HKDF_SHA256)
             .and_then(|okm| okm.fill(key.as_mut_slice()))
@@ -71,8 +86,8 @@ impl Sealer {
         Ok(Sealer { key })
     }
 
-    /// The sealed form of `plaintext` for the key `kid`: the nonce, then the
-    /// ciphertext and its tag.
+    /// The sealed form of `plaintext` bound to `kid` (a key's id, or whose a
+    /// TOTP secret is): the nonce, then the ciphertext and its tag.
     pub fn seal(&self, kid: &str, plaintext: &[u8]) -> Result<Vec<u8>, KeyError> {
         let mut in_out = plaintext.to_vec();
         let nonce = self
@@ -125,6 +140,17 @@ mod tests {
         assert!(sealer(SECRET).open("kid-1", &tampered).is_err(), "a changed byte");
         assert!(sealer(SECRET).open("kid-1", &sealed[..5]).is_err(), "truncated");
         assert_ne!(sealer(SECRET).seal("kid-1", b"private").unwrap(), sealed, "a fresh nonce each time");
+    }
+
+    #[test]
+    fn totp_secrets_are_sealed_under_a_key_of_their_own() {
+        let kek = KeyEncryptionKey::new(SECRET);
+        let totp = Sealer::for_totp_secrets(&kek).unwrap();
+        let sealed = totp.seal("user:1", b"totp secret").unwrap();
+
+        assert_eq!(totp.open("user:1", &sealed).unwrap().as_slice(), b"totp secret");
+        assert!(Sealer::new(&kek).unwrap().open("user:1", &sealed).is_err(), "not with the signing keys' key");
+        assert!(totp.open("user:2", &sealed).is_err(), "not as another user's");
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod postgres;
 mod rows;
 mod sql;
 mod sqlite;
+mod two_factor;
 mod writer;
 
 use std::sync::Arc;
@@ -355,6 +356,33 @@ pub struct NewSigningKey {
     pub created_at: UnixTime,
 }
 
+/// A user's TOTP authenticator as stored (SPEC §7 "Two-factor").
+#[derive(Debug, Clone)]
+pub struct TwoFactorRecord {
+    /// The shared secret, sealed or in the clear (`protection`).
+    pub secret: KeyMaterial,
+    /// How `secret` is kept.
+    pub protection: KeyProtection,
+    /// When this secret was made (its setup began).
+    pub created_at: UnixTime,
+    /// When a code confirmed it and two-factor came on; `None`: a setup
+    /// still awaiting its first code.
+    pub enabled_at: Option<UnixTime>,
+    /// The RFC 6238 time step of the last code accepted (-1: none).
+    pub last_used_step: i64,
+}
+
+/// A sign-in whose password was right, awaiting its second factor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TwoFactorChallenge {
+    /// Who is signing in.
+    pub user_id: UserId,
+    /// Where to go once signed in (already a safe local path).
+    pub return_to: String,
+    /// When the challenge lapses.
+    pub expires_at: UnixTime,
+}
+
 /// Everything Gatehouse keeps, named by use case. Implemented once, in SQL
 /// that runs on both databases (`store/sql.rs`).
 #[async_trait]
@@ -533,6 +561,60 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes up to `limit` events older than `before`; how many.
     async fn purge_security_events(&self, before: UnixTime, limit: i64) -> StoreResult<u64>;
 
+    /// The user's TOTP authenticator, on or only set up.
+    async fn find_two_factor(&self, user_id: UserId) -> StoreResult<Option<TwoFactorRecord>>;
+    /// Stores a new secret awaiting its first code, replacing an unconfirmed
+    /// one; `false` (and nothing written) when two-factor is already on.
+    async fn begin_two_factor_setup(
+        &self,
+        user_id: UserId,
+        secret: &KeyMaterial,
+        protection: KeyProtection,
+        now: UnixTime,
+    ) -> StoreResult<bool>;
+    /// Turns on the setup holding exactly `secret`, spending the time step
+    /// `step` of the code that confirmed it, replacing the recovery codes with
+    /// `recovery_codes` (hashes) and recording `event`, in one transaction;
+    /// `false` if that setup is gone or on already.
+    async fn enable_two_factor(
+        &self,
+        user_id: UserId,
+        secret: &KeyMaterial,
+        step: i64,
+        recovery_codes: &[SecretHash],
+        event: &SecurityEvent,
+        now: UnixTime,
+    ) -> StoreResult<bool>;
+    /// Turns two-factor off (secret and recovery codes deleted), recording
+    /// `event`; `false` if it was not on.
+    async fn disable_two_factor(&self, user_id: UserId, event: &SecurityEvent, now: UnixTime) -> StoreResult<bool>;
+    /// Spends a TOTP time step: `true` only when two-factor is on and no code
+    /// of `step` or a later step was accepted before (RFC 6238 §5.2). Of
+    /// concurrent spends of one step exactly one gets `true`.
+    async fn spend_totp_step(&self, user_id: UserId, step: i64) -> StoreResult<bool>;
+    /// Spends an unused recovery code of the user, recording `event` with it;
+    /// `false` if there is none with this hash.
+    async fn spend_recovery_code(
+        &self,
+        user_id: UserId,
+        code: &SecretHash,
+        event: &SecurityEvent,
+        now: UnixTime,
+    ) -> StoreResult<bool>;
+    /// How many of the user's recovery codes are still unused.
+    async fn count_recovery_codes(&self, user_id: UserId) -> StoreResult<i64>;
+    /// Parks a sign-in awaiting its second factor under the hash of its id.
+    async fn insert_two_factor_challenge(&self, id: &SecretHash, challenge: &TwoFactorChallenge) -> StoreResult<()>;
+    /// A challenge that has not lapsed.
+    async fn find_two_factor_challenge(
+        &self,
+        id: &SecretHash,
+        now: UnixTime,
+    ) -> StoreResult<Option<TwoFactorChallenge>>;
+    /// Removes a live challenge once its sign-in is done; `false` if it was
+    /// gone (another request completed it, or it lapsed).
+    async fn take_two_factor_challenge(&self, id: &SecretHash, now: UnixTime) -> StoreResult<bool>;
+
     /// The applications a user owns, newest first.
     async fn list_clients_by_owner(&self, owner_id: UserId) -> StoreResult<Vec<Client>>;
     /// Changes an application's descriptive fields, callbacks and scopes;
@@ -677,8 +759,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<bool>;
 
     /// Deletes up to `limit` expired codes (authorization and device),
-    /// consent requests, sessions, throttling keys and tokens (expired longer
-    /// than a day); returns how many rows went.
+    /// consent requests, sessions, throttling keys, tokens (expired longer
+    /// than a day), two-factor challenges and two-factor setups unconfirmed
+    /// for a day; returns how many rows went.
     async fn purge_expired(&self, now: UnixTime, limit: i64) -> StoreResult<u64>;
 }
 

@@ -30,11 +30,12 @@ use super::{
     SessionRecord, SigningKeyRecord, Store, StoreResult, ThrottleRecord, ThrottleStep, TokenRecord, UserCredentials,
     emails, postgres, sqlite,
 };
+use super::{TwoFactorChallenge, TwoFactorRecord, two_factor};
 use crate::clock::UnixTime;
 use crate::domain::client::{Client, ClientPk, NewClient};
 use crate::domain::device::Pace;
 use crate::domain::email::{EmailAddress, EmailLink};
-use crate::domain::oidc::Authentication;
+use crate::domain::oidc::{Authentication, KeyMaterial, KeyProtection};
 use crate::domain::personal_token::{NewPersonalToken, PersonalToken, PersonalTokenId};
 use crate::domain::pkce::CodeChallenge;
 use crate::domain::profile::ProfileChange;
@@ -269,7 +270,7 @@ fn challenge_columns(challenge: Option<&CodeChallenge>) -> (Option<&str>, Option
 
 /// What the purge deletes, in bounded batches: (table, key column,
 /// condition on `$1` = now).
-const PURGE_BATCHES: [(&str, &str, &str); 7] = [
+const PURGE_BATCHES: [(&str, &str, &str); 9] = [
     ("authorization_codes", "code_hash", "expires_at < $1"),
     ("device_codes", "device_code_hash", "expires_at < $1"),
     ("consent_requests", "id_hash", "expires_at < $1"),
@@ -280,6 +281,9 @@ const PURGE_BATCHES: [(&str, &str, &str); 7] = [
     ("email_links", "token_hash", "expires_at < $1 - 86400"),
     // Never a key with attempts in flight: its count would start again.
     ("throttles", "key", "last_failure_at < $1 - 86400 AND locked_until < $1 AND in_flight_since < $1 - 60"),
+    ("two_factor_challenges", "id_hash", "expires_at < $1"),
+    // A two-factor setup nobody confirmed within a day (its partial index).
+    ("two_factor", "user_id", "enabled_at IS NULL AND created_at < $1 - 86400"),
 ];
 
 /// The purge's statements, binding now as `$1` and the batch size as `$2`:
@@ -901,6 +905,77 @@ impl Store for SqlStore {
             })
             .await?;
         Ok(())
+    }
+
+    async fn find_two_factor(&self, user_id: UserId) -> StoreResult<Option<TwoFactorRecord>> {
+        two_factor::find(&self.pool, user_id).await
+    }
+
+    async fn begin_two_factor_setup(
+        &self,
+        user_id: UserId,
+        secret: &KeyMaterial,
+        protection: KeyProtection,
+        now: UnixTime,
+    ) -> StoreResult<bool> {
+        two_factor::begin_setup(&self.writer, user_id, secret, protection, now).await
+    }
+
+    async fn enable_two_factor(
+        &self,
+        user_id: UserId,
+        secret: &KeyMaterial,
+        step: i64,
+        recovery_codes: &[SecretHash],
+        event: &SecurityEvent,
+        now: UnixTime,
+    ) -> StoreResult<bool> {
+        let enable = two_factor::Enable {
+            user_id,
+            secret: secret.clone(),
+            step,
+            recovery_codes: recovery_codes.to_vec(),
+            event: event.clone(),
+        };
+        two_factor::enable(&self.writer, enable, now).await
+    }
+
+    async fn disable_two_factor(&self, user_id: UserId, event: &SecurityEvent, now: UnixTime) -> StoreResult<bool> {
+        two_factor::disable(&self.writer, user_id, event, now).await
+    }
+
+    async fn spend_totp_step(&self, user_id: UserId, step: i64) -> StoreResult<bool> {
+        two_factor::spend_step(&self.writer, user_id, step).await
+    }
+
+    async fn spend_recovery_code(
+        &self,
+        user_id: UserId,
+        code: &SecretHash,
+        event: &SecurityEvent,
+        now: UnixTime,
+    ) -> StoreResult<bool> {
+        two_factor::spend_recovery_code(&self.writer, user_id, code, event, now).await
+    }
+
+    async fn count_recovery_codes(&self, user_id: UserId) -> StoreResult<i64> {
+        two_factor::count_recovery_codes(&self.pool, user_id).await
+    }
+
+    async fn insert_two_factor_challenge(&self, id: &SecretHash, challenge: &TwoFactorChallenge) -> StoreResult<()> {
+        two_factor::insert_challenge(&self.writer, id, challenge).await
+    }
+
+    async fn find_two_factor_challenge(
+        &self,
+        id: &SecretHash,
+        now: UnixTime,
+    ) -> StoreResult<Option<TwoFactorChallenge>> {
+        two_factor::find_challenge(&self.pool, id, now).await
+    }
+
+    async fn take_two_factor_challenge(&self, id: &SecretHash, now: UnixTime) -> StoreResult<bool> {
+        two_factor::take_challenge(&self.writer, id, now).await
     }
 
     async fn list_clients_by_owner(&self, owner_id: UserId) -> StoreResult<Vec<Client>> {

@@ -58,6 +58,37 @@ pub fn sign_in_throttled(client_addr: IpAddr, retry_after: i64) {
     emit("sign_in_throttled", "sign-in throttled", event);
 }
 
+/// The password was right and two-factor is on: the second step awaits.
+pub fn second_factor_required(user_id: UserId, client_addr: IpAddr) {
+    emit("second_factor_required", "password accepted; two-factor code required", user_event(user_id, client_addr));
+}
+
+/// A wrong or replayed two-factor code after the right password.
+pub fn second_factor_failed(user_id: UserId, client_addr: IpAddr) {
+    emit("second_factor_failed", "two-factor code refused", user_event(user_id, client_addr));
+}
+
+/// A two-factor code refused by the brute-force protection.
+pub fn second_factor_throttled(user_id: UserId, client_addr: IpAddr, retry_after: i64) {
+    let event = Event { retry_after: Some(retry_after), ..user_event(user_id, client_addr) };
+    emit("second_factor_throttled", "two-factor code throttled", event);
+}
+
+/// Two-factor authentication turned on (`on`) or off.
+pub fn two_factor_changed(user_id: UserId, client_addr: IpAddr, on: bool) {
+    let (name, message) = if on {
+        ("two_factor_enabled", "two-factor authentication turned on")
+    } else {
+        ("two_factor_disabled", "two-factor authentication turned off")
+    };
+    emit(name, message, user_event(user_id, client_addr));
+}
+
+/// An event of one user from one address.
+fn user_event(user_id: UserId, client_addr: IpAddr) -> Event<'static> {
+    Event { user_id: Some(user_id.0), client_addr: Some(client_addr), ..Event::default() }
+}
+
 /// A new account.
 pub fn account_created(user_id: UserId, client_addr: IpAddr) {
     let event = Event { user_id: Some(user_id.0), client_addr: Some(client_addr), ..Event::default() };

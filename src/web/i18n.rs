@@ -108,6 +108,8 @@ impl Lang {
             (Lang::ZhCn, K::TwoFactorDisabled) => "关闭了双因素认证",
             (Lang::En, K::RecoveryCodeUsed) => "Signed in with a recovery code",
             (Lang::ZhCn, K::RecoveryCodeUsed) => "使用恢复码登录",
+            (Lang::En, K::TwoFactorFailed) => "Sign-in failed (wrong two-factor code after the right password)",
+            (Lang::ZhCn, K::TwoFactorFailed) => "登录失败（密码正确，但双因素验证码错误）",
             (Lang::En, K::PasskeyAdded) => "Passkey added",
             (Lang::ZhCn, K::PasskeyAdded) => "添加了通行密钥",
             (Lang::En, K::PasskeyRenamed) => "Passkey renamed",
@@ -540,6 +542,30 @@ pub struct Texts {
     pub mail_reset_body: &'static str,
     pub mail_reset_ignore: &'static str,
     pub mail_link_fallback: &'static str,
+    // Two-factor authentication (SPEC §7): the security page, its setup and
+    // recovery codes, and the second sign-in step.
+    pub security_title: &'static str,
+    pub two_factor_title: &'static str,
+    pub two_factor_intro: &'static str,
+    pub enable_two_factor: &'static str,
+    pub two_factor_is_on: &'static str,
+    pub recovery_codes_left: &'static str,
+    pub disable_two_factor_hint: &'static str,
+    pub disable_two_factor: &'static str,
+    pub two_factor_scan: &'static str,
+    pub two_factor_type_secret: &'static str,
+    pub two_factor_enter_code: &'static str,
+    pub two_factor_setup_lasts: &'static str,
+    pub qr_code_label: &'static str,
+    pub verify: &'static str,
+    pub two_factor_wrong_code: &'static str,
+    pub recovery_codes_title: &'static str,
+    pub recovery_codes_intro: &'static str,
+    pub done: &'static str,
+    pub two_factor_login_intro: &'static str,
+    pub sign_in_again: &'static str,
+    pub two_factor_off_notice: &'static str,
+    pub two_factor_setup_expired: &'static str,
 }
 
 /// English: the visible labels of SPEC §2 are exact.
@@ -804,6 +830,28 @@ pub static EN: Texts = Texts {
     mail_reset_body: "Someone asked to reset the password of your Gatehouse account. To choose a new one, open this link within one hour:",
     mail_reset_ignore: "The link works once. If you did not ask for it, ignore this mail: your password stays as it is.",
     mail_link_fallback: "If the button does not work, copy this address into your browser:",
+    security_title: "Security",
+    two_factor_title: "Two-factor authentication",
+    two_factor_intro: "A second step at sign-in: after your password, a six-digit code from an authenticator app on your phone (Google Authenticator, Microsoft Authenticator, FreeOTP, 1Password and others). Someone who learns your password still cannot sign in.",
+    enable_two_factor: "Enable two-factor authentication",
+    two_factor_is_on: "Two-factor authentication is on: signing in asks for a code from your authenticator app.",
+    recovery_codes_left: "Unused recovery codes: {count}",
+    disable_two_factor_hint: "To turn it off, confirm your password.",
+    disable_two_factor: "Turn off two-factor authentication",
+    two_factor_scan: "Scan this QR code with your authenticator app.",
+    two_factor_type_secret: "Or type this secret into the app:",
+    two_factor_enter_code: "Then enter the six-digit code the app shows.",
+    two_factor_setup_lasts: "This setup lasts an hour. Two-factor authentication comes on only once a code is verified.",
+    qr_code_label: "QR code for your authenticator app",
+    verify: "Verify",
+    two_factor_wrong_code: "That code is not right, or it has been used already. Enter the code your app shows now.",
+    recovery_codes_title: "Save your recovery codes",
+    recovery_codes_intro: "Two-factor authentication is on. If you lose your phone, each of these codes signs you in once in place of an app's code. Keep them somewhere safe: they are shown only this once.",
+    done: "Done",
+    two_factor_login_intro: "Enter the code from your authenticator app, or one of your recovery codes.",
+    sign_in_again: "Sign in again",
+    two_factor_off_notice: "Two-factor authentication is off.",
+    two_factor_setup_expired: "That setup has expired or was replaced. Start again.",
 };
 
 /// 简体中文。
@@ -954,7 +1002,7 @@ pub static ZH_CN: Texts = Texts {
     callback_forbidden_scheme: "不允许使用 `{scheme}` 协议的回调地址",
     device_title: "连接设备",
     device_intro: "输入设备或命令行工具上显示的代码，允许它使用你的账号。",
-    code: "代码",
+    code: "验证码",
     continue_: "继续",
     device_code_hint: "8 个字母，例如 BCDF-GHJK；大小写均可，短横线可省略。",
     device_malformed_code: "请输入设备上显示的 8 个字母（例如 BCDF-GHJK）。",
@@ -1068,6 +1116,28 @@ pub static ZH_CN: Texts = Texts {
     mail_reset_body: "有人申请重置你 Gatehouse 账号的密码。如需设置新密码，请在一小时内打开下面的链接：",
     mail_reset_ignore: "该链接只能使用一次。如果不是你本人申请，请忽略这封邮件，你的密码不会改变。",
     mail_link_fallback: "如果按钮无法使用，请把下面的地址复制到浏览器中打开：",
+    security_title: "安全",
+    two_factor_title: "双因素认证",
+    two_factor_intro: "登录时多一步验证：输入密码后，还要输入手机上身份验证器应用（Google Authenticator、Microsoft Authenticator、FreeOTP、1Password 等）显示的六位验证码。即使别人知道了你的密码，也无法登录。",
+    enable_two_factor: "开启双因素认证",
+    two_factor_is_on: "双因素认证已开启：登录时需要输入身份验证器应用中的验证码。",
+    recovery_codes_left: "未使用的恢复码：{count} 个",
+    disable_two_factor_hint: "关闭前请输入密码确认。",
+    disable_two_factor: "关闭双因素认证",
+    two_factor_scan: "用身份验证器应用扫描这个二维码。",
+    two_factor_type_secret: "或者在应用中手动输入这个密钥：",
+    two_factor_enter_code: "然后输入应用显示的六位验证码。",
+    two_factor_setup_lasts: "本次设置一小时内有效。验证码通过后，双因素认证才会开启。",
+    qr_code_label: "供身份验证器应用扫描的二维码",
+    verify: "验证",
+    two_factor_wrong_code: "验证码不正确或已被使用过。请输入应用当前显示的验证码。",
+    recovery_codes_title: "保存你的恢复码",
+    recovery_codes_intro: "双因素认证已开启。如果手机丢失，每个恢复码可以代替应用中的验证码登录一次。请妥善保存：它们只显示这一次。",
+    done: "完成",
+    two_factor_login_intro: "请输入身份验证器应用中的验证码，或者一个恢复码。",
+    sign_in_again: "重新登录",
+    two_factor_off_notice: "双因素认证已关闭。",
+    two_factor_setup_expired: "本次设置已过期或已被新的设置取代，请重新开始。",
 };
 
 #[cfg(test)]
@@ -1135,5 +1205,6 @@ mod tests {
         assert_eq!((EN.email_make_primary, EN.email_remove), ("Make primary", "Remove"));
         assert_eq!((EN.forgot_password, EN.send_reset_link), ("Forgot password?", "Send reset link"));
         assert_eq!((EN.reset_new_password, EN.reset_password_button), ("New password", "Reset password"));
+        assert_eq!((EN.enable_two_factor, EN.code, EN.verify), ("Enable two-factor authentication", "Code", "Verify"));
     }
 }

@@ -139,6 +139,16 @@ pub mod paths {
     pub const PASSWORD_RESET: &str = "/password_reset";
     /// Where a reset link leads (`?token=…`): the new password.
     pub const PASSWORD_RESET_EDIT: &str = "/password_reset/edit";
+    /// The account's security: two-factor authentication (later passkeys).
+    pub const SECURITY: &str = "/settings/security";
+    /// Beginning (POST) and showing (GET) a two-factor setup.
+    pub const TWO_FACTOR_SETUP: &str = "/settings/security/two-factor/setup";
+    /// Confirming the setup with a first code.
+    pub const TWO_FACTOR_ENABLE: &str = "/settings/security/two-factor/enable";
+    /// Turning two-factor off with the password.
+    pub const TWO_FACTOR_DISABLE: &str = "/settings/security/two-factor/disable";
+    /// The second sign-in step: a code from the app, or a recovery code.
+    pub const LOGIN_TWO_FACTOR: &str = "/login/two-factor";
 
     /// The language switch to `tag`.
     pub fn language(tag: &str) -> String {
@@ -254,6 +264,17 @@ pub fn router(state: AppState) -> Router {
         )
         .route(paths::PASSWORD_RESET, get(pages::password_reset::request_get).post(pages::password_reset::request_post))
         .route(paths::PASSWORD_RESET_EDIT, get(pages::password_reset::edit_get).post(pages::password_reset::edit_post))
+        .route(paths::SECURITY, get(pages::security::security_get))
+        .route(
+            paths::TWO_FACTOR_SETUP,
+            get(pages::security::two_factor::setup_get).post(pages::security::two_factor::setup_post),
+        )
+        .route(paths::TWO_FACTOR_ENABLE, post(pages::security::two_factor::enable_post))
+        .route(paths::TWO_FACTOR_DISABLE, post(pages::security::two_factor::disable_post))
+        .route(
+            paths::LOGIN_TWO_FACTOR,
+            get(pages::login_two_factor::second_step_get).post(pages::login_two_factor::second_step_post),
+        )
         .route(paths::LOGIN, get(pages::login::login_get).post(pages::login::login_post))
         .route(paths::LOGOUT, post(pages::login::logout_post))
         .route(paths::SIGNUP, get(pages::signup::signup_get).post(pages::signup::signup_post))

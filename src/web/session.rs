@@ -122,9 +122,10 @@ impl<'a> Origin<'a> {
     }
 }
 
-/// Starts a session for `user_id` with a new id (never one the browser had
-/// before: a planted cookie cannot become a signed-in session), ending any
-/// previous one. Returns the jar with the new cookie.
+/// Starts a session for `user_id`, who signed in with a password alone,
+/// with a new id (never one the browser had before: a planted cookie cannot
+/// become a signed-in session), ending any previous one. Returns the jar
+/// with the new cookie.
 pub async fn sign_in(
     state: &AppState,
     jar: CookieJar,
@@ -132,16 +133,29 @@ pub async fn sign_in(
     user_id: UserId,
     origin: Origin<'_>,
 ) -> Result<CookieJar, PageError> {
+    let auth = Authentication::password(state.clock.now());
+    sign_in_with(state, jar, previous, user_id, origin, auth).await
+}
+
+/// [`sign_in`] for a user who proved who they are as `auth` says (the
+/// factors become the ID tokens' `amr`).
+pub async fn sign_in_with(
+    state: &AppState,
+    jar: CookieJar,
+    previous: Option<&Session>,
+    user_id: UserId,
+    origin: Origin<'_>,
+    auth: Authentication,
+) -> Result<CookieJar, PageError> {
     if let Some(previous) = previous {
         state.store.delete_session(&previous.id_hash).await?;
     }
     let id = PlainSecret::generate(SecretKind::Session);
     let now = state.clock.now();
-    // A password is the only way in so far.
     let record = SessionRecord {
         user_id,
         csrf_token: random_token(),
-        auth: Authentication::password(now),
+        auth,
         user_agent: origin.stored_user_agent(),
         ip: origin.ip.to_string(),
         last_seen_at: now,
@@ -187,7 +201,12 @@ fn check_token(expected: Option<&str>, presented: Option<&str>) -> Result<(), Pa
 }
 
 /// `HttpOnly; SameSite=Lax; Path=/`, and `Secure` when the issuer is https.
-fn base_cookie(state: &AppState, name: &'static str, value: String, max_age: Option<i64>) -> Cookie<'static> {
+pub(crate) fn base_cookie(
+    state: &AppState,
+    name: &'static str,
+    value: String,
+    max_age: Option<i64>,
+) -> Cookie<'static> {
     let mut cookie = Cookie::build((name, value))
         .path("/")
         .http_only(true)

@@ -46,4 +46,5 @@ mod scopes;
 mod settings;
 mod storage_faults;
 mod store_contract;
+mod two_factor;
 mod user_agent;

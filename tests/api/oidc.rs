@@ -21,7 +21,7 @@ use openidconnect::{
 use crate::helpers::*;
 
 /// The relying party, as `from_provider_metadata` makes it.
-type RelyingParty =
+pub(crate) type RelyingParty =
     CoreClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointMaybeSet, EndpointMaybeSet>;
 
 const KEK: &str = "test-key-encryption-key-0123456789abcdef";
@@ -36,7 +36,7 @@ fn at(seconds: i64) -> chrono::DateTime<chrono::Utc> {
 }
 
 /// An application allowed `scopes`, signing its ID tokens with `alg`.
-async fn register(app: &TestApp, owner: &TestUser, scopes: &str, alg: &str) -> TestClient {
+pub(crate) async fn register(app: &TestApp, owner: &TestUser, scopes: &str, alg: &str) -> TestClient {
     let form = ApplicationForm {
         name: "OIDC App".into(),
         homepage: "https://client.example.com".into(),
@@ -52,7 +52,7 @@ async fn register(app: &TestApp, owner: &TestUser, scopes: &str, alg: &str) -> T
 }
 
 /// Discovers the server and makes a relying party for `client`.
-async fn relying_party(app: &TestApp, client: &TestClient) -> RelyingParty {
+pub(crate) async fn relying_party(app: &TestApp, client: &TestClient) -> RelyingParty {
     let issuer = IssuerUrl::new(app.base.clone()).unwrap();
     let metadata = CoreProviderMetadata::discover_async(issuer, &rp_http()).await.unwrap();
     CoreClient::from_provider_metadata(
@@ -69,7 +69,7 @@ fn verifier(rp: &RelyingParty, seconds_after_t0: i64) -> CoreIdTokenVerifier<'_>
 }
 
 /// What the code flow hands the relying party.
-struct Signed {
+pub(crate) struct Signed {
     token: openidconnect::core::CoreTokenResponse,
     nonce: Nonce,
 }
@@ -82,20 +82,30 @@ impl Signed {
 
 /// Signs `user` in through the code flow of `rp` with the extra `scopes`.
 async fn code_flow(app: &TestApp, rp: &RelyingParty, user: &TestUser, scopes: &[&str]) -> Signed {
+    let browser = app.browser();
+    app.login_as(&browser, user).await;
+    code_flow_signed_in(app, rp, &browser, scopes).await
+}
+
+/// The code flow of `rp` with the extra `scopes` in a browser signed in already.
+pub(crate) async fn code_flow_signed_in(
+    app: &TestApp,
+    rp: &RelyingParty,
+    browser: &reqwest::Client,
+    scopes: &[&str],
+) -> Signed {
     let mut request =
         rp.authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random);
     for scope in scopes {
         request = request.add_scope(Scope::new((*scope).to_owned()));
     }
     let (url, csrf, nonce) = request.url();
-    let browser = app.browser();
-    app.login_as(&browser, user).await;
     let page = browser.get(url).send().await.unwrap();
     let callback = if page.status() == 302 {
         location(&page)
     } else {
         assert_eq!(page.status(), 200, "the consent page");
-        location(&app.decide(&browser, &page.text().await.unwrap(), "authorize").await)
+        location(&app.decide(browser, &page.text().await.unwrap(), "authorize").await)
     };
     assert_eq!(query_value(&callback, "state").as_deref(), Some(csrf.secret().as_str()));
     let code = query_value(&callback, "code").expect("a code");
@@ -105,7 +115,7 @@ async fn code_flow(app: &TestApp, rp: &RelyingParty, user: &TestUser, scopes: &[
 
 /// The ID token's claims, checked as a relying party must (OIDC Core
 /// §3.1.3.7): signature against the JWKS, issuer, audience, expiry, nonce.
-fn verified<'t>(rp: &RelyingParty, signed: &'t Signed, seconds_after_t0: i64) -> &'t CoreIdTokenClaims {
+pub(crate) fn verified<'t>(rp: &RelyingParty, signed: &'t Signed, seconds_after_t0: i64) -> &'t CoreIdTokenClaims {
     signed.id_token().claims(&verifier(rp, seconds_after_t0), &signed.nonce).expect("a valid ID token")
 }
 

@@ -24,6 +24,7 @@ mod mailbox;
 mod driver;
 mod mail;
 mod oidc;
+mod two_factor;
 
 use driver::Browser;
 use helpers::{PASSWORD, TestApp, TestUser, USER_AGENT};

@@ -5,11 +5,15 @@
 //! the flow cannot carry a second factor.
 
 use super::{IssuedTokens, TokenContext, resolve_scopes};
-use crate::accounts::{self, AccountError};
+use crate::accounts::{self, AccountError, two_factor};
 use crate::domain::client::Client;
 use crate::domain::oidc::Authentication;
 use crate::domain::token::FamilyId;
 use crate::oauth::error::TokenError;
+
+/// Why an account with two-factor on cannot use this grant, and what to use.
+const TWO_FACTOR_ON: &str = "two-factor authentication is on for this account, and the password grant cannot \
+     ask for the second factor: sign in through the authorization code flow (or the device flow) instead";
 
 pub(super) async fn exchange(
     ctx: TokenContext<'_>,
@@ -30,6 +34,11 @@ pub(super) async fn exchange(
             _ => TokenError::InvalidGrant("incorrect email or password".to_owned()),
         },
     )?;
+    // The password is one factor; this grant has no way to ask for the
+    // second, so an account that has one signs in through a browser.
+    if two_factor::is_on(&**ctx.store, user.id).await? {
+        return Err(TokenError::InvalidGrant(TWO_FACTOR_ON.to_owned()));
+    }
     // Remembered like a consent, so the user finds the application under
     // authorized applications and can revoke it.
     ctx.store.save_grant(user.id, client.id, &scopes, ctx.now, None).await?;

@@ -6,12 +6,12 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 
-use crate::accounts::{self, AccountError};
+use crate::accounts::{self, AccountError, two_factor};
 use crate::state::AppState;
 use crate::web::audit;
 use crate::web::client_addr::ClientAddr;
 use crate::web::error::PageError;
-use crate::web::pages::{Layout, PageContext, render, safe_return_to};
+use crate::web::pages::{Layout, PageContext, login_two_factor, render, safe_return_to};
 use crate::web::params::{Params, ParamsError};
 use crate::web::paths;
 use crate::web::redirect;
@@ -93,6 +93,11 @@ pub async fn login_post(
     let (status, error, retry_after) =
         match accounts::sign_in(&state.store, &state.hasher, &state.clock, email, password, client_addr).await {
             Ok(user) => {
+                // No session before the second factor, when the account has one.
+                if two_factor::is_on(&*state.store, user.id).await? {
+                    audit::second_factor_required(user.id, client_addr);
+                    return login_two_factor::require_second_factor(&state, jar, user.id, &return_to).await;
+                }
                 audit::sign_in_succeeded(user.id, client_addr);
                 let origin = session::Origin::of(client_addr, &headers);
                 let jar = session::sign_in(&state, jar, ctx.session.as_ref(), user.id, origin).await?;
