@@ -428,6 +428,8 @@ pub struct Texts {
     pub device_intro: &'static str,
     /// The device page's field (SPEC §6: **Code**).
     pub code: &'static str,
+    /// The two-factor pages' field (SPEC §7: **Code**).
+    pub two_factor_code: &'static str,
     /// The device page's button (SPEC §6: **Continue**).
     pub continue_: &'static str,
     pub device_code_hint: &'static str,
@@ -717,6 +719,7 @@ pub static EN: Texts = Texts {
     device_title: "Connect a device",
     device_intro: "Enter the code shown on your device or command-line tool to let it use your account.",
     code: "Code",
+    two_factor_code: "Code",
     continue_: "Continue",
     device_code_hint: "8 letters, like BCDF-GHJK, in any case, with or without the dash.",
     device_malformed_code: "Enter the 8 letters shown on your device (like BCDF-GHJK).",
@@ -1002,7 +1005,8 @@ pub static ZH_CN: Texts = Texts {
     callback_forbidden_scheme: "不允许使用 `{scheme}` 协议的回调地址",
     device_title: "连接设备",
     device_intro: "输入设备或命令行工具上显示的代码，允许它使用你的账号。",
-    code: "验证码",
+    code: "代码",
+    two_factor_code: "验证码",
     continue_: "继续",
     device_code_hint: "8 个字母，例如 BCDF-GHJK；大小写均可，短横线可省略。",
     device_malformed_code: "请输入设备上显示的 8 个字母（例如 BCDF-GHJK）。",
