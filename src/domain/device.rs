@@ -51,7 +51,7 @@ impl UserCode {
         valid.then_some(UserCode(letters))
     }
 
-    /// The code as a device shows it: `XXXX-XXXX`.
+    /// The code as a device shows it: `BCDF-GHJK` (four letters, a dash, four letters).
     pub fn display(&self) -> String {
         let (first, second) = self.0.split_at(USER_CODE_LEN / 2);
         format!("{first}-{second}")

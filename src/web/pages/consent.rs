@@ -51,7 +51,7 @@ pub struct DeviceConsentView<'a> {
     pub scopes: &'a ScopeSet,
     /// The application owner's login.
     pub owner: &'a str,
-    /// The user code as the device shows it (`XXXX-XXXX`).
+    /// The user code as the device shows it (`BCDF-GHJK` (four letters, a dash, four letters)).
     pub user_code: &'a str,
 }
 

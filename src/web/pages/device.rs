@@ -172,7 +172,7 @@ fn refused(
 }
 
 /// The code entry form with `status`, filled with what was typed: in its
-/// canonical `XXXX-XXXX` form when it is a code, else as typed (if short).
+/// canonical `BCDF-GHJK` form when it is a code, else as typed (if short).
 fn entry_page(ctx: &PageContext, status: StatusCode, typed: Option<&str>, error: Option<String>) -> Response {
     let typed = typed.unwrap_or_default();
     let user_code = match UserCode::parse(typed) {
