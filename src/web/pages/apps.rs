@@ -197,13 +197,6 @@ fn read_form(params: &Params) -> ApplicationForm {
     }
 }
 
-/// Checks the session's CSRF token on a settings form.
-fn checked_params(signed_in: &SignedIn, params: Result<Params, ParamsError>) -> Result<Params, PageError> {
-    let params = params?;
-    signed_in.session.check_csrf(params.get("csrf_token"))?;
-    Ok(params)
-}
-
 /// The prologue of every action on one application: a valid CSRF token
 /// first, then the application, if the signed-in user owns it.
 async fn owned_action(
@@ -212,7 +205,7 @@ async fn owned_action(
     client_id: &str,
     params: Result<Params, ParamsError>,
 ) -> Result<(Client, Params), PageError> {
-    let params = checked_params(signed_in, params)?;
+    let params = signed_in.checked_params(params)?;
     let app = owned(state, &signed_in.user, client_id).await?;
     Ok((app, params))
 }
@@ -236,7 +229,7 @@ pub async fn create_post(
     signed_in: SignedIn,
     params: Result<Params, ParamsError>,
 ) -> Result<Response, PageError> {
-    let params = checked_params(&signed_in, params)?;
+    let params = signed_in.checked_params(params)?;
     let form = read_form(&params);
     let now = state.clock.now();
     match apps::register(&*state.store, signed_in.user.id, &form, state.settings.allow_http_callbacks, now).await {

@@ -71,8 +71,7 @@ pub async fn revoke_post(
     Path(client_id): Path<String>,
     params: Result<Params, ParamsError>,
 ) -> Result<Response, PageError> {
-    let params = params?;
-    signed_in.session.check_csrf(params.get("csrf_token"))?;
+    signed_in.checked_params(params)?;
     let client = state.store.find_client(&client_id).await?.ok_or(PageError::NotFound)?;
     let event = SecurityEvent::new(signed_in.user.id, SecurityEventKind::ApplicationRevoked, Some(signed_in.ctx.addr))
         .about(client.name.clone());

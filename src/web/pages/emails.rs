@@ -84,8 +84,7 @@ pub async fn add_post(
     signed_in: SignedIn,
     params: Result<Params, ParamsError>,
 ) -> Result<Response, PageError> {
-    let params = params?;
-    signed_in.session.check_csrf(params.get("csrf_token"))?;
+    let params = signed_in.checked_params(params)?;
     let typed = params.get("email").unwrap_or_default();
     let (user, now) = (&signed_in.user, state.clock.now());
     match emails::add(&*state.store, user.id, typed, now, signed_in.ctx.addr).await {
@@ -108,8 +107,7 @@ pub async fn resend_post(
     Path(id): Path<String>,
     params: Result<Params, ParamsError>,
 ) -> Result<Response, PageError> {
-    let params = params?;
-    signed_in.session.check_csrf(params.get("csrf_token"))?;
+    signed_in.checked_params(params)?;
     let (user, now) = (&signed_in.user, state.clock.now());
     let outcome = emails::resend(&*state.store, user.id, email_id(&id)?, now).await;
     let notice = match outcome {
@@ -130,8 +128,7 @@ pub async fn primary_post(
     Path(id): Path<String>,
     params: Result<Params, ParamsError>,
 ) -> Result<Response, PageError> {
-    let params = params?;
-    signed_in.session.check_csrf(params.get("csrf_token"))?;
+    signed_in.checked_params(params)?;
     let (user, now, ip) = (&signed_in.user, state.clock.now(), signed_in.ctx.addr);
     match emails::make_primary(&*state.store, user.id, email_id(&id)?, now, ip).await {
         Ok(_) => Ok(redirect::see_other(&format!("{}?notice=primary", paths::EMAILS))),
@@ -146,8 +143,7 @@ pub async fn remove_post(
     Path(id): Path<String>,
     params: Result<Params, ParamsError>,
 ) -> Result<Response, PageError> {
-    let params = params?;
-    signed_in.session.check_csrf(params.get("csrf_token"))?;
+    signed_in.checked_params(params)?;
     let (user, now, ip) = (&signed_in.user, state.clock.now(), signed_in.ctx.addr);
     match emails::remove(&*state.store, user.id, email_id(&id)?, now, ip).await {
         Ok(_) => Ok(redirect::see_other(&format!("{}?notice=removed", paths::EMAILS))),

@@ -123,6 +123,15 @@ impl FromRequestParts<AppState> for SignedIn {
     }
 }
 
+impl SignedIn {
+    /// A settings form's parameters, once its CSRF token is the session's.
+    pub fn checked_params(&self, params: Result<Params, ParamsError>) -> Result<Params, PageError> {
+        let params = params?;
+        self.session.check_csrf(params.get("csrf_token"))?;
+        Ok(params)
+    }
+}
+
 /// Answers unknown paths: JSON under the API, a page elsewhere.
 pub async fn not_found(uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/api/") {

@@ -84,8 +84,7 @@ pub async fn revoke_post(
     Path(id): Path<String>,
     params: Result<Params, ParamsError>,
 ) -> Result<Response, PageError> {
-    let params = params?;
-    signed_in.session.check_csrf(params.get("csrf_token"))?;
+    signed_in.checked_params(params)?;
     let id_hash = URL_SAFE_NO_PAD
         .decode(id.as_bytes())
         .ok()
@@ -106,8 +105,7 @@ pub async fn revoke_others_post(
     signed_in: SignedIn,
     params: Result<Params, ParamsError>,
 ) -> Result<Response, PageError> {
-    let params = params?;
-    signed_in.session.check_csrf(params.get("csrf_token"))?;
+    signed_in.checked_params(params)?;
     let kind = SecurityEventKind::OtherSessionsRevoked;
     let event = SecurityEvent::new(signed_in.user.id, kind, Some(signed_in.ctx.addr));
     let keep = signed_in.session.id_hash;

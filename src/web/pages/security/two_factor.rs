@@ -82,8 +82,7 @@ pub async fn enable_post(
     signed_in: SignedIn,
     params: Result<Params, crate::web::params::ParamsError>,
 ) -> Result<Response, PageError> {
-    let params = params?;
-    signed_in.session.check_csrf(params.get("csrf_token"))?;
+    let params = signed_in.checked_params(params)?;
     let (store, sealer, now, addr) = (&*state.store, &state.totp_sealer, state.clock.now(), signed_in.ctx.addr);
     let typed = params.get("code").unwrap_or_default();
     match two_factor::confirm_setup(store, sealer, &signed_in.user, typed, now, addr).await {
@@ -113,8 +112,7 @@ pub async fn disable_post(
     signed_in: SignedIn,
     params: Result<Params, crate::web::params::ParamsError>,
 ) -> Result<Response, PageError> {
-    let params = params?;
-    signed_in.session.check_csrf(params.get("csrf_token"))?;
+    let params = signed_in.checked_params(params)?;
     let password = params.get("password").unwrap_or_default();
     let (addr, t) = (signed_in.ctx.addr, signed_in.ctx.lang.texts());
     let outcome = two_factor::disable(&state.store, &state.hasher, &state.clock, &signed_in.user, password, addr).await;
