@@ -126,10 +126,14 @@ pub(super) async fn insert_link(
 }
 
 /// Inserts a link, unless `cap` live links of its purpose exist for its
-/// account. The count runs in the writer's transaction, so concurrent
-/// requests of one instance cannot pass it together; across PostgreSQL
-/// instances a race may let one more through, which is harmless.
+/// account. SQLite has one writer, so the count cannot race. PostgreSQL
+/// runs several writers (and instances) at READ COMMITTED, where two
+/// counts could both see two links and both insert: there the account's
+/// row is locked first, so the second count waits for the first insert.
 async fn insert_link_in(tx: &mut Tx, link: &NewEmailLink, cap: Option<i64>) -> sqlx::Result<bool> {
+    if let (Some(_), Tx::Postgres(tx)) = (cap, &mut *tx) {
+        sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE").bind(link.user_id).execute(&mut **tx).await?;
+    }
     let inserted = on_tx!(tx, conn => {
         sqlx::query(
             "INSERT INTO email_links (token_hash, purpose, user_id, email, created_at, expires_at) \

@@ -155,6 +155,37 @@ async fn reset_requests_are_throttled_per_typed_address_per_client_and_per_accou
 }
 
 #[tokio::test]
+async fn the_three_live_links_cap_holds_when_requests_race() {
+    let app = TestApp::spawn().await;
+    let ann = app.create_user("ann").await;
+    let now = gatehouse::clock::Clock::now(&*app.clock);
+    let localhost = std::net::IpAddr::from([127, 0, 0, 1]);
+
+    // Background link writers run concurrently; on PostgreSQL several
+    // writers do, each in its own READ COMMITTED transaction.
+    let prepared = tokio_join_all((0..12).map(|_| {
+        let store = app.state.store.clone();
+        let email = ann.email.clone();
+        tokio::spawn(async move {
+            gatehouse::accounts::reset::prepare(&*store, &email, now, localhost).await.unwrap().is_some()
+        })
+    }))
+    .await;
+
+    assert_eq!(prepared.iter().filter(|stored| **stored).count(), 3, "{prepared:?}");
+}
+
+/// Awaits every spawned task, in order.
+async fn tokio_join_all(tasks: impl Iterator<Item = tokio::task::JoinHandle<bool>>) -> Vec<bool> {
+    let tasks: Vec<_> = tasks.collect();
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.unwrap());
+    }
+    results
+}
+
+#[tokio::test]
 async fn a_reset_goes_only_to_the_primary_or_a_verified_address() {
     let smtp = SmtpServer::start().await;
     let app = TestApp::spawn_with_smtp(&smtp).await;
