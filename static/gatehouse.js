@@ -76,9 +76,7 @@ const passkeyForm = document.getElementById("passkey-add");
 if (passkeyForm) {
   const section = document.getElementById("passkeys");
   const error = document.getElementById("passkey-add-error");
-  passkeyForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    error.hidden = true;
+  const add = async () => {
     if (!window.PublicKeyCredential) return showError(error, section.dataset.passkeyUnsupported);
     const csrf = passkeyForm.elements.csrf_token.value;
     const name = passkeyForm.elements.name.value.trim();
@@ -99,6 +97,12 @@ if (passkeyForm) {
     const done = await postForm(section.dataset.passkeyFinish, fields, section.dataset.passkeyCancelled);
     if (done.error) return showError(error, done.error);
     window.location.assign(done.redirect);
+  };
+  passkeyForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    // A failed request (the network, say) reads like a cancelled prompt.
+    add().catch(() => showError(error, section.dataset.passkeyCancelled));
   });
 }
 
@@ -107,8 +111,7 @@ const passkeySignIn = document.getElementById("passkey-sign-in");
 if (passkeySignIn) {
   const data = passkeySignIn.dataset;
   const error = document.getElementById("passkey-sign-in-error");
-  document.getElementById("passkey-sign-in-button").addEventListener("click", async () => {
-    error.hidden = true;
+  const signIn = async () => {
     if (!window.PublicKeyCredential) return showError(error, data.passkeyUnsupported);
     const options = await postForm(data.passkeyOptions, { csrf_token: data.csrfToken }, data.passkeyCancelled);
     if (options.error) return showError(error, options.error);
@@ -125,5 +128,9 @@ if (passkeySignIn) {
     const done = await postForm(data.passkeyFinish, fields, data.passkeyCancelled);
     if (done.error) return showError(error, done.error);
     window.location.assign(done.redirect);
+  };
+  document.getElementById("passkey-sign-in-button").addEventListener("click", () => {
+    error.hidden = true;
+    signIn().catch(() => showError(error, data.passkeyCancelled));
   });
 }

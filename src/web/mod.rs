@@ -243,9 +243,10 @@ const MAX_HEADER_BYTES: usize = 16 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The content security policy of every response: nothing from elsewhere,
-/// never inside a frame (clickjacking on the consent page).
+/// never inside a frame (clickjacking on the consent page). The script may
+/// call this server only (`connect-src`: the passkey ceremonies' JSON).
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; \
-                   frame-ancestors 'none'; base-uri 'none'";
+                   connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Builds the application.
 pub fn router(state: AppState) -> Router {
