@@ -127,7 +127,7 @@ pub async fn begin_registration(
         Some(handle) => handle,
         None => uuid::Builder::from_random_bytes(rand::random()).into_uuid(),
     };
-    let exclude = existing.iter().map(|p| p.credential_id.clone().into()).collect();
+    let exclude = existing.iter().map(|p| p.credential_id.clone()).collect();
     let (options, state) =
         webauthn.start_passkey_registration(user_handle, &user.email, &user.login, Some(exclude)).map_err(internal)?;
     let mut options = serde_json::to_value(options).map_err(internal)?;

@@ -74,10 +74,10 @@ impl StoreError {
 /// `Conflict` naming the index, anything else `Internal`.
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> StoreError {
-        if let sqlx::Error::Database(db) = &error {
-            if db.is_unique_violation() {
-                return StoreError::Conflict { constraint: unique_index(db.as_ref()) };
-            }
+        if let sqlx::Error::Database(db) = &error
+            && db.is_unique_violation()
+        {
+            return StoreError::Conflict { constraint: unique_index(db.as_ref()) };
         }
         // A fault that can clear by itself is `Unavailable`; one that may
         // have broken the connection also makes the pools shed every

@@ -181,7 +181,7 @@ pub(super) async fn insert_ceremony(writer: &Writer, id: &SecretHash, ceremony: 
                         "INSERT INTO passkey_ceremonies (id_hash, kind, user_id, state, expires_at) \
                          VALUES ($1, $2, $3, $4, $5)",
                     )
-                    .bind(&*id)
+                    .bind(*id)
                     .bind(ceremony.kind.as_str())
                     .bind(ceremony.user_id)
                     .bind(&ceremony.state)
@@ -210,7 +210,7 @@ pub(super) async fn take_ceremony(
                     "DELETE FROM passkey_ceremonies WHERE id_hash = $1 AND kind = $2 AND expires_at > $3 \
                      RETURNING user_id, state, expires_at",
                 )
-                .bind(&*id)
+                .bind(*id)
                 .bind(kind.as_str())
                 .bind(now)
                 .fetch_optional(conn)
