@@ -3,6 +3,7 @@
 //! personal access tokens; email addresses and password reset by mail.
 
 pub mod emails;
+pub mod passkeys;
 pub mod password;
 pub mod personal_tokens;
 pub mod profile;

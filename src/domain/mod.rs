@@ -4,6 +4,7 @@ pub mod client;
 pub mod device;
 pub mod email;
 pub mod oidc;
+pub mod passkey;
 pub mod personal_token;
 pub mod pkce;
 pub mod profile;

@@ -75,16 +75,19 @@ pub enum AuthMethod {
     Otp,
     /// `hwk`: proof of possession of a hardware-secured key (a passkey).
     Hwk,
-    /// `swk`: proof of possession of a software-secured key.
+    /// `swk`: proof of possession of a software-secured key (a synced passkey).
     Swk,
+    /// `user`: a user presence test (a passkey's touch, with its user
+    /// verification).
+    User,
     /// `mfa`: more than one factor.
     Mfa,
 }
 
 impl AuthMethod {
     /// Every method.
-    pub const ALL: [AuthMethod; 5] =
-        [AuthMethod::Pwd, AuthMethod::Otp, AuthMethod::Hwk, AuthMethod::Swk, AuthMethod::Mfa];
+    pub const ALL: [AuthMethod; 6] =
+        [AuthMethod::Pwd, AuthMethod::Otp, AuthMethod::Hwk, AuthMethod::Swk, AuthMethod::User, AuthMethod::Mfa];
 
     /// The RFC 8176 name.
     pub fn as_str(self) -> &'static str {
@@ -93,6 +96,7 @@ impl AuthMethod {
             AuthMethod::Otp => "otp",
             AuthMethod::Hwk => "hwk",
             AuthMethod::Swk => "swk",
+            AuthMethod::User => "user",
             AuthMethod::Mfa => "mfa",
         }
     }

@@ -36,6 +36,8 @@ pub enum SecretKind {
     PasswordReset,
     /// A sign-in waiting for its second factor: `gtf_`.
     TwoFactorChallenge,
+    /// A passkey registration or sign-in awaiting the browser's answer: `gpc_`.
+    PasskeyCeremony,
 }
 
 impl SecretKind {
@@ -53,6 +55,7 @@ impl SecretKind {
             SecretKind::EmailVerification => "gev_",
             SecretKind::PasswordReset => "gpr_",
             SecretKind::TwoFactorChallenge => "gtf_",
+            SecretKind::PasskeyCeremony => "gpc_",
         }
     }
 }

@@ -13,6 +13,7 @@ use sqlx::{Database, Decode, Encode, Type};
 
 use crate::domain::client::ClientPk;
 use crate::domain::email::EmailId;
+use crate::domain::passkey::PasskeyId;
 use crate::domain::personal_token::PersonalTokenId;
 use crate::domain::scope::ScopeSet;
 use crate::domain::token::{FamilyId, SecretHash};
@@ -66,6 +67,7 @@ integer_id!(UserId);
 integer_id!(ClientPk);
 integer_id!(PersonalTokenId);
 integer_id!(EmailId);
+integer_id!(PasskeyId);
 
 stored_as!(FamilyId, String);
 

@@ -8,6 +8,7 @@ mod client_cache;
 mod device;
 mod emails;
 mod fault;
+mod passkeys;
 mod pool;
 mod postgres;
 mod rows;
@@ -25,6 +26,7 @@ use crate::domain::client::{Client, ClientPk, NewClient};
 use crate::domain::device::Pace;
 use crate::domain::email::{EmailAddress, EmailLink, LinkPurpose};
 use crate::domain::oidc::{Authentication, KeyMaterial, KeyProtection, SigningAlg};
+use crate::domain::passkey::{CeremonyKind, PasskeyId};
 use crate::domain::personal_token::{NewPersonalToken, PersonalToken, PersonalTokenId};
 use crate::domain::pkce::CodeChallenge;
 use crate::domain::profile::ProfileChange;
@@ -72,10 +74,10 @@ impl StoreError {
 /// `Conflict` naming the index, anything else `Internal`.
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> StoreError {
-        if let sqlx::Error::Database(db) = &error {
-            if db.is_unique_violation() {
-                return StoreError::Conflict { constraint: unique_index(db.as_ref()) };
-            }
+        if let sqlx::Error::Database(db) = &error
+            && db.is_unique_violation()
+        {
+            return StoreError::Conflict { constraint: unique_index(db.as_ref()) };
         }
         // A fault that can clear by itself is `Unavailable`; one that may
         // have broken the connection also makes the pools shed every
@@ -383,6 +385,57 @@ pub struct TwoFactorChallenge {
     pub expires_at: UnixTime,
 }
 
+/// A registered passkey (SPEC §7 "Passkeys").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyRecord {
+    /// Its row id, as its owner's page names it.
+    pub id: PasskeyId,
+    /// Whose.
+    pub user_id: UserId,
+    /// The authenticator's credential id (unique across accounts).
+    pub credential_id: Vec<u8>,
+    /// The WebAuthn user handle the credential returns at sign-in.
+    pub user_handle: Vec<u8>,
+    /// What its owner calls it.
+    pub name: String,
+    /// webauthn-rs's `Passkey`, serialised (public key and counter).
+    pub passkey: String,
+    /// When it was added.
+    pub created_at: UnixTime,
+    /// When it last signed in.
+    pub last_used_at: Option<UnixTime>,
+}
+
+/// A passkey to store.
+#[derive(Debug, Clone)]
+pub struct NewPasskey {
+    /// Whose.
+    pub user_id: UserId,
+    /// The authenticator's credential id.
+    pub credential_id: Vec<u8>,
+    /// The WebAuthn user handle.
+    pub user_handle: Vec<u8>,
+    /// Its name.
+    pub name: String,
+    /// webauthn-rs's `Passkey`, serialised.
+    pub passkey: String,
+    /// Now.
+    pub created_at: UnixTime,
+}
+
+/// A WebAuthn ceremony awaiting the browser's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyCeremony {
+    /// Registration or sign-in.
+    pub kind: CeremonyKind,
+    /// Who adds a passkey (`None` for a sign-in: nobody is known yet).
+    pub user_id: Option<UserId>,
+    /// webauthn-rs's ceremony state, serialised (it holds the challenge).
+    pub state: String,
+    /// When it lapses.
+    pub expires_at: UnixTime,
+}
+
 /// Everything Gatehouse keeps, named by use case. Implemented once, in SQL
 /// that runs on both databases (`store/sql.rs`).
 #[async_trait]
@@ -614,6 +667,45 @@ pub trait Store: Send + Sync + 'static {
     /// Removes a live challenge once its sign-in is done; `false` if it was
     /// gone (another request completed it, or it lapsed).
     async fn take_two_factor_challenge(&self, id: &SecretHash, now: UnixTime) -> StoreResult<bool>;
+
+    /// The user's passkeys, oldest first.
+    async fn list_passkeys(&self, user_id: UserId) -> StoreResult<Vec<PasskeyRecord>>;
+    /// The passkey with this credential id, whoever's it is.
+    async fn find_passkey_by_credential(&self, credential_id: &[u8]) -> StoreResult<Option<PasskeyRecord>>;
+    /// Stores a passkey and records `event`, in one transaction; `Conflict`
+    /// (`passkeys_credential_id_key`) when its credential is registered already.
+    async fn insert_passkey(&self, passkey: &NewPasskey, event: &SecurityEvent) -> StoreResult<PasskeyId>;
+    /// Renames the user's passkey, recording `event`; `false` if the user
+    /// has no such passkey (another's stays as it is).
+    async fn rename_passkey(
+        &self,
+        id: PasskeyId,
+        user_id: UserId,
+        name: &str,
+        event: &SecurityEvent,
+        now: UnixTime,
+    ) -> StoreResult<bool>;
+    /// Removes the user's passkey, recording `event` about its name; the name,
+    /// or `None` if the user has no such passkey.
+    async fn remove_passkey(
+        &self,
+        id: PasskeyId,
+        user_id: UserId,
+        event: &SecurityEvent,
+        now: UnixTime,
+    ) -> StoreResult<Option<String>>;
+    /// Stores the passkey as updated by a sign-in (its counter) and the time
+    /// of use; `false` if it was removed meanwhile.
+    async fn record_passkey_use(&self, id: PasskeyId, passkey: &str, now: UnixTime) -> StoreResult<bool>;
+    /// Parks a ceremony under the hash of its id.
+    async fn insert_passkey_ceremony(&self, id: &SecretHash, ceremony: &PasskeyCeremony) -> StoreResult<()>;
+    /// Takes a live ceremony of `kind` (single use); `None` if there is none.
+    async fn take_passkey_ceremony(
+        &self,
+        id: &SecretHash,
+        kind: CeremonyKind,
+        now: UnixTime,
+    ) -> StoreResult<Option<PasskeyCeremony>>;
 
     /// The applications a user owns, newest first.
     async fn list_clients_by_owner(&self, owner_id: UserId) -> StoreResult<Vec<Client>>;

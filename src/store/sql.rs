@@ -30,12 +30,14 @@ use super::{
     SessionRecord, SigningKeyRecord, Store, StoreResult, ThrottleRecord, ThrottleStep, TokenRecord, UserCredentials,
     emails, postgres, sqlite,
 };
+use super::{NewPasskey, PasskeyCeremony, PasskeyRecord, passkeys};
 use super::{TwoFactorChallenge, TwoFactorRecord, two_factor};
 use crate::clock::UnixTime;
 use crate::domain::client::{Client, ClientPk, NewClient};
 use crate::domain::device::Pace;
 use crate::domain::email::{EmailAddress, EmailLink};
 use crate::domain::oidc::{Authentication, KeyMaterial, KeyProtection};
+use crate::domain::passkey::{CeremonyKind, PasskeyId};
 use crate::domain::personal_token::{NewPersonalToken, PersonalToken, PersonalTokenId};
 use crate::domain::pkce::CodeChallenge;
 use crate::domain::profile::ProfileChange;
@@ -270,7 +272,7 @@ fn challenge_columns(challenge: Option<&CodeChallenge>) -> (Option<&str>, Option
 
 /// What the purge deletes, in bounded batches: (table, key column,
 /// condition on `$1` = now).
-const PURGE_BATCHES: [(&str, &str, &str); 9] = [
+const PURGE_BATCHES: [(&str, &str, &str); 10] = [
     ("authorization_codes", "code_hash", "expires_at < $1"),
     ("device_codes", "device_code_hash", "expires_at < $1"),
     ("consent_requests", "id_hash", "expires_at < $1"),
@@ -282,6 +284,7 @@ const PURGE_BATCHES: [(&str, &str, &str); 9] = [
     // Never a key with attempts in flight: its count would start again.
     ("throttles", "key", "last_failure_at < $1 - 86400 AND locked_until < $1 AND in_flight_since < $1 - 60"),
     ("two_factor_challenges", "id_hash", "expires_at < $1"),
+    ("passkey_ceremonies", "id_hash", "expires_at < $1"),
     // A two-factor setup nobody confirmed within a day (its partial index).
     ("two_factor", "user_id", "enabled_at IS NULL AND created_at < $1 - 86400"),
 ];
@@ -976,6 +979,56 @@ impl Store for SqlStore {
 
     async fn take_two_factor_challenge(&self, id: &SecretHash, now: UnixTime) -> StoreResult<bool> {
         two_factor::take_challenge(&self.writer, id, now).await
+    }
+
+    async fn list_passkeys(&self, user_id: UserId) -> StoreResult<Vec<PasskeyRecord>> {
+        passkeys::list(&self.pool, user_id).await
+    }
+
+    async fn find_passkey_by_credential(&self, credential_id: &[u8]) -> StoreResult<Option<PasskeyRecord>> {
+        passkeys::find_by_credential(&self.pool, credential_id).await
+    }
+
+    async fn insert_passkey(&self, passkey: &NewPasskey, event: &SecurityEvent) -> StoreResult<PasskeyId> {
+        passkeys::insert(&self.writer, passkey.clone(), event.clone()).await
+    }
+
+    async fn rename_passkey(
+        &self,
+        id: PasskeyId,
+        user_id: UserId,
+        name: &str,
+        event: &SecurityEvent,
+        now: UnixTime,
+    ) -> StoreResult<bool> {
+        passkeys::rename(&self.writer, (id, user_id), name, event, now).await
+    }
+
+    async fn remove_passkey(
+        &self,
+        id: PasskeyId,
+        user_id: UserId,
+        event: &SecurityEvent,
+        now: UnixTime,
+    ) -> StoreResult<Option<String>> {
+        passkeys::remove(&self.writer, (id, user_id), event, now).await
+    }
+
+    async fn record_passkey_use(&self, id: PasskeyId, passkey: &str, now: UnixTime) -> StoreResult<bool> {
+        passkeys::record_use(&self.writer, id, passkey, now).await
+    }
+
+    async fn insert_passkey_ceremony(&self, id: &SecretHash, ceremony: &PasskeyCeremony) -> StoreResult<()> {
+        passkeys::insert_ceremony(&self.writer, id, ceremony.clone()).await
+    }
+
+    async fn take_passkey_ceremony(
+        &self,
+        id: &SecretHash,
+        kind: CeremonyKind,
+        now: UnixTime,
+    ) -> StoreResult<Option<PasskeyCeremony>> {
+        passkeys::take_ceremony(&self.writer, id, kind, now).await
     }
 
     async fn list_clients_by_owner(&self, owner_id: UserId) -> StoreResult<Vec<Client>> {

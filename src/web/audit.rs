@@ -85,6 +85,21 @@ pub fn two_factor_changed(user_id: UserId, client_addr: IpAddr, on: bool) {
 }
 
 /// An event of one user from one address.
+/// A passkey added, renamed or removed (`change`: `passkey_added`,
+/// `passkey_renamed`, `passkey_removed`).
+pub fn passkey_changed(user_id: UserId, client_addr: IpAddr, change: &'static str) {
+    emit(change, "passkey changed", user_event(user_id, client_addr));
+}
+
+/// A passkey sign-in that did not go through (unverified, unknown, lapsed).
+pub fn passkey_sign_in_failed(client_addr: IpAddr) {
+    emit(
+        "passkey_sign_in_failed",
+        "passkey sign-in failed",
+        Event { client_addr: Some(client_addr), ..Event::default() },
+    );
+}
+
 fn user_event(user_id: UserId, client_addr: IpAddr) -> Event<'static> {
     Event { user_id: Some(user_id.0), client_addr: Some(client_addr), ..Event::default() }
 }

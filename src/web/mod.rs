@@ -149,6 +149,29 @@ pub mod paths {
     pub const TWO_FACTOR_DISABLE: &str = "/settings/security/two-factor/disable";
     /// The second sign-in step: a code from the app, or a recovery code.
     pub const LOGIN_TWO_FACTOR: &str = "/login/two-factor";
+    /// Passkeys (docs/decisions.md "Passkeys"): the options of a new
+    /// registration (JSON), adding the passkey (JSON), renaming, removing.
+    pub const PASSKEY_OPTIONS: &str = "/settings/security/passkeys/options";
+    /// Adding a passkey with the browser's answer.
+    pub const PASSKEYS: &str = "/settings/security/passkeys";
+    /// Renaming the passkey numbered `{id}`.
+    pub const PASSKEY_RENAME: &str = "/settings/security/passkeys/{id}/rename";
+    /// Removing the passkey numbered `{id}`.
+    pub const PASSKEY_REMOVE: &str = "/settings/security/passkeys/{id}/remove";
+    /// The options of a sign-in with a discoverable passkey (JSON).
+    pub const LOGIN_PASSKEY_OPTIONS: &str = "/login/passkey/options";
+    /// Signing in with the browser's answer (JSON).
+    pub const LOGIN_PASSKEY: &str = "/login/passkey";
+
+    /// [`PASSKEY_RENAME`] for the passkey numbered `id`.
+    pub fn passkey_rename(id: &str) -> String {
+        PASSKEY_RENAME.replace("{id}", id)
+    }
+
+    /// [`PASSKEY_REMOVE`] for the passkey numbered `id`.
+    pub fn passkey_remove(id: &str) -> String {
+        PASSKEY_REMOVE.replace("{id}", id)
+    }
 
     /// The language switch to `tag`.
     pub fn language(tag: &str) -> String {
@@ -220,9 +243,10 @@ const MAX_HEADER_BYTES: usize = 16 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The content security policy of every response: nothing from elsewhere,
-/// never inside a frame (clickjacking on the consent page).
+/// never inside a frame (clickjacking on the consent page). The script may
+/// call this server only (`connect-src`: the passkey ceremonies' JSON).
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; \
-                   frame-ancestors 'none'; base-uri 'none'";
+                   connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Builds the application.
 pub fn router(state: AppState) -> Router {
@@ -271,6 +295,12 @@ pub fn router(state: AppState) -> Router {
         )
         .route(paths::TWO_FACTOR_ENABLE, post(pages::security::two_factor::enable_post))
         .route(paths::TWO_FACTOR_DISABLE, post(pages::security::two_factor::disable_post))
+        .route(paths::PASSKEY_OPTIONS, post(pages::security::passkeys::options_post))
+        .route(paths::PASSKEYS, post(pages::security::passkeys::add_post))
+        .route(paths::PASSKEY_RENAME, post(pages::security::passkeys::rename_post))
+        .route(paths::PASSKEY_REMOVE, post(pages::security::passkeys::remove_post))
+        .route(paths::LOGIN_PASSKEY_OPTIONS, post(pages::login_passkey::options_post))
+        .route(paths::LOGIN_PASSKEY, post(pages::login_passkey::finish_post))
         .route(
             paths::LOGIN_TWO_FACTOR,
             get(pages::login_two_factor::second_step_get).post(pages::login_two_factor::second_step_post),

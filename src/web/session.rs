@@ -147,6 +147,18 @@ pub async fn sign_in_with(
     origin: Origin<'_>,
     auth: Authentication,
 ) -> Result<CookieJar, PageError> {
+    sign_in_as(state, jar, previous, (user_id, origin, auth), "").await
+}
+
+/// [`sign_in_with`], the security log's sign-in event about `detail` (how:
+/// a passkey's sign-in names the passkey).
+pub async fn sign_in_as(
+    state: &AppState,
+    jar: CookieJar,
+    previous: Option<&Session>,
+    (user_id, origin, auth): (UserId, Origin<'_>, Authentication),
+    detail: &str,
+) -> Result<CookieJar, PageError> {
     if let Some(previous) = previous {
         state.store.delete_session(&previous.id_hash).await?;
     }
@@ -160,7 +172,7 @@ pub async fn sign_in_with(
         ip: origin.ip.to_string(),
         last_seen_at: now,
     };
-    let event = SecurityEvent::new(user_id, SecurityEventKind::SignIn, Some(origin.ip));
+    let event = SecurityEvent::new(user_id, SecurityEventKind::SignIn, Some(origin.ip)).about(detail);
     state.store.insert_session(&id.hash(), &record, now, now + SESSION_TTL, &[event]).await?;
     let cookie = base_cookie(state, SESSION_COOKIE, id.expose().to_owned(), Some(SESSION_TTL));
     Ok(jar.add(cookie))

@@ -12,6 +12,7 @@ mod helpers;
 mod mail_flows;
 mod mailbox;
 mod pg_cluster;
+mod soft_passkey;
 
 mod account_security;
 mod attacks;
@@ -33,6 +34,7 @@ mod oidc_logout;
 mod oidc_prompt;
 mod open_api;
 mod pages;
+mod passkeys;
 mod password_change;
 mod password_grant;
 mod password_reset;

@@ -138,3 +138,79 @@ async fn revoking_all_of_an_applications_tokens_stops_every_one() {
         assert_eq!(app.api_get("/api/v5/user", tokens["access_token"].as_str().unwrap()).await.status(), 401);
     }
 }
+
+#[tokio::test]
+async fn passkeys_and_their_ceremonies_behave_as_the_trait_says() {
+    use gatehouse::domain::passkey::CeremonyKind;
+    use gatehouse::store::{NewPasskey, PasskeyCeremony, StoreError};
+
+    let app = TestApp::spawn().await;
+    let store: &dyn Store = &*app.store;
+    let ann = app.create_user("ann").await;
+    let bob = app.create_user("bob").await;
+    let event = |user: &TestUser, kind| SecurityEvent::new(user.user.id, kind, None);
+    let new = |credential: u8, name: &str, at| NewPasskey {
+        user_id: ann.user.id,
+        credential_id: vec![credential; 16],
+        user_handle: vec![9; 16],
+        name: name.into(),
+        passkey: "{}".into(),
+        created_at: at,
+    };
+
+    // Listed oldest first; a credential belongs to one passkey only.
+    let first =
+        store.insert_passkey(&new(1, "Laptop", T0), &event(&ann, SecurityEventKind::PasskeyAdded)).await.unwrap();
+    let second = store.insert_passkey(&new(2, "Phone", T0 + 1), &event(&ann, SecurityEventKind::PasskeyAdded)).await;
+    let second = second.unwrap();
+    let twice = store.insert_passkey(&new(1, "Again", T0 + 2), &event(&ann, SecurityEventKind::PasskeyAdded)).await;
+    assert!(matches!(twice, Err(StoreError::Conflict { constraint: "passkeys_credential_id_key" })), "{twice:?}");
+    let listed = store.list_passkeys(ann.user.id).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|p| (p.id, p.name.as_str())).collect::<Vec<_>>(),
+        [(first, "Laptop"), (second, "Phone")]
+    );
+    assert!(store.list_passkeys(bob.user.id).await.unwrap().is_empty());
+    let found = store.find_passkey_by_credential(&[2; 16]).await.unwrap().unwrap();
+    assert_eq!(
+        (found.id, found.user_id, found.user_handle, found.last_used_at),
+        (second, ann.user.id, vec![9; 16], None)
+    );
+    assert!(store.find_passkey_by_credential(&[3; 16]).await.unwrap().is_none());
+
+    // Only the owner renames or removes; each change records its event.
+    let renamed = event(&bob, SecurityEventKind::PasskeyRenamed);
+    assert!(!store.rename_passkey(first, bob.user.id, "Mine", &renamed, T0).await.unwrap());
+    let renamed = event(&ann, SecurityEventKind::PasskeyRenamed).about("Work");
+    assert!(store.rename_passkey(first, ann.user.id, "Work", &renamed, T0 + 2).await.unwrap());
+    let removed = event(&bob, SecurityEventKind::PasskeyRemoved);
+    assert_eq!(store.remove_passkey(second, bob.user.id, &removed, T0).await.unwrap(), None);
+    let removed = event(&ann, SecurityEventKind::PasskeyRemoved);
+    assert_eq!(store.remove_passkey(second, ann.user.id, &removed, T0 + 3).await.unwrap().as_deref(), Some("Phone"));
+    let log = store.list_security_events(ann.user.id, 10).await.unwrap();
+    let log: Vec<_> = log.iter().map(|e| (e.kind, e.detail.as_str())).collect();
+    assert_eq!(log[..2], [(SecurityEventKind::PasskeyRemoved, "Phone"), (SecurityEventKind::PasskeyRenamed, "Work")]);
+    assert!(store.list_security_events(bob.user.id, 10).await.unwrap().is_empty());
+
+    // A use stores the updated passkey; a removed one takes none.
+    assert!(store.record_passkey_use(first, "{\"counter\":1}", T0 + 9).await.unwrap());
+    let used = store.find_passkey_by_credential(&[1; 16]).await.unwrap().unwrap();
+    assert_eq!((used.passkey.as_str(), used.last_used_at), ("{\"counter\":1}", Some(T0 + 9)));
+    assert!(!store.record_passkey_use(second, "{}", T0 + 9).await.unwrap());
+
+    // Ceremonies: taken once, of their own kind, before they lapse.
+    let ceremony = |kind, user_id| PasskeyCeremony { kind, user_id, state: "{\"s\":1}".into(), expires_at: T0 + 300 };
+    let id = PlainSecret::generate(SecretKind::PasskeyCeremony).hash();
+    store.insert_passkey_ceremony(&id, &ceremony(CeremonyKind::Register, Some(ann.user.id))).await.unwrap();
+    assert_eq!(store.take_passkey_ceremony(&id, CeremonyKind::SignIn, T0).await.unwrap(), None);
+    let taken = store.take_passkey_ceremony(&id, CeremonyKind::Register, T0).await.unwrap();
+    assert_eq!(taken, Some(ceremony(CeremonyKind::Register, Some(ann.user.id))));
+    assert_eq!(store.take_passkey_ceremony(&id, CeremonyKind::Register, T0).await.unwrap(), None);
+    let lapsing = PlainSecret::generate(SecretKind::PasskeyCeremony).hash();
+    store.insert_passkey_ceremony(&lapsing, &ceremony(CeremonyKind::SignIn, None)).await.unwrap();
+    assert_eq!(store.take_passkey_ceremony(&lapsing, CeremonyKind::SignIn, T0 + 300).await.unwrap(), None);
+
+    // Deleting the account takes its passkeys with it.
+    assert!(store.delete_user(ann.user.id).await.unwrap());
+    assert!(store.find_passkey_by_credential(&[1; 16]).await.unwrap().is_none());
+}

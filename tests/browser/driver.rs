@@ -100,6 +100,13 @@ impl Browser {
         field.send_keys(value).await.unwrap();
     }
 
+    /// Types into the field whose id is `id` (a label read aloud only).
+    pub async fn fill_id(&self, id: &str, value: &str) {
+        let field = self.client.find(Locator::Id(id)).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(value).await.unwrap();
+    }
+
     /// The field labelled `label` (its `<label for>` names it).
     pub async fn field(&self, label: &str) -> fantoccini::elements::Element {
         let xpath = format!("//label[normalize-space()='{label}']");
@@ -174,7 +181,51 @@ impl Browser {
         self.client.delete_all_cookies().await.unwrap();
     }
 
+    /// Adds Chromium's WebAuthn virtual authenticator (a platform one with
+    /// resident keys and user verification that always succeeds): the
+    /// page's `navigator.credentials` talks to it. Its id.
+    pub async fn add_virtual_authenticator(&self) -> String {
+        let options = serde_json::json!({
+            "protocol": "ctap2",
+            "transport": "internal",
+            "hasResidentKey": true,
+            "hasUserVerification": true,
+            "isUserVerified": true,
+        });
+        let added = self.client.issue_cmd(WebAuthn { path: "authenticator".into(), body: Some(options) }).await;
+        added.unwrap().as_str().unwrap().to_owned()
+    }
+
+    /// The credentials the virtual authenticator `id` holds.
+    pub async fn authenticator_credentials(&self, id: &str) -> Vec<serde_json::Value> {
+        let path = format!("authenticator/{id}/credentials");
+        let listed = self.client.issue_cmd(WebAuthn { path, body: None }).await.unwrap();
+        listed.as_array().unwrap().clone()
+    }
+
     pub async fn close(self) {
         self.client.close().await.unwrap();
+    }
+}
+
+/// A WebDriver WebAuthn extension command (W3C WebAuthn §11.4):
+/// `POST` with a body, `GET` without, under `/session/{id}/webauthn/`.
+#[derive(Debug)]
+struct WebAuthn {
+    path: String,
+    body: Option<serde_json::Value>,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for WebAuthn {
+    fn endpoint(&self, base_url: &Url, session_id: Option<&str>) -> Result<Url, url::ParseError> {
+        let session = session_id.unwrap_or_default();
+        base_url.join(&format!("session/{session}/webauthn/{}", self.path))
+    }
+
+    fn method_and_body(&self, _: &Url) -> (axum::http::Method, Option<String>) {
+        match &self.body {
+            Some(body) => (axum::http::Method::POST, Some(body.to_string())),
+            None => (axum::http::Method::GET, None),
+        }
     }
 }

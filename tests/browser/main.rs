@@ -24,6 +24,7 @@ mod mailbox;
 mod driver;
 mod mail;
 mod oidc;
+mod passkeys;
 mod two_factor;
 
 use driver::Browser;

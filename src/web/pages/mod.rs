@@ -12,6 +12,7 @@ pub mod emails;
 pub mod home;
 pub mod language;
 pub mod login;
+pub mod login_passkey;
 pub mod login_two_factor;
 pub mod password;
 pub mod password_reset;

@@ -130,7 +130,7 @@ pub async fn disable_post(
         }
         Err(other) => return Err(internal(other)),
     };
-    let mut response = security_page(&state, &signed_in, status, None, Some(error)).await?;
+    let mut response = security_page(&state, &signed_in, status, None, super::Errors::two_factor(error)).await?;
     if let Some(seconds) = retry_after {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
