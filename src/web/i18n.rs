@@ -124,6 +124,18 @@ impl Lang {
             (Lang::ZhCn, K::PersonalTokenCreated) => "生成了私人令牌",
             (Lang::En, K::PersonalTokenRevoked) => "Personal access token revoked",
             (Lang::ZhCn, K::PersonalTokenRevoked) => "撤销了私人令牌",
+            (Lang::En, K::AccountDisabled) => "Account disabled by an administrator",
+            (Lang::ZhCn, K::AccountDisabled) => "管理员停用了账号",
+            (Lang::En, K::AccountEnabled) => "Account enabled by an administrator",
+            (Lang::ZhCn, K::AccountEnabled) => "管理员启用了账号",
+            (Lang::En, K::PasswordSetByAdmin) => "Password set by an administrator",
+            (Lang::ZhCn, K::PasswordSetByAdmin) => "管理员设置了密码",
+            (Lang::En, K::TwoFactorResetByAdmin) => "Two-factor authentication turned off by an administrator",
+            (Lang::ZhCn, K::TwoFactorResetByAdmin) => "管理员关闭了两步验证",
+            (Lang::En, K::SessionsEndedByAdmin) => "Signed out everywhere by an administrator",
+            (Lang::ZhCn, K::SessionsEndedByAdmin) => "管理员退出了所有会话",
+            (Lang::En, K::TokensRevokedByAdmin) => "Every token revoked by an administrator",
+            (Lang::ZhCn, K::TokensRevokedByAdmin) => "管理员撤销了所有令牌",
         }
     }
 

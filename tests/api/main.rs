@@ -14,6 +14,7 @@ mod mailbox;
 mod pg_cluster;
 
 mod account_security;
+mod admin;
 mod attacks;
 mod authorization_code;
 mod bad_bytes;
