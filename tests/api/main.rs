@@ -15,6 +15,7 @@ mod pg_cluster;
 
 mod account_security;
 mod admin;
+mod admin_pages;
 mod attacks;
 mod authorization_code;
 mod bad_bytes;
