@@ -1,4 +1,5 @@
-//! `gatehouse app create`.
+//! `gatehouse app create`; the other `app` subcommands, the operator's, are
+//! in `app_admin.rs`.
 
 use anyhow::{Context as _, bail};
 
@@ -12,6 +13,17 @@ use crate::domain::user::Email;
 pub enum AppCommand {
     /// Register an application and print its client id and secret.
     Create(CreateApp),
+    /// List applications, newest first.
+    List(super::app_admin::ListApps),
+    /// Show one application (named by client id).
+    Show(super::app_admin::Named),
+    /// Disable an application: every endpoint treats it as unknown and its
+    /// tokens stop at once, on every instance.
+    Disable(super::app_admin::Named),
+    /// Enable a disabled application again (its old tokens stay revoked).
+    Enable(super::app_admin::Named),
+    /// Delete an application with its grants, codes and tokens (needs --yes).
+    Delete(super::app_admin::Delete),
 }
 
 /// `app create` arguments.
@@ -51,7 +63,13 @@ pub struct CreateApp {
 }
 
 pub(super) async fn run(settings: Settings, command: AppCommand) -> anyhow::Result<()> {
-    let AppCommand::Create(args) = command;
+    match command {
+        AppCommand::Create(args) => create(settings, args).await,
+        other => super::app_admin::run(settings, other).await,
+    }
+}
+
+async fn create(settings: Settings, args: CreateApp) -> anyhow::Result<()> {
     let store = super::open_store(&settings).await?;
     let email = Email::parse(&args.owner).map_err(|_| anyhow::anyhow!("--owner is not an email address"))?;
     let Some(owner) = store.find_user_credentials(email.as_str()).await?.map(|c| c.user) else {

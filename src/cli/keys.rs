@@ -1,13 +1,11 @@
 //! `gatehouse keys rotate` and `gatehouse keys list` (SPEC §5 "Keys").
 
-use anyhow::Context as _;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
-
+use super::output::time_text;
 use crate::clock::{Clock as _, SystemClock, UnixTime};
 use crate::config::Settings;
 use crate::keys::{self, KeyState, Sealer};
 use crate::store::SigningKeyRecord;
+use anyhow::Context as _;
 
 /// Signing key subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -79,10 +77,4 @@ fn as_json(key: &SigningKeyRecord, now: UnixTime) -> serde_json::Value {
         "published_until": published_until,
         "protection": key.protection.as_str(),
     })
-}
-
-fn time_text(unix: Option<UnixTime>) -> String {
-    unix.and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_else(|| "-".to_owned())
 }

@@ -1,9 +1,14 @@
 //! The `gatehouse` command line (SPEC §2): one file per subcommand.
 
 mod app;
+mod app_admin;
+mod backup;
 mod keys;
+mod output;
 mod serve;
+mod token;
 mod user;
+mod user_admin;
 
 use anyhow::Context as _;
 
@@ -40,6 +45,11 @@ pub enum Command {
     /// Manage the ID token signing keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Revoke tokens in bulk.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
+    /// Copy a SQLite database while the server runs (PostgreSQL: use pg_dump).
+    Backup(backup::BackupArgs),
 }
 
 /// Runs a parsed command line.
@@ -58,6 +68,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(command) => user::run(settings, command).await,
         Command::App(command) => app::run(settings, command).await,
         Command::Keys(command) => keys::run(settings, command).await,
+        Command::Token(command) => token::run(settings, command).await,
+        Command::Backup(args) => backup::run(settings, args).await,
     }
 }
 

@@ -1,4 +1,5 @@
-//! `gatehouse user create`.
+//! `gatehouse user create`; the other `user` subcommands, the operator's,
+//! are in `user_admin.rs`.
 
 use std::io::Read as _;
 
@@ -14,6 +15,26 @@ use crate::domain::token::random_token;
 pub enum UserCommand {
     /// Create a user account. Without a password option, one is generated and printed.
     Create(CreateUser),
+    /// List accounts, oldest first; --search keeps those whose email or login holds it.
+    List(super::user_admin::ListUsers),
+    /// Show one account (named by email or login).
+    Show(super::user_admin::Named),
+    /// Disable an account: it cannot sign in, and its sessions and every
+    /// token of theirs (issued and personal) end at once, on every instance.
+    Disable(super::user_admin::Named),
+    /// Enable a disabled account again (its old sessions and tokens stay ended).
+    Enable(super::user_admin::Named),
+    /// Set a new password and end every session of the account (tokens stay).
+    SetPassword(super::user_admin::SetPassword),
+    /// Turn two-factor authentication off (authenticator app and recovery codes).
+    #[command(name = "reset-2fa")]
+    Reset2fa(super::user_admin::Named),
+    /// Delete an account with everything of theirs, their applications too (needs --yes).
+    Delete(super::user_admin::Delete),
+    /// Make an account an admin: it sees the /admin pages.
+    Promote(super::user_admin::Named),
+    /// Take the admin pages away from an account.
+    Demote(super::user_admin::Named),
 }
 
 /// `user create` arguments.
@@ -31,25 +52,34 @@ pub struct CreateUser {
     /// Read the password from standard input.
     #[arg(long)]
     password_stdin: bool,
+    /// Make the account an admin (it sees the /admin pages).
+    #[arg(long)]
+    admin: bool,
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
 }
 
 pub(super) async fn run(settings: Settings, command: UserCommand) -> anyhow::Result<()> {
-    let UserCommand::Create(args) = command;
-    let (password, generated) = match (args.password, args.password_stdin) {
-        (Some(p), _) => (p, false),
-        (None, true) => (read_stdin_password()?, false),
-        (None, false) => (random_token(), true),
-    };
+    match command {
+        UserCommand::Create(args) => create(settings, args).await,
+        other => super::user_admin::run(settings, other).await,
+    }
+}
+
+async fn create(settings: Settings, args: CreateUser) -> anyhow::Result<()> {
+    let (password, generated) = password_argument(args.password, args.password_stdin)?;
     let store = super::open_store(&settings).await?;
     let hasher = PasswordHasher::new(settings.argon2)?;
     let user = accounts::sign_up(&*store, &hasher, &args.email, &args.name, &password, SystemClock.now())
         .await
         .context("cannot create user")?;
+    if args.admin {
+        store.admin().set_admin(user.id, true).await.context("cannot make the user an admin")?;
+    }
     if args.json {
-        let mut out = serde_json::json!({ "id": user.id, "login": user.login, "email": user.email });
+        let mut out =
+            serde_json::json!({ "id": user.id, "login": user.login, "email": user.email, "admin": args.admin });
         if let (true, Some(object)) = (generated, out.as_object_mut()) {
             object.insert("password".to_owned(), serde_json::Value::String(password));
         }
@@ -61,6 +91,15 @@ pub(super) async fn run(settings: Settings, command: UserCommand) -> anyhow::Res
         }
     }
     Ok(())
+}
+
+/// The password an option gave, or one generated (`true`) when none did.
+pub(super) fn password_argument(password: Option<String>, stdin: bool) -> anyhow::Result<(String, bool)> {
+    Ok(match (password, stdin) {
+        (Some(p), _) => (p, false),
+        (None, true) => (read_stdin_password()?, false),
+        (None, false) => (random_token(), true),
+    })
 }
 
 fn read_stdin_password() -> anyhow::Result<String> {

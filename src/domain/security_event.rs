@@ -57,11 +57,23 @@ pub enum SecurityEventKind {
     PersonalTokenCreated,
     /// A personal access token was revoked.
     PersonalTokenRevoked,
+    /// An administrator disabled the account (its sessions and tokens ended).
+    AccountDisabled,
+    /// An administrator enabled the account again.
+    AccountEnabled,
+    /// An administrator set a new password.
+    PasswordSetByAdmin,
+    /// An administrator turned two-factor authentication off.
+    TwoFactorResetByAdmin,
+    /// An administrator ended every session.
+    SessionsEndedByAdmin,
+    /// An administrator revoked every token (issued and personal).
+    TokensRevokedByAdmin,
 }
 
 impl SecurityEventKind {
     /// Every kind, for the stored-name round trip.
-    pub const ALL: [SecurityEventKind; 23] = [
+    pub const ALL: [SecurityEventKind; 29] = [
         SecurityEventKind::SignIn,
         SecurityEventKind::SignInFailed,
         SecurityEventKind::SessionRevoked,
@@ -85,6 +97,12 @@ impl SecurityEventKind {
         SecurityEventKind::ApplicationRevoked,
         SecurityEventKind::PersonalTokenCreated,
         SecurityEventKind::PersonalTokenRevoked,
+        SecurityEventKind::AccountDisabled,
+        SecurityEventKind::AccountEnabled,
+        SecurityEventKind::PasswordSetByAdmin,
+        SecurityEventKind::TwoFactorResetByAdmin,
+        SecurityEventKind::SessionsEndedByAdmin,
+        SecurityEventKind::TokensRevokedByAdmin,
     ];
 
     /// The stored name (`security_events.kind`).
@@ -113,6 +131,12 @@ impl SecurityEventKind {
             SecurityEventKind::ApplicationRevoked => "application_revoked",
             SecurityEventKind::PersonalTokenCreated => "personal_token_created",
             SecurityEventKind::PersonalTokenRevoked => "personal_token_revoked",
+            SecurityEventKind::AccountDisabled => "account_disabled",
+            SecurityEventKind::AccountEnabled => "account_enabled",
+            SecurityEventKind::PasswordSetByAdmin => "password_set_by_admin",
+            SecurityEventKind::TwoFactorResetByAdmin => "two_factor_reset_by_admin",
+            SecurityEventKind::SessionsEndedByAdmin => "sessions_ended_by_admin",
+            SecurityEventKind::TokensRevokedByAdmin => "tokens_revoked_by_admin",
         }
     }
 

@@ -272,7 +272,8 @@ impl SqlStore {
                  EXISTS (SELECT 1 FROM emails e WHERE e.email = u.email AND e.verified_at IS NOT NULL) AS u_email_verified, \
                  u.bio AS u_bio, u.blog AS u_blog, \
                  u.weibo AS u_weibo, u.created_at AS u_created_at, u.updated_at AS u_updated_at \
-                 FROM personal_tokens p JOIN users u ON u.id = p.user_id WHERE p.token_hash = $1"
+                 FROM personal_tokens p JOIN users u ON u.id = p.user_id WHERE p.token_hash = $1 \
+                 AND u.disabled_at IS NULL"
             ))
             .bind(hash)
             .fetch_optional(pool)

@@ -12,7 +12,7 @@
 //!
 //! Entries also expire after [`TTL`]: that bounds how long a change made
 //! outside any Gatehouse process (by hand in SQL; on SQLite, by a second
-//! process such as the CLI) can go unseen. Misses are never cached, so an
+//! process such as the CLI's `app disable`) can go unseen. Misses are never cached, so an
 //! application registered elsewhere is found at once.
 
 use std::collections::HashMap;

@@ -3,6 +3,7 @@
 //! this module imports sqlx.
 
 mod accounts;
+mod admin;
 mod binds;
 mod client_cache;
 mod device;
@@ -37,6 +38,7 @@ use crate::domain::token::{FamilyId, SecretHash};
 use crate::domain::user::{Email, Login, User, UserId};
 
 pub use crate::domain::throttle::{ThrottleRecord, ThrottleRule};
+pub use admin::{AccountEvent, AccountRecord, AdminStore, AppRecord};
 pub use device::{DeviceAnswer, DeviceRecord, DeviceRequest, DeviceState, NewDeviceAuthorization};
 use pool::Pool;
 use sql::SqlStore;
@@ -445,6 +447,8 @@ pub trait Store: Send + Sync + 'static {
     /// Write transactions committed since the store opened; with group
     /// commit (`store/writer.rs`) fewer than the writes under load.
     fn commits(&self) -> u64;
+    /// The operator's reads and writes (store/admin.rs).
+    fn admin(&self) -> &dyn AdminStore;
 
     /// Creates an account with its (unverified) address; `Conflict` on a
     /// taken email or login.

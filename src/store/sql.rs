@@ -305,6 +305,10 @@ impl Store for SqlStore {
         self.writer.commits()
     }
 
+    fn admin(&self) -> &dyn super::AdminStore {
+        self
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         on_pool!(&self.pool, pool => {
             sqlx::query("SELECT 1").execute(pool).await?;
@@ -350,7 +354,7 @@ impl Store for SqlStore {
 
     async fn find_user_credentials(&self, email: &str) -> StoreResult<Option<UserCredentials>> {
         let row: Option<UserRow> = on_pool!(&self.pool, pool => {
-            sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE email = $1"))
+            sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE email = $1 AND disabled_at IS NULL"))
                 .bind(email)
                 .fetch_optional(pool)
                 .await?
@@ -450,7 +454,7 @@ impl Store for SqlStore {
             Err(ticket) => ticket,
         };
         let row: Option<ClientRow> = on_pool!(&self.pool, pool => {
-            sqlx::query_as(concat!("SELECT ", client_columns!(""), " FROM clients WHERE client_id = $1"))
+            sqlx::query_as(concat!("SELECT ", client_columns!(""), " FROM clients WHERE client_id = $1 AND disabled_at IS NULL"))
                 .bind(client_id)
                 .fetch_optional(pool)
                 .await?
@@ -665,7 +669,11 @@ impl Store for SqlStore {
 
     async fn find_token(&self, token: &SecretHash) -> StoreResult<Option<TokenRecord>> {
         let row: Option<TokenRow> = on_pool!(&self.pool, pool => {
-            sqlx::query_as(concat!(token_select!(), " WHERE t.token_hash = $1"))
+            sqlx::query_as(concat!(
+                token_select!(),
+                // A disabled user's or application's tokens stop at once (0013_admin.sql).
+                " WHERE t.token_hash = $1 AND u.disabled_at IS NULL AND c.disabled_at IS NULL"
+            ))
                 .bind(token)
                 .fetch_optional(pool)
                 .await?
@@ -754,7 +762,13 @@ impl Store for SqlStore {
 
     async fn find_session(&self, id: &SecretHash, now: UnixTime) -> StoreResult<Option<SessionRecord>> {
         let row: Option<SessionRow> = on_pool!(&self.pool, pool => {
-            sqlx::query_as(concat!("SELECT ", session_columns!(), " FROM sessions WHERE id_hash = $1 AND expires_at > $2"))
+            sqlx::query_as(concat!(
+                "SELECT ",
+                session_columns!(),
+                // A disabled user's sessions are refused in the same read.
+                " FROM sessions WHERE id_hash = $1 AND expires_at > $2 \
+                 AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = sessions.user_id AND u.disabled_at IS NOT NULL)"
+            ))
                 .bind(id)
                 .bind(now)
                 .fetch_optional(pool)

@@ -24,7 +24,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, header};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -110,6 +110,12 @@ pub mod paths {
     pub const SESSIONS_REVOKE_OTHERS: &str = "/settings/sessions/revoke_others";
     /// The account's security log.
     pub const SECURITY_LOG: &str = "/settings/security-log";
+    /// The admin pages (admins only; 404 for everyone else).
+    pub const ADMIN: &str = "/admin";
+    /// An admin's action on a user: disable, enable, sign_out, reset_two_factor.
+    pub const ADMIN_USER_ACTION: &str = "/admin/users/{id}/{action}";
+    /// An admin's action on an application: disable, enable.
+    pub const ADMIN_APP_ACTION: &str = "/admin/applications/{client_id}/{action}";
     /// Revoking one application's access to the user's account.
     pub const AUTHORIZED_REVOKE: &str = "/settings/authorized/{client_id}/revoke";
     /// The user's profile: name, bio, website.
@@ -272,6 +278,9 @@ pub fn router(state: AppState) -> Router {
         .route(paths::SESSION_REVOKE, post(pages::sessions::revoke_post))
         .route(paths::SESSIONS_REVOKE_OTHERS, post(pages::sessions::revoke_others_post))
         .route(paths::SECURITY_LOG, get(pages::security_log::security_log_get))
+        .route(paths::ADMIN, get(pages::admin::admin_get).fallback(pages::not_found))
+        .route(paths::ADMIN_USER_ACTION, any(pages::admin::user_action))
+        .route(paths::ADMIN_APP_ACTION, any(pages::admin::app_action))
         .route(paths::PROFILE, get(pages::profile::profile_get).post(pages::profile::profile_post))
         .route(paths::PASSWORD, get(pages::password::password_get).post(pages::password::password_post))
         .route(paths::PERSONAL_TOKENS, get(pages::tokens::tokens_get).post(pages::tokens::generate_post))

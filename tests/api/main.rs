@@ -15,6 +15,8 @@ mod pg_cluster;
 mod soft_passkey;
 
 mod account_security;
+mod admin;
+mod admin_pages;
 mod attacks;
 mod authorization_code;
 mod bad_bytes;

@@ -693,3 +693,58 @@ async fn a_secret_reset_on_one_instance_is_seen_by_every_instance_without_waitin
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
 }
+
+/// SPEC §8: a user or an application disabled with the command line stops
+/// on every instance at once. A user's sessions and tokens are refused by
+/// the very read that finds them; an application's tokens too, and each
+/// instance drops its cached record when the change's `NOTIFY` arrives (the
+/// path of every application change), long before the cache's 5 s expiry.
+#[tokio::test]
+async fn a_user_or_application_disabled_from_the_command_line_stops_on_every_instance_at_once() {
+    let database = TestDatabase::postgres().await;
+    let db = database.url.clone();
+    let (client_id, secret) = seed_user_and_app(&db);
+    let instances = start_instances(&db, 2).await;
+    let (first, second) = (&instances[0], &instances[1]);
+    let browser = http(true);
+    sign_in(&browser, first, second).await;
+    let tokens = json(password_grant(first, &client_id, &secret).await.unwrap()).await;
+    let access = text(&tokens["access_token"]);
+    assert_eq!(api_status(second, access).await, 200);
+    assert_eq!(browser.get(second.url("/settings/profile")).send().await.unwrap().status(), 200);
+    let cli = |args: &[&str]| {
+        let output = std::process::Command::new(BIN).arg("--database-url").arg(&db).args(args).output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    };
+
+    cli(&["user", "disable", "ann@example.com"]);
+
+    for at in [first, second] {
+        assert_eq!(api_status(at, access).await, 401, "{}: the access token", at.base);
+        assert_eq!(browser.get(at.url("/settings/profile")).send().await.unwrap().status(), 302, "signed out");
+        assert_eq!(password_grant(at, &client_id, &secret).await.unwrap().status(), 400, "invalid_grant");
+        assert_eq!(refresh(at, text(&tokens["refresh_token"])).await.status(), 400);
+    }
+
+    cli(&["user", "enable", "ann"]);
+    // Both instances serve the application's record from memory now.
+    let tokens = json(password_grant(first, &client_id, &secret).await.unwrap()).await;
+    json(password_grant(second, &client_id, &secret).await.unwrap()).await;
+    let access = text(&tokens["access_token"]);
+    assert_eq!(api_status(second, access).await, 200);
+
+    cli(&["app", "disable", &client_id]);
+
+    for at in [first, second] {
+        assert_eq!(api_status(at, access).await, 401, "{}: the application's token", at.base);
+        let started = std::time::Instant::now();
+        while password_grant(at, &client_id, &secret).await.unwrap().status() != 401 {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(2),
+                "{} still issues tokens to a disabled application",
+                at.base
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+}

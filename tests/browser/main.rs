@@ -17,6 +17,7 @@ mod sample_client;
 
 mod account;
 mod account_security;
+mod admin;
 #[path = "../api/mailbox.rs"]
 #[expect(dead_code, reason = "shared with the API tests, which start SMTP servers too")]
 mod mailbox;

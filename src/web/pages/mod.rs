@@ -2,6 +2,7 @@
 //! and every page shares the `Layout` (language, signed-in user, switch).
 
 pub mod account;
+pub mod admin;
 pub mod apps;
 pub mod assets;
 pub mod authorized;
