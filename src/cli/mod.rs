@@ -48,7 +48,7 @@ pub enum Command {
     /// Revoke tokens in bulk.
     #[command(subcommand)]
     Token(token::TokenCommand),
-    /// Copy a SQLite database while the server runs (PostgreSQL: use pg_dump).
+    /// Copy a SQLite database while the server runs (PostgreSQL: it names the tool to use).
     Backup(backup::BackupArgs),
 }
 

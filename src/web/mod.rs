@@ -112,9 +112,9 @@ pub mod paths {
     pub const SECURITY_LOG: &str = "/settings/security-log";
     /// The admin pages (admins only; 404 for everyone else).
     pub const ADMIN: &str = "/admin";
-    /// An admin's action on a user: disable, enable, sign_out, reset_two_factor.
+    /// An admin's action on a user: `disable`, `enable`, `sign_out`, `reset_two_factor`.
     pub const ADMIN_USER_ACTION: &str = "/admin/users/{id}/{action}";
-    /// An admin's action on an application: disable, enable.
+    /// An admin's action on an application: `disable`, `enable`.
     pub const ADMIN_APP_ACTION: &str = "/admin/applications/{client_id}/{action}";
     /// Revoking one application's access to the user's account.
     pub const AUTHORIZED_REVOKE: &str = "/settings/authorized/{client_id}/revoke";
