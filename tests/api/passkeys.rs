@@ -100,6 +100,8 @@ async fn a_passkey_added_in_settings_signs_in_without_an_email_as_two_factors() 
     assert_eq!(count(&app, "SELECT COUNT(*) FROM passkeys WHERE last_used_at IS NOT NULL").await, 1);
     let events = app.store.list_security_events(ann.user.id, 1).await.unwrap();
     assert_eq!((events[0].kind, events[0].detail.as_str()), (SecurityEventKind::SignIn, "passkey: Laptop"));
+    let log = settings_page(&app, &stranger, "/settings/security-log").await;
+    assert!(log.contains("<strong>with passkey Laptop</strong>"), "{log}");
 
     // The counter advances; an answer with an old counter is a clone's.
     let other = app.browser();
