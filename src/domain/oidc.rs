@@ -216,6 +216,8 @@ mod tests {
         assert_eq!(Authentication::from_stored(7, "pwd face").methods, [AuthMethod::Pwd]);
         assert_eq!(Authentication::password(9), Authentication { time: 9, methods: vec![AuthMethod::Pwd] });
         assert_eq!(Authentication::password_and_otp(9).amr(), "pwd otp mfa");
+        let passkey = Authentication { time: 9, methods: vec![AuthMethod::Hwk, AuthMethod::User, AuthMethod::Mfa] };
+        assert_eq!(Authentication::from_stored(9, "hwk user mfa"), passkey);
     }
 
     #[test]

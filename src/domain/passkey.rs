@@ -42,6 +42,21 @@ impl PasskeyName {
     }
 }
 
+/// How the security log's sign-in event says a passkey was used: its
+/// detail is this prefix and the passkey's name (stored in one language;
+/// the log page words it in the reader's).
+const SIGN_IN_DETAIL_PREFIX: &str = "passkey: ";
+
+/// The detail of a sign-in with the passkey `name`.
+pub fn sign_in_detail(name: &str) -> String {
+    format!("{SIGN_IN_DETAIL_PREFIX}{name}")
+}
+
+/// The passkey's name, when a sign-in's detail says one was used.
+pub fn signed_in_with(detail: &str) -> Option<&str> {
+    detail.strip_prefix(SIGN_IN_DETAIL_PREFIX)
+}
+
 /// Which ceremony a stored state belongs to: a state begun for one is never
 /// finished as the other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,5 +89,11 @@ mod tests {
         assert_eq!(PasskeyName::parse(&"x".repeat(65)), None);
         assert!(PasskeyName::parse(&"钥".repeat(64)).is_some());
         assert_eq!(PasskeyName::parse("a\u{7}b"), None);
+    }
+
+    #[test]
+    fn a_passkey_sign_in_names_its_passkey_in_the_log() {
+        assert_eq!(signed_in_with(&sign_in_detail("Laptop")), Some("Laptop"));
+        assert_eq!(signed_in_with(""), None);
     }
 }

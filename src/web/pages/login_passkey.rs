@@ -68,7 +68,7 @@ pub async fn finish_post(
     };
     audit::sign_in_succeeded(signed_in.user_id, client_addr);
     let origin = Origin::of(client_addr, &headers);
-    let detail = format!("passkey: {}", signed_in.name);
+    let detail = crate::domain::passkey::sign_in_detail(&signed_in.name);
     let how = (signed_in.user_id, origin, signed_in.auth);
     let jar = session::sign_in_as(&state, jar, ctx.session.as_ref(), how, &detail).await?;
     let return_to = safe_return_to(params.get("return_to"));

@@ -6,6 +6,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use crate::domain::passkey;
+use crate::domain::security_event::SecurityEventKind;
 use crate::state::AppState;
 use crate::web::error::PageError;
 use crate::web::pages::{Layout, SignedIn, render};
@@ -40,7 +42,12 @@ pub async fn security_log_get(State(state): State<AppState>, signed_in: SignedIn
         .map(|e| EventView {
             kind: e.kind.as_str(),
             description: lang.event_description(e.kind),
-            detail: e.detail,
+            detail: match (e.kind, passkey::signed_in_with(&e.detail)) {
+                (SecurityEventKind::SignIn, Some(name)) => {
+                    lang.texts().passkey_signed_in_detail.replace("{name}", name)
+                }
+                _ => e.detail,
+            },
             address: e.ip,
             time: date_time(e.created_at),
         })
