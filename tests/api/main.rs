@@ -32,6 +32,7 @@ mod oidc;
 mod oidc_logout;
 mod oidc_prompt;
 mod open_api;
+mod openapi;
 mod pages;
 mod password_change;
 mod password_grant;
