@@ -157,6 +157,7 @@ pub enum EmailScope {
     path = paths::API_USER,
     tag = "api",
     operation_id = "get_user",
+    summary = "The user the token acts for",
     responses(
         (status = 200, description = "The user.", body = UserResponse),
         (status = 401, description = "No token, or an invalid one.", body = BearerErrorBody,
@@ -176,16 +177,19 @@ pub async fn user_get(
     Ok(Json(UserResponse::new(user, state.settings.issuer())))
 }
 
-/// `PATCH /api/v5/user` (scope `user_info`): changes `name`, `blog`, `weibo`
-/// and `bio`, as the platform's does, from a JSON or form body (or the
-/// query). A field left out stays as it is; one sent empty is cleared (a
-/// name cannot be). The token may also come as the `access_token` parameter
-/// (RFC 6750 §2.2). The answer is the updated user, as `GET` shows it.
+/// `PATCH /api/v5/user` (scope `user_info`).
+///
+/// Changes `name`, `blog`, `weibo` and `bio`, as the platform's does, from a
+/// JSON or form body (or the query). A field left out stays as it is; one
+/// sent empty is cleared (a name cannot be). The token may also come as the
+/// `access_token` parameter (RFC 6750 §2.2). The answer is the updated user,
+/// as `GET` shows it.
 #[utoipa::path(
     patch,
     path = paths::API_USER,
     tag = "api",
     operation_id = "update_user",
+    summary = "Change the user's profile",
     request_body(
         description = "The fields to change; also accepted in the query string.",
         content(
@@ -221,15 +225,17 @@ pub async fn user_patch(
     Ok(Json(UserResponse::new(updated, state.settings.issuer())))
 }
 
-/// `GET /api/v5/emails` (scope `emails`): every address of the account, the
-/// primary one first, with the platform's states (`confirmed` once
-/// verified, else `unconfirmed`) and scopes (`primary` marks the primary
-/// address; every address may sign commits).
+/// `GET /api/v5/emails` (scope `emails`).
+///
+/// Every address of the account, the primary one first, with the platform's
+/// states (`confirmed` once verified, else `unconfirmed`) and scopes
+/// (`primary` marks the primary address; every address may sign commits).
 #[utoipa::path(
     get,
     path = paths::API_EMAILS,
     tag = "api",
     operation_id = "list_emails",
+    summary = "The user's email addresses",
     responses(
         (status = 200, description = "The addresses, the primary one first.", body = Vec<EmailResponse>),
         (status = 401, description = "No token, or an invalid one.", body = BearerErrorBody,

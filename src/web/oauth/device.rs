@@ -45,6 +45,7 @@ pub struct DeviceAuthorizationResponse<'a> {
     path = paths::DEVICE_AUTHORIZATION,
     tag = "oauth",
     operation_id = "device_authorization",
+    summary = "Start a device authorization",
     request_body(
         description = "The client and scopes; also accepted as JSON and in the query string.",
         content(

@@ -35,6 +35,7 @@ pub async fn jwks_get(State(state): State<AppState>) -> Result<Response, KeyErro
     path = paths::USERINFO,
     tag = "oauth",
     operation_id = "userinfo_get",
+    summary = "The claims about the user",
     responses(
         (status = 200, description = "`sub` and the claims the token's scopes release.", body = UserClaims),
         (status = 401, description = "No token, or an invalid one.", body = BearerErrorBody,
@@ -63,6 +64,7 @@ pub async fn userinfo_get(
     path = paths::USERINFO,
     tag = "oauth",
     operation_id = "userinfo_post",
+    summary = "The claims about the user (token in the body)",
     request_body(
         description = "The token, when not in the `Authorization` header.",
         content((Option<forms::UserinfoRequest> = "application/x-www-form-urlencoded")),

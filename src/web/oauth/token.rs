@@ -73,6 +73,7 @@ impl IntoResponse for IssuedTokens {
     path = paths::TOKEN,
     tag = "oauth",
     operation_id = "token",
+    summary = "Issue tokens",
     request_body(
         description = "The grant's parameters; also accepted as JSON and in the query string.",
         content(
@@ -192,6 +193,7 @@ fn token_and_credentials(
     path = paths::REVOKE,
     tag = "oauth",
     operation_id = "revoke",
+    summary = "Revoke a token",
     request_body(
         description = "The token; also accepted as JSON and in the query string.",
         content(
@@ -239,6 +241,7 @@ pub async fn revoke_post(
     path = paths::INTROSPECT,
     tag = "oauth",
     operation_id = "introspect",
+    summary = "Describe a token",
     request_body(
         description = "The token; also accepted as JSON and in the query string.",
         content(
