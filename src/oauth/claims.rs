@@ -4,6 +4,8 @@
 //! UserInfo endpoint carry the same ones.
 
 use serde::Serialize;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 
 use crate::clock::UnixTime;
 use crate::domain::scope::{Scope, ScopeSet};
@@ -55,7 +57,7 @@ pub struct UserClaims {
 }
 
 /// OIDC Core §5.1's profile claims that Gatehouse has.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ProfileClaims {
     /// The display name.
     pub name: String,
@@ -67,13 +69,15 @@ pub struct ProfileClaims {
     pub profile: String,
     /// The user's site (the Open API's `blog`), when they gave one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub website: Option<String>,
     /// When the profile last changed, in Unix seconds.
+    #[schema(value_type = i64)]
     pub updated_at: UnixTime,
 }
 
 /// The `email` scope's claims.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct EmailClaims {
     /// The primary address.
     pub email: String,
@@ -81,6 +85,31 @@ pub struct EmailClaims {
     /// §7): a relying party must not link accounts by an unverified address.
     pub email_verified: bool,
 }
+
+/// One flat object, as it goes on the wire: `sub`, and each scope's claims
+/// present only with their scope (utoipa would describe the flattened
+/// `Option`s as "null or all of them", which no answer is).
+impl utoipa::PartialSchema for UserClaims {
+    fn schema() -> RefOr<Schema> {
+        let sub = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("The user's id as a decimal string: the `id` of `GET /api/v5/user`."));
+        let mut claims = ObjectBuilder::new()
+            .description(Some("`sub` and the claims the granted scopes release: `profile`'s, `email`'s."))
+            .property("sub", sub)
+            .required("sub");
+        for scope_claims in [ProfileClaims::schema(), EmailClaims::schema()] {
+            if let RefOr::T(Schema::Object(object)) = scope_claims {
+                for (name, property) in object.properties {
+                    claims = claims.property(name, property);
+                }
+            }
+        }
+        claims.into()
+    }
+}
+
+impl utoipa::ToSchema for UserClaims {}
 
 impl UserClaims {
     /// The claims of `user` that `scopes` release.

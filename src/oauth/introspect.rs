@@ -12,32 +12,39 @@ use crate::oauth::error::TokenError;
 use crate::store::Store;
 
 /// The introspection response (RFC 7662 §2.2). Inactive tokens carry only `active: false`.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Introspection {
     /// Whether the token is currently usable.
     pub active: bool,
     /// Granted scopes, space-separated.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub scope: Option<String>,
     /// The client it was issued to; absent for a personal access token,
     /// which no client holds (RFC 7662 §2.2 makes it optional).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub client_id: Option<String>,
     /// The user's login.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub username: Option<String>,
     /// `bearer` for access tokens, `refresh_token` for refresh tokens.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub token_type: Option<String>,
     /// Expiry, Unix seconds; absent for a personal access token that never
     /// expires.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub exp: Option<i64>,
     /// Issue time, Unix seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub iat: Option<i64>,
     /// The user's id.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub sub: Option<String>,
 }
 

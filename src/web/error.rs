@@ -7,7 +7,8 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::accounts::AccountError;
 use crate::accounts::profile::ProfileUpdateError;
@@ -44,9 +45,102 @@ pub fn error_description(text: &str) -> String {
         .collect()
 }
 
+/// The JSON body of an OAuth error (RFC 6749 §5.2), at every OAuth endpoint.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = OAuthError)]
+pub struct OAuthErrorBody {
+    /// The error code.
+    #[schema(value_type = OAuthErrorCode)]
+    pub error: &'static str,
+    /// Why, in English, for the developer (never shown to users as is).
+    pub error_description: String,
+}
+
+/// Every `error` code the OAuth endpoints answer with: RFC 6749 §5.2, RFC
+/// 8628 §3.5 (the device grant's polling) and `temporarily_unavailable`
+/// (storage faults, SPEC §4). Only its schema is used: the codes on the wire
+/// come from `TokenError::code`, and a test holds the two together.
+#[derive(Debug, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[expect(dead_code, reason = "the OpenAPI document's list of codes; never built")]
+pub enum OAuthErrorCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    InvalidScope,
+    AuthorizationPending,
+    SlowDown,
+    AccessDenied,
+    ExpiredToken,
+    TemporarilyUnavailable,
+    ServerError,
+}
+
 /// The JSON body of an OAuth error (RFC 6749 §5.2).
-pub fn oauth_error_body(code: &str, description: &str) -> Json<serde_json::Value> {
-    Json(json!({ "error": code, "error_description": error_description(description) }))
+pub fn oauth_error_body(code: &'static str, description: &str) -> Json<OAuthErrorBody> {
+    Json(OAuthErrorBody { error: code, error_description: error_description(description) })
+}
+
+/// The Open API's refusal of a token (RFC 6750 §3.1): the platform's
+/// `message` beside the RFC's code, which the `WWW-Authenticate` challenge
+/// carries too.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = BearerError)]
+pub struct BearerErrorBody {
+    /// Why, in English.
+    pub message: String,
+    /// `invalid_token` or `insufficient_scope`; `null` when no token was
+    /// sent ("SHOULD NOT include an error code", RFC 6750 §3.1).
+    #[schema(value_type = Option<BearerErrorCode>, required = true)]
+    pub error: Option<&'static str>,
+}
+
+/// The codes of RFC 6750 §3.1 that the Open API answers with.
+#[derive(Debug, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[expect(dead_code, reason = "the OpenAPI document's list of codes; never built")]
+pub enum BearerErrorCode {
+    InvalidToken,
+    InsufficientScope,
+}
+
+/// The platform's plain error body: a body that cannot be read, storage
+/// down, an internal error.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Message)]
+pub struct MessageBody {
+    /// What went wrong, in English.
+    pub message: String,
+}
+
+/// GitHub's "Validation Failed" body, as the platform sends it (422).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ValidationFailed)]
+pub struct ValidationBody {
+    /// `Validation Failed: ` and every reason.
+    pub message: String,
+    /// One entry per refused field, in field order.
+    pub errors: Vec<FieldErrorBody>,
+}
+
+/// One refused field of a [`ValidationBody`].
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = FieldError)]
+pub struct FieldErrorBody {
+    /// The resource: `User`.
+    pub resource: &'static str,
+    /// The field's wire name.
+    pub field: &'static str,
+    /// `invalid`.
+    pub code: &'static str,
+    /// Why, in English.
+    pub message: String,
+}
+
+fn message(text: &str) -> Json<MessageBody> {
+    Json(MessageBody { message: text.to_owned() })
 }
 
 impl IntoResponse for TokenError {
@@ -104,7 +198,7 @@ impl IntoResponse for ParamsError {
 impl IntoResponse for BearerError {
     fn into_response(self) -> Response {
         if let BearerError::Store(source @ StoreError::Unavailable(_)) = &self {
-            let body = Json(json!({ "message": "the service is temporarily unavailable; try again in a few seconds" }));
+            let body = message("the service is temporarily unavailable; try again in a few seconds");
             let retry = [(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER))];
             let response = (StatusCode::SERVICE_UNAVAILABLE, retry, body).into_response();
             return ErrorReport::failed("bearer_check", source).attach(response);
@@ -126,12 +220,11 @@ impl IntoResponse for BearerError {
                 (StatusCode::FORBIDDEN, "Bearer realm=\"gatehouse\", error=\"insufficient_scope\"".to_owned())
             }
             BearerError::Store(source) => {
-                let response =
-                    (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({ "message": "internal error" }))).into_response();
+                let response = (StatusCode::INTERNAL_SERVER_ERROR, message("internal error")).into_response();
                 return ErrorReport::failed("bearer_check", source).attach(response);
             }
         };
-        let body = Json(json!({ "message": self.to_string(), "error": self.code() }));
+        let body = Json(BearerErrorBody { message: self.to_string(), error: self.code() });
         let mut response = (status, body).into_response();
         if let Ok(value) = HeaderValue::from_str(&challenge) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
@@ -173,18 +266,18 @@ impl IntoResponse for ApiError {
         match self {
             ApiError::Bearer(error) => error.into_response(),
             ApiError::Params(error) => {
-                let body = Json(json!({ "message": error.to_string() }));
+                let body = message(&error.to_string());
                 ErrorReport::refused("bad_request").attach((StatusCode::BAD_REQUEST, body).into_response())
             }
             ApiError::Invalid(errors) => {
                 let reasons: Vec<String> = errors.iter().map(ToString::to_string).collect();
-                let entries: Vec<_> = errors
-                    .iter()
-                    .zip(&reasons)
-                    .map(|(e, m)| json!({ "resource": "User", "field": e.field(), "code": "invalid", "message": m }))
-                    .collect();
                 let message = format!("Validation Failed: {}", reasons.join("; "));
-                let body = Json(json!({ "message": message, "errors": entries }));
+                let errors = errors
+                    .iter()
+                    .zip(reasons)
+                    .map(|(e, message)| FieldErrorBody { resource: "User", field: e.field(), code: "invalid", message })
+                    .collect();
+                let body = Json(ValidationBody { message, errors });
                 ErrorReport::refused("validation_failed")
                     .attach((StatusCode::UNPROCESSABLE_ENTITY, body).into_response())
             }
@@ -301,7 +394,39 @@ impl IntoResponse for PageError {
 
 #[cfg(test)]
 mod tests {
-    use super::error_description;
+    use utoipa::PartialSchema as _;
+
+    use super::*;
+
+    #[test]
+    fn the_documented_oauth_error_codes_are_every_code_the_endpoints_send() {
+        let schema = serde_json::to_value(OAuthErrorCode::schema()).unwrap();
+        let documented: Vec<&str> = schema["enum"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
+        let store = || StoreError::Unavailable("down".into());
+        let sent = [
+            TokenError::InvalidRequest(String::new()),
+            TokenError::invalid_client("", false),
+            TokenError::InvalidGrant(String::new()),
+            TokenError::UnauthorizedClient(String::new()),
+            TokenError::UnsupportedGrantType,
+            TokenError::InvalidScope(String::new()),
+            TokenError::AuthorizationPending,
+            TokenError::SlowDown { interval: 10 },
+            TokenError::AccessDenied,
+            TokenError::ExpiredToken,
+            TokenError::Throttled { retry_after: 1 },
+            TokenError::TemporarilyUnavailable(store()),
+            TokenError::Internal("x".into()),
+        ]
+        .map(|error| error.code());
+
+        let mut sorted = sent.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let mut listed = documented.clone();
+        listed.sort_unstable();
+        assert_eq!(listed, sorted);
+    }
 
     #[test]
     fn error_descriptions_keep_only_rfc_6749_characters() {

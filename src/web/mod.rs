@@ -66,6 +66,8 @@ pub mod paths {
     pub const API_USER: &str = "/api/v5/user";
     /// The user's email addresses.
     pub const API_EMAILS: &str = "/api/v5/emails";
+    /// The OpenAPI document of the Open API and the OAuth endpoints.
+    pub const API_OPENAPI: &str = "/api/v5/openapi.json";
     /// Sign in.
     pub const LOGIN: &str = "/login";
     /// Sign out.

@@ -35,6 +35,7 @@ mod oidc;
 mod oidc_logout;
 mod oidc_prompt;
 mod open_api;
+mod openapi;
 mod pages;
 mod passkeys;
 mod password_change;

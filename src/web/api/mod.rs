@@ -3,6 +3,7 @@
 //! call it with a token.
 
 pub(crate) mod bearer;
+pub(crate) mod openapi;
 mod user;
 
 use std::time::Duration;
@@ -19,6 +20,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/user", get(user::user_get).patch(user::user_patch))
         .route("/emails", get(user::emails_get))
+        .route("/openapi.json", get(openapi::openapi_get))
         .layer(cors())
 }
 

@@ -7,6 +7,7 @@ use axum::http::HeaderMap;
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
 
 use crate::accounts::profile;
 use crate::domain::email::EmailAddress;
@@ -16,20 +17,32 @@ use crate::domain::user::{User, UserId};
 use crate::oauth::error::BearerError;
 use crate::state::AppState;
 use crate::web::api::bearer::{Authenticated, authenticate, presented_token};
+use crate::web::api::openapi::forms;
 use crate::web::client_addr::ClientAddr;
-use crate::web::error::ApiError;
+use crate::web::error::{ApiError, BearerErrorBody, MessageBody, ValidationBody};
 use crate::web::params::{Params, ParamsError};
 use crate::web::paths;
 
-/// The platform's `User` model, as far as it applies to Gatehouse.
-#[derive(Debug, Serialize)]
+/// The platform's `User` model, as far as it applies to Gatehouse: the
+/// counters and the URLs of what Gatehouse does not host are there for the
+/// platform's clients, with zeros.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = User)]
 pub struct UserResponse {
+    /// The user's id, never reassigned (the `sub` of OpenID Connect).
+    #[schema(value_type = i64)]
     id: UserId,
+    /// The login (user name).
     login: String,
+    /// The display name.
     name: String,
+    /// The avatar's URL.
     avatar_url: String,
+    /// The user's API URL.
     url: String,
+    /// The user's page.
     html_url: String,
+    /// Always empty.
     remark: String,
     followers_url: String,
     following_url: String,
@@ -40,10 +53,14 @@ pub struct UserResponse {
     repos_url: String,
     events_url: String,
     received_events_url: String,
+    /// Always `User`.
     #[serde(rename = "type")]
     kind: &'static str,
+    /// The user's site.
     blog: String,
+    /// The user's Weibo name.
     weibo: String,
+    /// A short text about the user.
     bio: String,
     public_repos: u32,
     public_gists: u32,
@@ -51,8 +68,11 @@ pub struct UserResponse {
     following: u32,
     stared: u32,
     watched: u32,
+    /// RFC 3339.
     created_at: String,
+    /// RFC 3339.
     updated_at: String,
+    /// The primary email address.
     email: String,
 }
 
@@ -98,14 +118,57 @@ fn rfc3339(unix: i64) -> String {
 }
 
 /// One entry of `GET /api/v5/emails`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Email)]
 pub struct EmailResponse {
+    /// The address.
     email: String,
-    state: &'static str,
-    scope: Vec<&'static str>,
+    /// Whether its owner followed a verification link mailed to it.
+    state: EmailState,
+    /// `primary` marks the primary address; every address may sign commits.
+    scope: Vec<EmailScope>,
+}
+
+/// The platform's states of an address.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum EmailState {
+    /// Verified.
+    Confirmed,
+    /// Not verified (yet).
+    Unconfirmed,
+}
+
+/// The platform's uses of an address.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum EmailScope {
+    /// The account's primary address.
+    Primary,
+    /// May sign commits.
+    Commit,
 }
 
 /// `GET /api/v5/user` (scope `user_info`).
+///
+/// The profile of the user the token acts for.
+#[utoipa::path(
+    get,
+    path = paths::API_USER,
+    tag = "api",
+    operation_id = "get_user",
+    summary = "The user the token acts for",
+    responses(
+        (status = 200, description = "The user.", body = UserResponse),
+        (status = 401, description = "No token, or an invalid one.", body = BearerErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Bearer realm=…`, with `error=\"invalid_token\"` for a bad token."))),
+        (status = 403, description = "`insufficient_scope`: the token lacks the scope, or acts for no user.",
+            body = BearerErrorBody, headers(("WWW-Authenticate" = String))),
+        (status = 500, description = "Internal error.", body = MessageBody),
+        (status = 503, description = "Storage is down.", body = MessageBody, headers(("Retry-After" = i64))),
+    ),
+    security(("bearer" = ["user_info"]), ("access_token" = ["user_info"])),
+)]
 pub async fn user_get(
     State(state): State<AppState>,
     Authenticated(access): Authenticated,
@@ -114,11 +177,39 @@ pub async fn user_get(
     Ok(Json(UserResponse::new(user, state.settings.issuer())))
 }
 
-/// `PATCH /api/v5/user` (scope `user_info`): changes `name`, `blog`, `weibo`
-/// and `bio`, as the platform's does, from a JSON or form body (or the
-/// query). A field left out stays as it is; one sent empty is cleared (a
-/// name cannot be). The token may also come as the `access_token` parameter
-/// (RFC 6750 §2.2). The answer is the updated user, as `GET` shows it.
+/// `PATCH /api/v5/user` (scope `user_info`).
+///
+/// Changes `name`, `blog`, `weibo` and `bio`, as the platform's does, from a
+/// JSON or form body (or the query). A field left out stays as it is; one
+/// sent empty is cleared (a name cannot be). The token may also come as the
+/// `access_token` parameter (RFC 6750 §2.2). The answer is the updated user,
+/// as `GET` shows it.
+#[utoipa::path(
+    patch,
+    path = paths::API_USER,
+    tag = "api",
+    operation_id = "update_user",
+    summary = "Change the user's profile",
+    request_body(
+        description = "The fields to change; also accepted in the query string.",
+        content(
+            (forms::UserPatchRequest = "application/json"),
+            (forms::UserPatchRequest = "application/x-www-form-urlencoded"),
+        ),
+    ),
+    responses(
+        (status = 200, description = "The updated user.", body = UserResponse),
+        (status = 400, description = "The body cannot be read.", body = MessageBody),
+        (status = 401, description = "No token, or an invalid one.", body = BearerErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Bearer realm=…`, with `error=\"invalid_token\"` for a bad token."))),
+        (status = 403, description = "`insufficient_scope`: the token lacks the scope, or acts for no user.",
+            body = BearerErrorBody, headers(("WWW-Authenticate" = String))),
+        (status = 500, description = "Internal error.", body = MessageBody),
+        (status = 503, description = "Storage is down.", body = MessageBody, headers(("Retry-After" = i64))),
+        (status = 422, description = "Refused fields; nothing was changed.", body = ValidationBody),
+    ),
+    security(("bearer" = ["user_info"]), ("access_token" = ["user_info"])),
+)]
 pub async fn user_patch(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
@@ -134,10 +225,28 @@ pub async fn user_patch(
     Ok(Json(UserResponse::new(updated, state.settings.issuer())))
 }
 
-/// `GET /api/v5/emails` (scope `emails`): every address of the account, the
-/// primary one first, with the platform's states (`confirmed` once
-/// verified, else `unconfirmed`) and scopes (`primary` marks the primary
-/// address; every address may sign commits).
+/// `GET /api/v5/emails` (scope `emails`).
+///
+/// Every address of the account, the primary one first, with the platform's
+/// states (`confirmed` once verified, else `unconfirmed`) and scopes
+/// (`primary` marks the primary address; every address may sign commits).
+#[utoipa::path(
+    get,
+    path = paths::API_EMAILS,
+    tag = "api",
+    operation_id = "list_emails",
+    summary = "The user's email addresses",
+    responses(
+        (status = 200, description = "The addresses, the primary one first.", body = Vec<EmailResponse>),
+        (status = 401, description = "No token, or an invalid one.", body = BearerErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Bearer realm=…`, with `error=\"invalid_token\"` for a bad token."))),
+        (status = 403, description = "`insufficient_scope`: the token lacks the scope, or acts for no user.",
+            body = BearerErrorBody, headers(("WWW-Authenticate" = String))),
+        (status = 500, description = "Internal error.", body = MessageBody),
+        (status = 503, description = "Storage is down.", body = MessageBody, headers(("Retry-After" = i64))),
+    ),
+    security(("bearer" = ["emails"]), ("access_token" = ["emails"])),
+)]
 pub async fn emails_get(
     State(state): State<AppState>,
     Authenticated(access): Authenticated,
@@ -150,8 +259,12 @@ pub async fn emails_get(
 impl From<EmailAddress> for EmailResponse {
     fn from(address: EmailAddress) -> Self {
         EmailResponse {
-            state: if address.verified { "confirmed" } else { "unconfirmed" },
-            scope: if address.primary { vec!["primary", "commit"] } else { vec!["commit"] },
+            state: if address.verified { EmailState::Confirmed } else { EmailState::Unconfirmed },
+            scope: if address.primary {
+                vec![EmailScope::Primary, EmailScope::Commit]
+            } else {
+                vec![EmailScope::Commit]
+            },
             email: address.email,
         }
     }

@@ -4,10 +4,10 @@
 mod authorize;
 mod callback;
 pub mod client_credentials;
-mod device;
+pub(crate) mod device;
 mod logout;
 mod metadata;
-mod oidc;
+pub(crate) mod oidc;
 pub mod token;
 
 use axum::Router;

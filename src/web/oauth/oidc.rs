@@ -15,6 +15,8 @@ use crate::oauth::error::BearerError;
 use crate::oauth::userinfo::userinfo;
 use crate::state::AppState;
 use crate::web::api::bearer::{Authenticated, authenticate, presented_token};
+use crate::web::api::openapi::forms;
+use crate::web::error::{BearerErrorBody, MessageBody};
 use crate::web::params::{Params, ParamsError};
 use crate::web::paths;
 
@@ -26,6 +28,25 @@ pub async fn jwks_get(State(state): State<AppState>) -> Result<Response, KeyErro
 }
 
 /// `GET /oauth/userinfo`, the token in `Authorization` or `?access_token=`.
+///
+/// OpenID Connect UserInfo (Core §5.3): the token must hold `openid`.
+#[utoipa::path(
+    get,
+    path = paths::USERINFO,
+    tag = "oauth",
+    operation_id = "userinfo_get",
+    summary = "The claims about the user",
+    responses(
+        (status = 200, description = "`sub` and the claims the token's scopes release.", body = UserClaims),
+        (status = 401, description = "No token, or an invalid one.", body = BearerErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Bearer realm=…`, with `error=\"invalid_token\"` for a bad token."))),
+        (status = 403, description = "`insufficient_scope`: the token lacks `openid`, or acts for no user.",
+            body = BearerErrorBody, headers(("WWW-Authenticate" = String))),
+        (status = 500, description = "Internal error.", body = MessageBody),
+        (status = 503, description = "Storage is down.", body = MessageBody, headers(("Retry-After" = i64))),
+    ),
+    security(("bearer" = ["openid"]), ("access_token" = ["openid"])),
+)]
 pub async fn userinfo_get(
     State(state): State<AppState>,
     Authenticated(access): Authenticated,
@@ -36,6 +57,29 @@ pub async fn userinfo_get(
 
 /// `POST /oauth/userinfo`: also takes the token as the `access_token` form
 /// parameter (RFC 6750 §2.2; OIDC Core §5.3.1).
+///
+/// OpenID Connect UserInfo (Core §5.3); the token may come in the form body.
+#[utoipa::path(
+    post,
+    path = paths::USERINFO,
+    tag = "oauth",
+    operation_id = "userinfo_post",
+    summary = "The claims about the user (token in the body)",
+    request_body(
+        description = "The token, when not in the `Authorization` header.",
+        content((Option<forms::UserinfoRequest> = "application/x-www-form-urlencoded")),
+    ),
+    responses(
+        (status = 200, description = "`sub` and the claims the token's scopes release.", body = UserClaims),
+        (status = 401, description = "No token, or an invalid one.", body = BearerErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Bearer realm=…`, with `error=\"invalid_token\"` for a bad token."))),
+        (status = 403, description = "`insufficient_scope`: the token lacks `openid`, or acts for no user.",
+            body = BearerErrorBody, headers(("WWW-Authenticate" = String))),
+        (status = 500, description = "Internal error.", body = MessageBody),
+        (status = 503, description = "Storage is down.", body = MessageBody, headers(("Retry-After" = i64))),
+    ),
+    security(("bearer" = ["openid"]), ("access_token" = ["openid"])),
+)]
 pub async fn userinfo_post(
     State(state): State<AppState>,
     headers: HeaderMap,

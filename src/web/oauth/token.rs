@@ -6,33 +6,46 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::oauth::claims::ProviderUrls;
 use crate::oauth::client_auth::ClientCredentials;
 use crate::oauth::error::TokenError;
 use crate::oauth::id_token::IdTokenIssuer;
+use crate::oauth::introspect::Introspection;
 use crate::oauth::token::{self, GrantRequest, IssuedTokens, TokenContext, TokenRequest};
 use crate::oauth::{introspect, revoke};
 use crate::state::AppState;
+use crate::web::api::openapi::forms;
 use crate::web::audit;
 use crate::web::client_addr::ClientAddr;
-use crate::web::error::{NO_STORE, user_agent_required};
+use crate::web::error::{NO_STORE, OAuthErrorBody, user_agent_required};
 use crate::web::oauth::client_credentials::take_credentials;
 use crate::web::params::{Params, ParamsError};
 use crate::web::paths;
 
 /// The token response (SPEC §2), with the platform's `created_at`, and an
 /// `id_token` when the scopes hold `openid` (OIDC Core §3.1.3.3).
-#[derive(Debug, Serialize)]
-struct TokenResponse<'a> {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse<'a> {
+    /// The access token (`gat_…`).
     access_token: &'a str,
+    /// Always `bearer`.
+    #[schema(value_type = String, pattern = "^bearer$")]
     token_type: &'static str,
+    /// Seconds the access token lives: 86400, a day.
     expires_in: i64,
+    /// The refresh token, spent by its next use (not issued to `client_credentials`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     refresh_token: Option<&'a str>,
+    /// The granted scopes, space-separated.
     scope: String,
+    /// When the token was issued, in Unix seconds (the platform's field).
     created_at: i64,
+    /// The OpenID Connect ID token (a JWS), when the scopes hold `openid`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     id_token: Option<&'a str>,
 }
 
@@ -52,6 +65,38 @@ impl IntoResponse for IssuedTokens {
 }
 
 /// `POST /oauth/token`
+///
+/// Issues tokens for one grant, tagged by `grant_type`. Requests without a
+/// `User-Agent` header are refused (the platform does the same).
+#[utoipa::path(
+    post,
+    path = paths::TOKEN,
+    tag = "oauth",
+    operation_id = "token",
+    summary = "Issue tokens",
+    request_body(
+        description = "The grant's parameters; also accepted as JSON and in the query string.",
+        content(
+            (forms::TokenRequest = "application/x-www-form-urlencoded"),
+            (forms::TokenRequest = "application/json"),
+        ),
+    ),
+    responses(
+        (status = 200, description = "The tokens (with `Cache-Control: no-store`).", body = TokenResponse<'static>),
+        (status = 400, description = "A refused request or grant: `invalid_request`, `invalid_grant`, \
+            `unauthorized_client`, `unsupported_grant_type`, `invalid_scope`; at a device's poll \
+            `authorization_pending`, `slow_down`, `access_denied`, `expired_token`.", body = OAuthErrorBody),
+        (status = 401, description = "`invalid_client`: client authentication failed.", body = OAuthErrorBody,
+            headers(("WWW-Authenticate" = String, description = "When the client used HTTP Basic."))),
+        (status = 403, description = "`invalid_request`: the request has no `User-Agent` header.", body = OAuthErrorBody),
+        (status = 429, description = "`invalid_grant`: too many failed password attempts.", body = OAuthErrorBody,
+            headers(("Retry-After" = i64, description = "Seconds until the next attempt."))),
+        (status = 500, description = "`server_error`.", body = OAuthErrorBody),
+        (status = 503, description = "`temporarily_unavailable`: storage is down; nothing was issued.",
+            body = OAuthErrorBody, headers(("Retry-After" = i64))),
+    ),
+    security((), ("client_basic" = [])),
+)]
 pub async fn token_post(
     State(state): State<AppState>,
     ClientAddr(client_addr): ClientAddr,
@@ -140,6 +185,33 @@ fn token_and_credentials(
 }
 
 /// `POST /oauth/revoke` (RFC 7009): 200 with an empty body, also for unknown tokens.
+///
+/// Revoking a refresh token revokes the access tokens issued with it. Public
+/// clients may revoke their own tokens with their `client_id` alone.
+#[utoipa::path(
+    post,
+    path = paths::REVOKE,
+    tag = "oauth",
+    operation_id = "revoke",
+    summary = "Revoke a token",
+    request_body(
+        description = "The token; also accepted as JSON and in the query string.",
+        content(
+            (forms::TokenHintRequest = "application/x-www-form-urlencoded"),
+            (forms::TokenHintRequest = "application/json"),
+        ),
+    ),
+    responses(
+        (status = 200, description = "Revoked, or no such token (RFC 7009 §2.2); an empty body."),
+        (status = 400, description = "`invalid_request`; `unauthorized_client` for a token issued to another \
+            client or a personal access token.", body = OAuthErrorBody),
+        (status = 401, description = "`invalid_client`.", body = OAuthErrorBody,
+            headers(("WWW-Authenticate" = String, description = "When the client used HTTP Basic."))),
+        (status = 500, description = "`server_error`.", body = OAuthErrorBody),
+        (status = 503, description = "`temporarily_unavailable`.", body = OAuthErrorBody, headers(("Retry-After" = i64))),
+    ),
+    security((), ("client_basic" = [])),
+)]
 pub async fn revoke_post(
     State(state): State<AppState>,
     ClientAddr(client_addr): ClientAddr,
@@ -161,6 +233,33 @@ pub async fn revoke_post(
 }
 
 /// `POST /oauth/introspect` (RFC 7662).
+///
+/// For resource servers, registered as confidential applications: any of
+/// them may ask about any token.
+#[utoipa::path(
+    post,
+    path = paths::INTROSPECT,
+    tag = "oauth",
+    operation_id = "introspect",
+    summary = "Describe a token",
+    request_body(
+        description = "The token; also accepted as JSON and in the query string.",
+        content(
+            (forms::TokenHintRequest = "application/x-www-form-urlencoded"),
+            (forms::TokenHintRequest = "application/json"),
+        ),
+    ),
+    responses(
+        (status = 200, description = "What the token is; `{\"active\": false}` alone when it is not usable.",
+            body = Introspection),
+        (status = 400, description = "`invalid_request`.", body = OAuthErrorBody),
+        (status = 401, description = "`invalid_client`: a confidential client must authenticate.", body = OAuthErrorBody,
+            headers(("WWW-Authenticate" = String, description = "When the client used HTTP Basic."))),
+        (status = 500, description = "`server_error`.", body = OAuthErrorBody),
+        (status = 503, description = "`temporarily_unavailable`.", body = OAuthErrorBody, headers(("Retry-After" = i64))),
+    ),
+    security(("client_basic" = []), ()),
+)]
 pub async fn introspect_post(
     State(state): State<AppState>,
     headers: HeaderMap,
