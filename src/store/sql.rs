@@ -30,7 +30,7 @@ use super::{
     SessionRecord, SigningKeyRecord, Store, StoreResult, ThrottleRecord, ThrottleStep, TokenRecord, UserCredentials,
     emails, postgres, sqlite,
 };
-use super::{TwoFactorChallenge, TwoFactorRecord, two_factor};
+use super::{PoolUsage, TwoFactorChallenge, TwoFactorRecord, two_factor};
 use crate::clock::UnixTime;
 use crate::domain::client::{Client, ClientPk, NewClient};
 use crate::domain::device::Pace;
@@ -300,6 +300,14 @@ pub(super) fn purge_statements(locking: &str) -> impl Iterator<Item = String> + 
 impl Store for SqlStore {
     fn commits(&self) -> u64 {
         self.writer.commits()
+    }
+
+    fn pool_usage(&self) -> PoolUsage {
+        on_pool!(&self.pool, pool => PoolUsage {
+            open: pool.size(),
+            idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            max: pool.options().get_max_connections(),
+        })
     }
 
     async fn ping(&self) -> StoreResult<()> {
