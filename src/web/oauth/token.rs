@@ -1,6 +1,8 @@
 //! `POST /oauth/token`, `/oauth/revoke` and `/oauth/introspect`. Parameters
 //! are parsed here, once, into the protocol's request types.
 
+use std::net::IpAddr;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -62,6 +64,7 @@ pub async fn token_post(
     if state.settings.require_user_agent && !headers.contains_key(header::USER_AGENT) {
         return user_agent_required();
     }
+    // Set once the grant is parsed; read only when tokens were issued.
     let mut grant_type = "";
     let result = async {
         let mut params = params?;
@@ -86,6 +89,16 @@ pub async fn token_post(
         token::exchange(ctx, TokenRequest { grant, credentials }).await
     }
     .await;
+    answer(&state, client_addr, grant_type, result)
+}
+
+/// The token endpoint's answer, audited and counted in the metrics.
+fn answer(
+    state: &AppState,
+    client_addr: IpAddr,
+    grant_type: &'static str,
+    result: Result<IssuedTokens, TokenError>,
+) -> Response {
     match result {
         Ok(issued) => {
             audit::token_issued(&issued.client_id, issued.user_id, &issued.scopes, client_addr);
