@@ -57,6 +57,9 @@ pub struct SettingsArgs {
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, env = "GATEHOUSE_LISTEN", global = true, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
+    /// Address of a second listener that serves only GET /metrics (Prometheus text format); keep it private [default: none, no metrics listener].
+    #[arg(long, env = "GATEHOUSE_METRICS_LISTEN", global = true, value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
     /// Public base URL, as clients reach it [default: http://LISTEN].
     #[arg(long, env = "GATEHOUSE_ISSUER", global = true, value_name = "URL")]
     pub issuer: Option<url::Url>,
@@ -117,6 +120,7 @@ struct FileSettings {
     security_log_days: Option<u32>,
     database: Option<DatabaseFile>,
     listen: Option<SocketAddr>,
+    metrics_listen: Option<SocketAddr>,
     issuer: Option<url::Url>,
     require_user_agent: Option<bool>,
     password_grant: Option<bool>,
@@ -179,6 +183,8 @@ pub enum ConfigError {
 pub struct Settings {
     /// Address to listen on.
     pub listen: SocketAddr,
+    /// Address of the metrics listener (`GET /metrics`), when set.
+    pub metrics_listen: Option<SocketAddr>,
     /// Database URL (it may hold a password: `Debug` and `Display` redact it).
     pub database_url: DatabaseUrl,
     /// Whether `serve` applies migrations at start.
@@ -218,6 +224,7 @@ impl Default for Settings {
         let listen = SocketAddr::from(([127, 0, 0, 1], 8080));
         Settings {
             listen,
+            metrics_listen: None,
             database_url: DatabaseUrl::new("sqlite://gatehouse.db"),
             migrate: true,
             database: PoolSettings::default(),
@@ -259,6 +266,7 @@ impl Settings {
         }
         let settings = Settings {
             listen,
+            metrics_listen: args.metrics_listen.or(file.metrics_listen),
             database_url: args.database_url.clone().or(file.database_url).map_or(defaults.database_url, DatabaseUrl),
             migrate: !args.no_migrate && file.migrate.unwrap_or(defaults.migrate),
             database: PoolSettings {
@@ -459,6 +467,7 @@ mod tests {
 
         let defaults = Settings::default();
         assert_eq!(settings.listen, defaults.listen);
+        assert_eq!(settings.metrics_listen, defaults.metrics_listen);
         assert_eq!(settings.database_url, defaults.database_url);
         assert_eq!(settings.argon2, defaults.argon2);
         assert_eq!(settings.max_body_bytes, defaults.max_body_bytes);

@@ -9,6 +9,7 @@ pub mod config; // settings from defaults, TOML, environment and flags
 pub mod domain; // pure types: scopes, tokens, callbacks, PKCE, users, clients, OIDC, two-factor
 pub mod keys; // ID token signing keys: made, stored, rotated, published
 pub mod mail; // sending mail off the request path: SMTP or .eml files (the only lettre user)
+pub mod metrics; // Prometheus counters and the process collector, one registry per server
 pub mod oauth; // protocol rules: authorize, grants, ID tokens, bearer, userinfo, revoke, introspect
 pub mod startup; // bind, serve, shut down
 pub mod state; // what handlers share

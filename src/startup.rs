@@ -14,6 +14,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::keys::{KeyError, Keyring, Sealer};
 use crate::mail::{MailError, Mailer};
+use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::store::{self, Store, StoreError};
 use crate::web;
@@ -33,6 +34,9 @@ pub enum StartupError {
     /// The mail settings are unusable (a bad CA file, …).
     #[error("mail: {0}")]
     Mail(#[from] MailError),
+    /// The metrics registry could not be made.
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -46,6 +50,8 @@ pub enum StartupError {
 /// A bound, ready server.
 pub struct App {
     listener: TcpListener,
+    /// The `--metrics-listen` listener, when set.
+    metrics_listener: Option<TcpListener>,
     state: AppState,
 }
 
@@ -62,21 +68,29 @@ impl App {
         let sealer = settings.key_encryption_key.as_ref().map(Sealer::new).transpose()?;
         let totp_sealer = Arc::new(TotpSealer::new(settings.key_encryption_key.as_ref())?);
         let keys = Arc::new(Keyring::open(Arc::clone(&store), sealer, clock.now()).await?);
-        let listener = TcpListener::bind(settings.listen)
-            .await
-            .map_err(|source| StartupError::Bind { addr: settings.listen, source })?;
+        let listener = bind(settings.listen).await?;
+        let metrics_listener = match settings.metrics_listen {
+            Some(addr) => Some(bind(addr).await?),
+            None => None,
+        };
         if settings.issuer.is_none() {
             let bound = listener.local_addr().unwrap_or(settings.listen);
             settings.issuer = Some(format!("http://{bound}"));
         }
         let mailer = Mailer::start(&settings.mail, &settings.mail_dir(), &settings.mail_from())?;
-        let state = AppState { store, clock, hasher, keys, totp_sealer, settings: Arc::new(settings), mailer };
-        Ok(App { listener, state })
+        let metrics = Arc::new(Metrics::new()?);
+        let state = AppState { store, clock, hasher, keys, totp_sealer, settings: Arc::new(settings), mailer, metrics };
+        Ok(App { listener, metrics_listener, state })
     }
 
     /// The bound port (useful when listening on port 0).
     pub fn port(&self) -> u16 {
         self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
+    }
+
+    /// The metrics listener's bound port, when `--metrics-listen` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_listener.as_ref().and_then(|l| l.local_addr().ok()).map(|a| a.port())
     }
 
     /// The store the server uses.
@@ -99,12 +113,16 @@ impl App {
             tokio::spawn(purge_periodically(store, clock, interval, keep_log))
         });
         let mailer = self.state.mailer.clone();
+        let metrics = self.metrics_listener.map(|listener| {
+            let router = web::metrics::router(self.state.clone());
+            tokio::spawn(async move { axum::serve(listener, router).await })
+        });
         let router = web::router(self.state);
         let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await;
-        if let Some(purger) = purger {
-            purger.abort();
+        for task in [purger.map(|t| t.abort_handle()), metrics.map(|t| t.abort_handle())].into_iter().flatten() {
+            task.abort();
         }
         // Mail handed over by the last requests goes out, unless the relay
         // keeps it waiting: then it is lost with the process (logged).
@@ -113,6 +131,11 @@ impl App {
         }
         served
     }
+}
+
+/// Binds `addr`.
+async fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {
+    TcpListener::bind(addr).await.map_err(|source| StartupError::Bind { addr, source })
 }
 
 /// How long a shutdown waits for mail still being sent.

@@ -8,6 +8,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::keys::Keyring;
 use crate::mail::Mailer;
+use crate::metrics::Metrics;
 use crate::store::Store;
 
 /// Shared application state.
@@ -27,4 +28,6 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Sends mail in the background.
     pub mailer: Mailer,
+    /// The Prometheus counters (served on `--metrics-listen`).
+    pub metrics: Arc<Metrics>,
 }

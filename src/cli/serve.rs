@@ -12,7 +12,8 @@ pub(super) async fn run(settings: Settings) -> anyhow::Result<()> {
     let app = App::build(settings).await.context("cannot start")?;
     let issuer = app.state().settings.issuer().to_owned();
     let mail = app.state().mailer.destination().to_owned();
-    tracing::info!(port = app.port(), %issuer, %database, %mail, "gatehouse is listening");
+    let metrics_port = app.metrics_port();
+    tracing::info!(port = app.port(), metrics_port, %issuer, %database, %mail, "gatehouse is listening");
     app.run(shutdown_signal()).await.context("server failed")?;
     tracing::info!("gatehouse stopped");
     Ok(())

@@ -438,6 +438,18 @@ pub struct PasskeyCeremony {
     pub expires_at: UnixTime,
 }
 
+/// How many connections the pool holds: open (idle or in use), idle, and
+/// the most it may open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUsage {
+    /// Open connections, idle or in use.
+    pub open: u32,
+    /// Open connections waiting for work.
+    pub idle: u32,
+    /// The pool's `max_connections`.
+    pub max: u32,
+}
+
 /// Everything Gatehouse keeps, named by use case. Implemented once, in SQL
 /// that runs on both databases (`store/sql.rs`).
 #[async_trait]
@@ -449,6 +461,8 @@ pub trait Store: Send + Sync + 'static {
     fn commits(&self) -> u64;
     /// The operator's reads and writes (store/admin.rs).
     fn admin(&self) -> &dyn AdminStore;
+    /// The connection pool's use now, for the metrics (no IO).
+    fn pool_usage(&self) -> PoolUsage;
 
     /// Creates an account with its (unverified) address; `Conflict` on a
     /// taken email or login.

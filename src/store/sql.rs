@@ -31,7 +31,7 @@ use super::{
     emails, postgres, sqlite,
 };
 use super::{NewPasskey, PasskeyCeremony, PasskeyRecord, passkeys};
-use super::{TwoFactorChallenge, TwoFactorRecord, two_factor};
+use super::{PoolUsage, TwoFactorChallenge, TwoFactorRecord, two_factor};
 use crate::clock::UnixTime;
 use crate::domain::client::{Client, ClientPk, NewClient};
 use crate::domain::device::Pace;
@@ -307,6 +307,14 @@ impl Store for SqlStore {
 
     fn admin(&self) -> &dyn super::AdminStore {
         self
+    }
+
+    fn pool_usage(&self) -> PoolUsage {
+        on_pool!(&self.pool, pool => PoolUsage {
+            open: pool.size(),
+            idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            max: pool.options().get_max_connections(),
+        })
     }
 
     async fn ping(&self) -> StoreResult<()> {

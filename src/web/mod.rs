@@ -10,6 +10,7 @@ mod error;
 mod health;
 pub mod i18n;
 mod mails;
+pub mod metrics;
 pub mod oauth;
 mod pages;
 pub mod params;
@@ -259,6 +260,7 @@ const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; script-
 /// Builds the application.
 pub fn router(state: AppState) -> Router {
     let max_body = state.settings.max_body_bytes;
+    let counters = std::sync::Arc::clone(&state.metrics);
     let router = Router::new()
         .route(paths::HOME, get(pages::home::home_get))
         .route(paths::HEALTH, get(health::health_get))
@@ -324,6 +326,7 @@ pub fn router(state: AppState) -> Router {
         .route(paths::DEVICE_DONE, get(pages::device::done_get))
         .merge(oauth::routes())
         .nest("/api/v5", api::routes())
+        .route_layer(axum::middleware::from_fn(metrics::tag_route))
         .fallback(pages::not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body))
@@ -338,6 +341,7 @@ pub fn router(state: AppState) -> Router {
         .layer(access_log())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(axum::middleware::map_request(boundary::drop_malformed_request_id))
+        .layer(axum::middleware::from_fn_with_state(counters, metrics::count_requests))
         // Outermost, so that every early answer (431, 408, a panic's 500,
         // a refused body) is seen with the final word on the body.
         .layer(axum::middleware::from_fn(early_close::close_unless_body_read))

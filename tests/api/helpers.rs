@@ -44,6 +44,8 @@ pub struct TestApp {
     pub clock: Arc<FixedClock>,
     /// The server's state.
     pub state: AppState,
+    /// `http://127.0.0.1:PORT/metrics` when the settings set `metrics_listen`.
+    pub metrics_url: Option<String>,
     /// The database (kept alive for the test's duration).
     _database: TestDatabase,
     /// Where mail goes on PostgreSQL, whose default (`./mail`) is no
@@ -156,6 +158,7 @@ impl TestApp {
         let clock = Arc::new(FixedClock::new(T0));
         let app = App::build_with_clock(settings, clock.clone()).await.unwrap();
         let base = format!("http://127.0.0.1:{}", app.port());
+        let metrics_url = app.metrics_port().map(|port| format!("http://127.0.0.1:{port}/metrics"));
         let state = app.state();
         let store = app.store();
         let (tx, rx) = oneshot::channel::<()>();
@@ -168,6 +171,7 @@ impl TestApp {
             store,
             clock,
             state,
+            metrics_url,
             _database: database,
             _mail_dir: mail_dir,
             _shutdown: tx,
@@ -192,11 +196,12 @@ impl TestApp {
         let app = App::build_with_clock(settings, clock.clone()).await.unwrap();
         let base = format!("http://127.0.0.1:{}", app.port());
         let (state, store) = (app.state(), app.store());
+        let metrics_url = app.metrics_port().map(|port| format!("http://127.0.0.1:{port}/metrics"));
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(app.run(async move {
             let _ = rx.await;
         }));
-        TestApp { base, http: client(false), store, clock, state, _database, _mail_dir, _shutdown: tx }
+        TestApp { base, http: client(false), store, clock, state, metrics_url, _database, _mail_dir, _shutdown: tx }
     }
 
     /// A browser: its own cookie jar, redirects not followed.

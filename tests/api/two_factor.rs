@@ -276,6 +276,14 @@ async fn wrong_codes_are_throttled_per_account_even_across_new_sign_ins() {
     assert_eq!(locked.status(), 429, "a new password step does not reset the codes' count");
     assert!(locked.headers().contains_key("retry-after"));
     assert_eq!(after_the_lock.status(), 303);
+    let metrics = app.state.metrics.render(app.store.pool_usage());
+    for (result, count) in
+        [("two_factor_required", 2), ("two_factor_failure", 6), ("two_factor_throttled", 2), ("two_factor_success", 1)]
+    {
+        let line = format!("gatehouse_sign_ins_total{{result=\"{result}\"}} {count}");
+        assert!(metrics.lines().any(|l| l == line), "{line} in:\n{metrics}");
+    }
+    assert!(metrics.lines().any(|l| l == "gatehouse_throttled_total{kind=\"two_factor\"} 2"));
 }
 
 #[tokio::test]

@@ -1,6 +1,8 @@
 //! `POST /oauth/token`, `/oauth/revoke` and `/oauth/introspect`. Parameters
 //! are parsed here, once, into the protocol's request types.
 
+use std::net::IpAddr;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -8,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::metrics::Throttle;
 use crate::oauth::claims::ProviderUrls;
 use crate::oauth::client_auth::ClientCredentials;
 use crate::oauth::error::TokenError;
@@ -106,10 +109,13 @@ pub async fn token_post(
     if state.settings.require_user_agent && !headers.contains_key(header::USER_AGENT) {
         return user_agent_required();
     }
+    // Set once the grant is parsed; read only when tokens were issued.
+    let mut grant_type = "";
     let result = async {
         let mut params = params?;
         let credentials = take_credentials(&headers, &mut params)?;
         let grant = grant_request(&mut params)?;
+        grant_type = grant_label(&grant);
         let issuer = state.settings.issuer();
         let avatar = format!("{issuer}{}", paths::AVATAR);
         let ctx = TokenContext {
@@ -128,17 +134,46 @@ pub async fn token_post(
         token::exchange(ctx, TokenRequest { grant, credentials }).await
     }
     .await;
+    answer(&state, client_addr, grant_type, result)
+}
+
+/// The token endpoint's answer, audited and counted in the metrics.
+fn answer(
+    state: &AppState,
+    client_addr: IpAddr,
+    grant_type: &'static str,
+    result: Result<IssuedTokens, TokenError>,
+) -> Response {
     match result {
         Ok(issued) => {
             audit::token_issued(&issued.client_id, issued.user_id, &issued.scopes, client_addr);
+            state.metrics.token_issued(grant_type);
             issued.into_response()
         }
-        // A device waiting for its user is not refused: no audit line per poll.
-        Err(error @ (TokenError::AuthorizationPending | TokenError::SlowDown { .. })) => error.into_response(),
         Err(error) => {
-            audit::token_refused(error.code(), client_addr);
+            state.metrics.token_error(error.code());
+            match &error {
+                // A device waiting for its user is not refused: no audit line per poll.
+                TokenError::AuthorizationPending | TokenError::SlowDown { .. } => {}
+                TokenError::Throttled { .. } => {
+                    state.metrics.throttled(Throttle::PasswordGrant);
+                    audit::token_refused(error.code(), client_addr);
+                }
+                _ => audit::token_refused(error.code(), client_addr),
+            }
             error.into_response()
         }
+    }
+}
+
+/// The `grant_type` as a metrics label (the device grant's URN shortened).
+fn grant_label(grant: &GrantRequest) -> &'static str {
+    match grant {
+        GrantRequest::AuthorizationCode { .. } => "authorization_code",
+        GrantRequest::RefreshToken { .. } => "refresh_token",
+        GrantRequest::Password { .. } => "password",
+        GrantRequest::ClientCredentials { .. } => "client_credentials",
+        GrantRequest::DeviceCode { .. } => "device_code",
     }
 }
 

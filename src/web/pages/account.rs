@@ -10,6 +10,7 @@ use axum_extra::extract::cookie::CookieJar;
 
 use crate::accounts::AccountError;
 use crate::accounts::reauth::{self, Confirmation};
+use crate::metrics::Throttle;
 use crate::state::AppState;
 use crate::web::audit;
 use crate::web::error::PageError;
@@ -64,6 +65,7 @@ pub async fn delete_post(
             }
             Err(AccountError::InvalidCredentials) => (StatusCode::UNAUTHORIZED, t.incorrect_password.to_owned(), None),
             Err(AccountError::Throttled { retry_after }) => {
+                state.metrics.throttled(Throttle::Reauth);
                 let message = t.too_many_attempts.replace("{seconds}", &retry_after.to_string());
                 (StatusCode::TOO_MANY_REQUESTS, message, Some(retry_after))
             }

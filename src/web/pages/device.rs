@@ -10,6 +10,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 
 use crate::domain::device::{MAX_USER_CODE_INPUT, UserCode};
+use crate::metrics::{Metrics, Throttle};
 use crate::oauth::authorize::ConsentAnswer;
 use crate::oauth::device::{self, Typist};
 use crate::oauth::error::UserCodeError;
@@ -63,7 +64,7 @@ pub async fn device_post(
     let found = device::find_pending(&typist(&state, &ctx, &session), typed.unwrap_or_default()).await;
     let pending = match found {
         Ok(pending) => pending,
-        Err(error) => return refused(&ctx, &session, typed, error),
+        Err(error) => return refused(&state.metrics, &ctx, &session, typed, error),
     };
     let owner = state.store.find_user(pending.client.owner_id).await?;
     let user_code = pending.user_code.display();
@@ -93,7 +94,7 @@ pub async fn consent_post(
     let typist = typist(&state, &ctx, &session);
     let request = match device::answer(&typist, typed.unwrap_or_default(), answer, &session.auth).await {
         Ok(request) => request,
-        Err(error) => return refused(&ctx, &session, typed, error),
+        Err(error) => return refused(&state.metrics, &ctx, &session, typed, error),
     };
     let outcome = match answer {
         ConsentAnswer::Authorize => {
@@ -145,6 +146,7 @@ fn sign_in_first(typed: Option<&str>) -> Response {
 /// is malformed or names no pending request, 429 (with `Retry-After`) while
 /// wrong codes are throttled.
 fn refused(
+    metrics: &Metrics,
     ctx: &PageContext,
     session: &Session,
     typed: Option<&str>,
@@ -159,6 +161,7 @@ fn refused(
         }
         UserCodeError::Throttled { retry_after } => {
             audit::user_code_throttled(session.user_id, ctx.addr, retry_after);
+            metrics.throttled(Throttle::UserCode);
             let message = t.too_many_attempts.replace("{seconds}", &retry_after.to_string());
             (StatusCode::TOO_MANY_REQUESTS, message, Some(retry_after))
         }

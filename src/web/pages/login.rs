@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 
 use crate::accounts::{self, AccountError, two_factor};
+use crate::metrics::SignIn;
 use crate::state::AppState;
 use crate::web::audit;
 use crate::web::client_addr::ClientAddr;
@@ -96,19 +97,23 @@ pub async fn login_post(
                 // No session before the second factor, when the account has one.
                 if two_factor::is_on(&*state.store, user.id).await? {
                     audit::second_factor_required(user.id, client_addr);
+                    state.metrics.sign_in(SignIn::TwoFactorRequired);
                     return login_two_factor::require_second_factor(&state, jar, user.id, &return_to).await;
                 }
                 audit::sign_in_succeeded(user.id, client_addr);
+                state.metrics.sign_in(SignIn::Success);
                 let origin = session::Origin::of(client_addr, &headers);
                 let jar = session::sign_in(&state, jar, ctx.session.as_ref(), user.id, origin).await?;
                 return Ok((jar, redirect::see_other(&return_to)).into_response());
             }
             Err(AccountError::InvalidCredentials) => {
                 audit::sign_in_failed(client_addr);
+                state.metrics.sign_in(SignIn::Failure);
                 (StatusCode::UNAUTHORIZED, t.incorrect_credentials.to_owned(), None)
             }
             Err(AccountError::Throttled { retry_after }) => {
                 audit::sign_in_throttled(client_addr, retry_after);
+                state.metrics.sign_in(SignIn::Throttled);
                 let message = t.too_many_attempts.replace("{seconds}", &retry_after.to_string());
                 (StatusCode::TOO_MANY_REQUESTS, message, Some(retry_after))
             }

@@ -15,6 +15,7 @@ use crate::accounts::two_factor::{self, CHALLENGE_TTL, TwoFactorError};
 use crate::domain::oidc::Authentication;
 use crate::domain::token::{PlainSecret, SecretHash};
 use crate::domain::user::UserId;
+use crate::metrics::SignIn;
 use crate::state::AppState;
 use crate::store::TwoFactorChallenge;
 use crate::web::audit;
@@ -111,10 +112,12 @@ pub async fn second_step_post(
         }
         Err(TwoFactorError::WrongCode) => {
             audit::second_factor_failed(user_id, client_addr);
+            state.metrics.sign_in(SignIn::TwoFactorFailure);
             (StatusCode::UNAUTHORIZED, t.two_factor_wrong_code.to_owned(), None)
         }
         Err(TwoFactorError::Throttled { retry_after }) => {
             audit::second_factor_throttled(user_id, client_addr, retry_after);
+            state.metrics.sign_in(SignIn::TwoFactorThrottled);
             let message = t.too_many_attempts.replace("{seconds}", &retry_after.to_string());
             (StatusCode::TOO_MANY_REQUESTS, message, Some(retry_after))
         }
@@ -141,6 +144,7 @@ async fn complete(
         return Ok(redirect::see_other(paths::LOGIN));
     }
     audit::sign_in_succeeded(challenge.user_id, origin.ip);
+    state.metrics.sign_in(SignIn::TwoFactorSuccess);
     let jar = jar.remove(Cookie::build(CHALLENGE_COOKIE).path("/"));
     let auth = Authentication::password_and_otp(now);
     let jar = session::sign_in_with(state, jar, previous, challenge.user_id, origin, auth).await?;

@@ -10,6 +10,7 @@ use axum::response::Response;
 use crate::accounts::AccountError;
 use crate::accounts::reauth::{self, Confirmation};
 use crate::domain::user::AccountFieldError;
+use crate::metrics::Throttle;
 use crate::state::AppState;
 use crate::web::audit;
 use crate::web::error::PageError;
@@ -83,6 +84,7 @@ pub async fn password_post(
             (StatusCode::UNAUTHORIZED, None)
         }
         Err(AccountError::Throttled { retry_after }) => {
+            state.metrics.throttled(Throttle::Reauth);
             page.error = Some(t.too_many_attempts.replace("{seconds}", &retry_after.to_string()));
             (StatusCode::TOO_MANY_REQUESTS, Some(retry_after))
         }

@@ -17,6 +17,7 @@ use crate::accounts::reset::{self, ResetError};
 use crate::accounts::{AccountError, emails};
 use crate::domain::email::{LinkError, LinkPurpose};
 use crate::domain::user::Email;
+use crate::metrics::Throttle;
 use crate::state::AppState;
 use crate::web::error::PageError;
 use crate::web::i18n::Lang;
@@ -79,6 +80,7 @@ pub async fn request_post(
     match reset::admit(&*state.store, &*state.clock, email.as_str(), ctx.addr).await {
         Ok(()) => {}
         Err(AccountError::Throttled { retry_after }) => {
+            state.metrics.throttled(Throttle::PasswordReset);
             let message = t.too_many_reset_requests.replace("{seconds}", &retry_after.to_string());
             let mut response = request_again(&state, jar, &ctx, typed, message, StatusCode::TOO_MANY_REQUESTS);
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));

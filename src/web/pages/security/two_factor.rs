@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use super::{qr, security_page};
 use crate::accounts::two_factor::{self, TwoFactorError};
 use crate::domain::two_factor::Totp;
+use crate::metrics::Throttle;
 use crate::state::AppState;
 use crate::web::audit;
 use crate::web::error::PageError;
@@ -125,6 +126,7 @@ pub async fn disable_post(
         }
         Err(TwoFactorError::WrongPassword) => (StatusCode::UNAUTHORIZED, t.incorrect_password.to_owned(), None),
         Err(TwoFactorError::Throttled { retry_after }) => {
+            state.metrics.throttled(Throttle::Reauth);
             let message = t.too_many_attempts.replace("{seconds}", &retry_after.to_string());
             (StatusCode::TOO_MANY_REQUESTS, message, Some(retry_after))
         }
