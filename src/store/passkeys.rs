@@ -57,9 +57,14 @@ pub(super) async fn list(pool: &Pool, user_id: UserId) -> StoreResult<Vec<Passke
     Ok(rows.into_iter().map(PasskeyRecord::from).collect())
 }
 
-/// The passkey with this credential id, whoever's it is.
+/// The passkey with this credential id, whoever's it is, unless its
+/// account is disabled: a disabled account's passkey signs in no more than
+/// its password does (checked in this one read, like every sign-in lookup).
 pub(super) async fn find_by_credential(pool: &Pool, credential_id: &[u8]) -> StoreResult<Option<PasskeyRecord>> {
-    let sql = format!("SELECT {COLUMNS} FROM passkeys WHERE credential_id = $1");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM passkeys WHERE credential_id = $1 \
+         AND user_id IN (SELECT id FROM users WHERE disabled_at IS NULL)"
+    );
     let row: Option<PasskeyRow> = on_pool!(pool, pool => {
         sqlx::query_as(&sql).bind(credential_id).fetch_optional(pool).await?
     });

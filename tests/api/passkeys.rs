@@ -112,6 +112,24 @@ async fn a_passkey_added_in_settings_signs_in_without_an_email_as_two_factors() 
 }
 
 #[tokio::test]
+async fn a_disabled_accounts_passkey_signs_in_no_more_than_its_password() {
+    let app = spawn().await;
+    let ann = app.create_user("ann").await;
+    let browser = signed_in(&app, &ann).await;
+    let mut passkey = SoftPasskey::new();
+    json(add(&app, &browser, &mut passkey, "Laptop").await, StatusCode::OK).await;
+    let event = SecurityEvent::new(ann.user.id, SecurityEventKind::AccountDisabled, None);
+    assert!(app.store.admin().set_account_disabled(ann.user.id, true, T0, &event).await.unwrap());
+
+    let stranger = app.browser();
+    let (csrf, options) = begin_sign_in(&app, &stranger).await;
+    let refused = finish_sign_in(&app, &stranger, &csrf, &passkey.get(&options)).await;
+
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM sessions").await, 0, "no session is made");
+}
+
+#[tokio::test]
 async fn ceremonies_are_single_use_expire_and_refuse_garbage_with_4xx() {
     let app = spawn().await;
     let ann = app.create_user("ann").await;
