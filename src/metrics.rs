@@ -26,6 +26,10 @@ pub enum SignIn {
     TwoFactorFailure,
     /// A two-factor code refused by the brute-force protection.
     TwoFactorThrottled,
+    /// A passkey's signature was right and a session started.
+    PasskeySuccess,
+    /// A passkey answer that did not verify, or an unknown passkey.
+    PasskeyFailure,
 }
 
 impl SignIn {
@@ -38,6 +42,8 @@ impl SignIn {
             SignIn::TwoFactorSuccess => "two_factor_success",
             SignIn::TwoFactorFailure => "two_factor_failure",
             SignIn::TwoFactorThrottled => "two_factor_throttled",
+            SignIn::PasskeySuccess => "passkey_success",
+            SignIn::PasskeyFailure => "passkey_failure",
         }
     }
 }

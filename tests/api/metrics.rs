@@ -12,7 +12,7 @@ async fn spawn() -> TestApp {
 }
 
 /// The metrics document, raw and parsed.
-async fn scrape(app: &TestApp) -> (String, Vec<Sample>) {
+pub async fn scrape(app: &TestApp) -> (String, Vec<Sample>) {
     let url = app.metrics_url.as_deref().expect("metrics listener");
     let response = app.http.get(url).send().await.unwrap();
     assert_eq!(response.status(), 200);
@@ -25,7 +25,7 @@ async fn scrape(app: &TestApp) -> (String, Vec<Sample>) {
 /// The value of the counter or gauge `name` whose labels include `labels`
 /// (0 when absent: a labelled counter appears at its first increment).
 #[track_caller]
-fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> f64 {
+pub fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> f64 {
     let matching: Vec<&Sample> = samples
         .iter()
         .filter(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))

@@ -13,6 +13,7 @@ use reqwest::header::{COOKIE, SET_COOKIE};
 
 use crate::account_forms::{count, logged, settings_page, signed_in};
 use crate::helpers::*;
+use crate::metrics;
 use crate::soft_passkey::{ISSUER, SoftPasskey};
 
 async fn spawn() -> TestApp {
@@ -127,6 +128,31 @@ async fn a_disabled_accounts_passkey_signs_in_no_more_than_its_password() {
 
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM sessions").await, 0, "no session is made");
+}
+
+#[tokio::test]
+async fn passkey_sign_ins_are_counted_in_the_metrics_by_result() {
+    let app = TestApp::spawn_with(|settings| {
+        settings.issuer = Some(ISSUER.into());
+        settings.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
+    })
+    .await;
+    let ann = app.create_user("ann").await;
+    let mut passkey = SoftPasskey::new();
+    json(add(&app, &signed_in(&app, &ann).await, &mut passkey, "Laptop").await, StatusCode::OK).await;
+
+    let browser = app.browser();
+    let (csrf, options) = begin_sign_in(&app, &browser).await;
+    json(finish_sign_in(&app, &browser, &csrf, &passkey.get(&options)).await, StatusCode::OK).await;
+    let other = app.browser();
+    let (csrf, options) = begin_sign_in(&app, &other).await;
+    let stale = passkey.assert_with(options["publicKey"]["challenge"].as_str().unwrap());
+    json(finish_sign_in(&app, &other, &csrf, &stale).await, StatusCode::BAD_REQUEST).await;
+
+    let (_, samples) = metrics::scrape(&app).await;
+    let sign_ins = |result| metrics::value(&samples, "gatehouse_sign_ins_total", &[("result", result)]);
+    assert_eq!((sign_ins("passkey_success"), sign_ins("passkey_failure")), (1.0, 1.0));
+    assert_eq!(sign_ins("success"), 1.0, "the password sign-in that added the passkey, only");
 }
 
 #[tokio::test]

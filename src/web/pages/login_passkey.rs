@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 
 use crate::accounts::passkeys::{self, PasskeyError};
+use crate::metrics::SignIn;
 use crate::state::AppState;
 use crate::web::audit;
 use crate::web::client_addr::ClientAddr;
@@ -62,6 +63,7 @@ pub async fn finish_post(
         Err(error) => {
             if !matches!(error, PasskeyError::Store(_) | PasskeyError::Internal(_)) {
                 audit::passkey_sign_in_failed(client_addr);
+                state.metrics.sign_in(SignIn::PasskeyFailure);
             }
             return Ok((jar, refusal(error, ctx.lang.texts())?).into_response());
         }
@@ -71,6 +73,7 @@ pub async fn finish_post(
     let detail = crate::domain::passkey::sign_in_detail(&signed_in.name);
     let how = (signed_in.user_id, origin, signed_in.auth);
     let jar = session::sign_in_as(&state, jar, ctx.session.as_ref(), how, &detail).await?;
+    state.metrics.sign_in(SignIn::PasskeySuccess);
     let return_to = safe_return_to(params.get("return_to"));
     Ok((jar, Json(serde_json::json!({ "redirect": return_to }))).into_response())
 }
