@@ -4,7 +4,7 @@
 use anyhow::{Context as _, bail};
 
 use super::app::AppCommand;
-use super::output::time_text;
+use super::output::{ListArgs, time_text};
 use crate::clock::{Clock as _, SystemClock};
 use crate::config::Settings;
 use crate::store::{AppRecord, Store};
@@ -12,15 +12,8 @@ use crate::store::{AppRecord, Store};
 /// `app list` arguments.
 #[derive(Debug, clap::Args)]
 pub struct ListApps {
-    /// At most this many.
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(i64).range(1..=10_000))]
-    limit: i64,
-    /// Skip this many first.
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(i64).range(0..))]
-    offset: i64,
-    /// Print the result as JSON (an array).
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    list: ListArgs,
 }
 
 /// Arguments of the subcommands that name one application.
@@ -51,8 +44,8 @@ pub(super) async fn run(settings: Settings, command: AppCommand) -> anyhow::Resu
     match command {
         AppCommand::Create(_) => unreachable!("app.rs runs `create`"),
         AppCommand::List(args) => {
-            let apps = store.admin().list_apps(args.offset, args.limit).await?;
-            if args.json {
+            let apps = store.admin().list_apps(args.list.offset, args.list.limit).await?;
+            if args.list.json {
                 println!("{}", serde_json::Value::Array(apps.iter().map(as_json).collect()));
             } else {
                 println!("{:<66} {:<9} {:<24} name", "client_id", "state", "owner");

@@ -5,7 +5,7 @@
 
 use anyhow::{Context as _, bail};
 
-use super::output::time_text;
+use super::output::{ListArgs, time_text};
 use super::user::UserCommand;
 use crate::accounts::PasswordHasher;
 use crate::clock::{Clock as _, SystemClock};
@@ -21,15 +21,8 @@ pub struct ListUsers {
     /// Only accounts whose email or login contains this (any case).
     #[arg(long, default_value = "")]
     search: String,
-    /// At most this many.
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(i64).range(1..=10_000))]
-    limit: i64,
-    /// Skip this many first.
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(i64).range(0..))]
-    offset: i64,
-    /// Print the result as JSON (an array).
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    list: ListArgs,
 }
 
 /// Arguments of the subcommands that name one account.
@@ -106,8 +99,8 @@ pub(super) async fn find(store: &dyn Store, name: &str) -> anyhow::Result<Accoun
 }
 
 async fn list(store: &dyn Store, args: &ListUsers) -> anyhow::Result<()> {
-    let accounts = store.admin().list_accounts(&args.search, args.offset, args.limit).await?;
-    if args.json {
+    let accounts = store.admin().list_accounts(&args.search, args.list.offset, args.list.limit).await?;
+    if args.list.json {
         println!("{}", serde_json::Value::Array(accounts.iter().map(as_json).collect()));
         return Ok(());
     }

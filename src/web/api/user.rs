@@ -17,9 +17,9 @@ use crate::domain::user::{User, UserId};
 use crate::oauth::error::BearerError;
 use crate::state::AppState;
 use crate::web::api::bearer::{Authenticated, authenticate, presented_token};
-use crate::web::api::openapi::forms;
+use crate::web::api::openapi::{BearerRefusals, forms};
 use crate::web::client_addr::ClientAddr;
-use crate::web::error::{ApiError, BearerErrorBody, MessageBody, ValidationBody};
+use crate::web::error::{ApiError, MessageBody, ValidationBody};
 use crate::web::params::{Params, ParamsError};
 use crate::web::paths;
 
@@ -160,12 +160,7 @@ pub enum EmailScope {
     summary = "The user the token acts for",
     responses(
         (status = 200, description = "The user.", body = UserResponse),
-        (status = 401, description = "No token, or an invalid one.", body = BearerErrorBody,
-            headers(("WWW-Authenticate" = String, description = "`Bearer realm=…`, with `error=\"invalid_token\"` for a bad token."))),
-        (status = 403, description = "`insufficient_scope`: the token lacks the scope, or acts for no user.",
-            body = BearerErrorBody, headers(("WWW-Authenticate" = String))),
-        (status = 500, description = "Internal error.", body = MessageBody),
-        (status = 503, description = "Storage is down.", body = MessageBody, headers(("Retry-After" = i64))),
+        BearerRefusals,
     ),
     security(("bearer" = ["user_info"]), ("access_token" = ["user_info"])),
 )]
@@ -200,12 +195,7 @@ pub async fn user_get(
     responses(
         (status = 200, description = "The updated user.", body = UserResponse),
         (status = 400, description = "The body cannot be read.", body = MessageBody),
-        (status = 401, description = "No token, or an invalid one.", body = BearerErrorBody,
-            headers(("WWW-Authenticate" = String, description = "`Bearer realm=…`, with `error=\"invalid_token\"` for a bad token."))),
-        (status = 403, description = "`insufficient_scope`: the token lacks the scope, or acts for no user.",
-            body = BearerErrorBody, headers(("WWW-Authenticate" = String))),
-        (status = 500, description = "Internal error.", body = MessageBody),
-        (status = 503, description = "Storage is down.", body = MessageBody, headers(("Retry-After" = i64))),
+        BearerRefusals,
         (status = 422, description = "Refused fields; nothing was changed.", body = ValidationBody),
     ),
     security(("bearer" = ["user_info"]), ("access_token" = ["user_info"])),
@@ -238,12 +228,7 @@ pub async fn user_patch(
     summary = "The user's email addresses",
     responses(
         (status = 200, description = "The addresses, the primary one first.", body = Vec<EmailResponse>),
-        (status = 401, description = "No token, or an invalid one.", body = BearerErrorBody,
-            headers(("WWW-Authenticate" = String, description = "`Bearer realm=…`, with `error=\"invalid_token\"` for a bad token."))),
-        (status = 403, description = "`insufficient_scope`: the token lacks the scope, or acts for no user.",
-            body = BearerErrorBody, headers(("WWW-Authenticate" = String))),
-        (status = 500, description = "Internal error.", body = MessageBody),
-        (status = 503, description = "Storage is down.", body = MessageBody, headers(("Retry-After" = i64))),
+        BearerRefusals,
     ),
     security(("bearer" = ["emails"]), ("access_token" = ["emails"])),
 )]

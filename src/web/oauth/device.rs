@@ -23,7 +23,7 @@ use crate::web::{audit, paths};
 pub struct DeviceAuthorizationResponse<'a> {
     /// What the device polls the token endpoint with (`gdc_…`).
     device_code: &'a str,
-    /// What the user types: eight letters shown as `XXXX-XXXX`.
+    /// What the user types: eight letters shown in two groups of four, like `BCDF-GHJK`.
     #[schema(pattern = "^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$")]
     user_code: String,
     /// Where the user types it: `{issuer}/device`.

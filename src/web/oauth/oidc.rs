@@ -15,8 +15,7 @@ use crate::oauth::error::BearerError;
 use crate::oauth::userinfo::userinfo;
 use crate::state::AppState;
 use crate::web::api::bearer::{Authenticated, authenticate, presented_token};
-use crate::web::api::openapi::forms;
-use crate::web::error::{BearerErrorBody, MessageBody};
+use crate::web::api::openapi::{BearerRefusals, forms};
 use crate::web::params::{Params, ParamsError};
 use crate::web::paths;
 
@@ -38,12 +37,7 @@ pub async fn jwks_get(State(state): State<AppState>) -> Result<Response, KeyErro
     summary = "The claims about the user",
     responses(
         (status = 200, description = "`sub` and the claims the token's scopes release.", body = UserClaims),
-        (status = 401, description = "No token, or an invalid one.", body = BearerErrorBody,
-            headers(("WWW-Authenticate" = String, description = "`Bearer realm=…`, with `error=\"invalid_token\"` for a bad token."))),
-        (status = 403, description = "`insufficient_scope`: the token lacks `openid`, or acts for no user.",
-            body = BearerErrorBody, headers(("WWW-Authenticate" = String))),
-        (status = 500, description = "Internal error.", body = MessageBody),
-        (status = 503, description = "Storage is down.", body = MessageBody, headers(("Retry-After" = i64))),
+        BearerRefusals,
     ),
     security(("bearer" = ["openid"]), ("access_token" = ["openid"])),
 )]
@@ -71,12 +65,7 @@ pub async fn userinfo_get(
     ),
     responses(
         (status = 200, description = "`sub` and the claims the token's scopes release.", body = UserClaims),
-        (status = 401, description = "No token, or an invalid one.", body = BearerErrorBody,
-            headers(("WWW-Authenticate" = String, description = "`Bearer realm=…`, with `error=\"invalid_token\"` for a bad token."))),
-        (status = 403, description = "`insufficient_scope`: the token lacks `openid`, or acts for no user.",
-            body = BearerErrorBody, headers(("WWW-Authenticate" = String))),
-        (status = 500, description = "Internal error.", body = MessageBody),
-        (status = 503, description = "Storage is down.", body = MessageBody, headers(("Retry-After" = i64))),
+        BearerRefusals,
     ),
     security(("bearer" = ["openid"]), ("access_token" = ["openid"])),
 )]

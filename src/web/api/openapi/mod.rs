@@ -16,6 +16,30 @@ use utoipa::openapi::{OpenApi as Document, Server};
 use utoipa::{Modify, OpenApi};
 
 use crate::state::AppState;
+use crate::web::error::{BearerErrorBody, MessageBody};
+
+/// The refusals every bearer-protected operation shares (RFC 6750 §3.1),
+/// listed once: `responses((status = 200, …), BearerRefusals)`.
+#[derive(utoipa::IntoResponses)]
+#[expect(dead_code, reason = "the OpenAPI document's responses; never built")]
+pub enum BearerRefusals {
+    #[response(
+        status = 401,
+        description = "No token, or an invalid one.",
+        headers(("WWW-Authenticate" = String, description = "`Bearer realm=…`, with `error=\"invalid_token\"` for a bad token."))
+    )]
+    Unauthorized(BearerErrorBody),
+    #[response(
+        status = 403,
+        description = "`insufficient_scope`: the token lacks the operation's scope, or acts for no user.",
+        headers(("WWW-Authenticate" = String))
+    )]
+    Forbidden(BearerErrorBody),
+    #[response(status = 500, description = "Internal error.")]
+    Internal(MessageBody),
+    #[response(status = 503, description = "Storage is down.", headers(("Retry-After" = i64)))]
+    Unavailable(MessageBody),
+}
 
 /// The document, less its `servers` (the issuer, which differs per instance).
 #[derive(OpenApi)]
@@ -40,6 +64,8 @@ use crate::state::AppState;
         super::user::user_patch,
         super::user::emails_get,
     ),
+    // Bodies named only by `BearerRefusals`, which utoipa does not collect.
+    components(schemas(BearerErrorBody, MessageBody)),
     modifiers(&SecuritySchemes),
     tags(
         (name = "oauth", description = "OAuth 2 (RFC 6749, 7009, 7662, 8628) and OpenID Connect UserInfo"),
