@@ -218,6 +218,7 @@ mod tests {
             weibo: String::new(),
             created_at: 0,
             updated_at: 0,
+            admin: false,
         };
         assert!(!ProfileChange::default().alters(&user));
         assert!(

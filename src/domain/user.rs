@@ -41,6 +41,8 @@ pub struct User {
     pub created_at: UnixTime,
     /// When the profile last changed.
     pub updated_at: UnixTime,
+    /// An operator: sees `/admin` (SPEC §8; `user promote`).
+    pub admin: bool,
 }
 
 /// Why an account field was refused; the message is shown to the user.

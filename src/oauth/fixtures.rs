@@ -58,5 +58,6 @@ pub fn ann() -> User {
         weibo: String::new(),
         created_at: NOW - 86_400,
         updated_at: NOW - 60,
+        admin: false,
     }
 }

@@ -80,6 +80,7 @@ struct PersonalTokenUserRow {
     u_weibo: String,
     u_created_at: i64,
     u_updated_at: i64,
+    u_admin: bool,
 }
 
 impl PersonalTokenUserRow {
@@ -95,6 +96,7 @@ impl PersonalTokenUserRow {
             weibo: self.u_weibo,
             created_at: self.u_created_at,
             updated_at: self.u_updated_at,
+            admin: self.u_admin,
         };
         PersonalTokenRecord { token: self.token.into_token(), user }
     }
@@ -271,7 +273,7 @@ impl SqlStore {
                 ", u.login AS u_login, u.name AS u_name, u.email AS u_email, \
                  EXISTS (SELECT 1 FROM emails e WHERE e.email = u.email AND e.verified_at IS NOT NULL) AS u_email_verified, \
                  u.bio AS u_bio, u.blog AS u_blog, \
-                 u.weibo AS u_weibo, u.created_at AS u_created_at, u.updated_at AS u_updated_at \
+                 u.weibo AS u_weibo, u.created_at AS u_created_at, u.updated_at AS u_updated_at, u.admin AS u_admin \
                  FROM personal_tokens p JOIN users u ON u.id = p.user_id WHERE p.token_hash = $1 \
                  AND u.disabled_at IS NULL"
             ))

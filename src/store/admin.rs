@@ -106,7 +106,7 @@ macro_rules! account_select {
         concat!(
             "SELECT ",
             user_columns!(),
-            ", admin, disabled_at, EXISTS (SELECT 1 FROM two_factor f WHERE f.user_id = users.id \
+            ", disabled_at, EXISTS (SELECT 1 FROM two_factor f WHERE f.user_id = users.id \
              AND f.enabled_at IS NOT NULL) AS two_factor FROM users"
         )
     };
@@ -128,7 +128,6 @@ macro_rules! app_select {
 struct AccountRow {
     #[sqlx(flatten)]
     user: UserRow,
-    admin: bool,
     disabled_at: Option<i64>,
     two_factor: bool,
 }
@@ -136,8 +135,8 @@ struct AccountRow {
 impl AccountRow {
     fn into_record(self) -> AccountRecord {
         AccountRecord {
+            admin: self.user.admin,
             user: self.user.into_user(),
-            admin: self.admin,
             disabled_at: self.disabled_at,
             two_factor: self.two_factor,
         }

@@ -30,6 +30,7 @@ pub(super) struct UserRow {
     pub(super) weibo: String,
     pub(super) created_at: i64,
     pub(super) updated_at: i64,
+    pub(super) admin: bool,
 }
 
 impl UserRow {
@@ -50,6 +51,7 @@ impl UserRow {
             weibo: self.weibo,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            admin: self.admin,
         }
     }
 }
@@ -238,6 +240,7 @@ pub(super) struct TokenRow {
     pub(super) u_weibo: Option<String>,
     pub(super) u_created_at: Option<i64>,
     pub(super) u_updated_at: Option<i64>,
+    pub(super) u_admin: Option<bool>,
 }
 
 /// The columns of a token lookup: the token, its client's public id and its
@@ -249,7 +252,7 @@ macro_rules! token_select {
          t.expires_at, t.used_at, t.revoked_at, t.auth_time, t.amr, u.login AS u_login, u.name AS u_name, u.email AS u_email, \
          EXISTS (SELECT 1 FROM emails e WHERE e.email = u.email AND e.verified_at IS NOT NULL) AS u_email_verified, \
          u.bio AS u_bio, u.blog AS u_blog, u.weibo AS u_weibo, u.created_at AS u_created_at, \
-         u.updated_at AS u_updated_at \
+         u.updated_at AS u_updated_at, u.admin AS u_admin \
          FROM tokens t JOIN clients c ON c.id = t.client_pk LEFT JOIN users u ON u.id = t.user_id"
     };
 }
@@ -269,6 +272,7 @@ impl TokenRow {
                 weibo: self.u_weibo.unwrap_or_default(),
                 created_at: self.u_created_at.unwrap_or_default(),
                 updated_at: self.u_updated_at.unwrap_or_default(),
+                admin: self.u_admin.unwrap_or_default(),
             }),
             _ => None,
         };
@@ -295,7 +299,7 @@ impl TokenRow {
 /// row (one lookup on its unique index), never kept twice.
 macro_rules! user_columns {
     () => {
-        "id, login, name, email, password_hash, bio, blog, weibo, created_at, updated_at, \
+        "id, login, name, email, password_hash, bio, blog, weibo, created_at, updated_at, admin, \
          EXISTS (SELECT 1 FROM emails e WHERE e.email = users.email AND e.verified_at IS NOT NULL) AS email_verified"
     };
 }

@@ -28,6 +28,8 @@ pub struct Layout {
     pub user: Option<String>,
     /// The session's CSRF token (for the sign-out form and page forms).
     pub csrf_token: String,
+    /// Whether the signed-in user is an admin (the header links `/admin`).
+    pub admin: bool,
 }
 
 impl Layout {
@@ -38,7 +40,15 @@ impl Layout {
 
     /// The frame for a page in `lang` at `path`, for `user`.
     pub fn new(lang: Lang, path: String, user: Option<String>, csrf_token: String) -> Layout {
-        Layout { t: lang.texts(), lang: lang.tag(), switch_to: switch_target(lang), path, user, csrf_token }
+        Layout {
+            t: lang.texts(),
+            lang: lang.tag(),
+            switch_to: switch_target(lang),
+            path,
+            user,
+            csrf_token,
+            admin: false,
+        }
     }
 }
 

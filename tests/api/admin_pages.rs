@@ -52,6 +52,20 @@ async fn every_admin_path_is_not_found_for_anonymous_and_non_admin_users() {
 }
 
 #[tokio::test]
+async fn the_header_links_the_admin_pages_for_admins_only() {
+    let app = TestApp::spawn().await;
+    let ann = app.create_user("ann").await;
+    let (_, admin) = admin_browser(&app).await;
+    let anns = signed_in(&app, &ann).await;
+    let link = "<a href=\"/admin\">Administration</a>";
+
+    assert!(settings_page(&app, &admin, "/settings/profile").await.contains(link));
+    assert!(!settings_page(&app, &anns, "/settings/profile").await.contains(link));
+    assert!(app.store.admin().set_admin(ann.user.id, true).await.unwrap());
+    assert!(settings_page(&app, &anns, "/settings/profile").await.contains(link), "promotion shows at once");
+}
+
+#[tokio::test]
 async fn an_action_without_the_sessions_csrf_token_is_refused() {
     let app = TestApp::spawn().await;
     let ann = app.create_user("ann").await;

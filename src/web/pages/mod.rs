@@ -57,12 +57,14 @@ pub struct PageContext {
 impl PageContext {
     /// The shared frame for this request.
     pub fn layout(&self) -> Layout {
-        Layout::new(
+        let mut layout = Layout::new(
             self.lang,
             self.path.clone(),
             self.user.as_ref().map(|u| u.login.clone()),
             self.session.as_ref().map(|s| s.csrf_token.clone()).unwrap_or_default(),
-        )
+        );
+        layout.admin = self.user.as_ref().is_some_and(|u| u.admin);
+        layout
     }
 }
 
