@@ -37,6 +37,7 @@ mod oidc_logout;
 mod oidc_prompt;
 mod open_api;
 mod openapi;
+mod operations_guide;
 mod pages;
 mod passkeys;
 mod password_change;
