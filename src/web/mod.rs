@@ -260,8 +260,10 @@ const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; script-
 /// Builds the application.
 pub fn router(state: AppState) -> Router {
     let max_body = state.settings.max_body_bytes;
-    let counters = std::sync::Arc::clone(&state.metrics);
-    let router = Router::new()
+    // Requests are counted only when something can read the counts: without
+    // `--metrics-listen` the two layers stay off the request path.
+    let counters = state.settings.metrics_listen.map(|_| std::sync::Arc::clone(&state.metrics));
+    let routes = Router::new()
         .route(paths::HOME, get(pages::home::home_get))
         .route(paths::HEALTH, get(health::health_get))
         .route(paths::STYLESHEET, get(pages::assets::stylesheet_get))
@@ -325,14 +327,18 @@ pub fn router(state: AppState) -> Router {
         .route(paths::DEVICE_CONSENT, post(pages::device::consent_post))
         .route(paths::DEVICE_DONE, get(pages::device::done_get))
         .merge(oauth::routes())
-        .nest("/api/v5", api::routes())
-        .route_layer(axum::middleware::from_fn(metrics::tag_route))
+        .nest("/api/v5", api::routes());
+    let routes = match counters {
+        Some(_) => routes.route_layer(axum::middleware::from_fn(metrics::tag_route)),
+        None => routes,
+    };
+    let router = routes
         .fallback(pages::not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::from_fn(path_check::refuse_bad_paths))
         .layer(axum::middleware::from_fn(limit_headers));
-    with_security_headers(router)
+    let app = with_security_headers(router)
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(CatchPanicLayer::custom(boundary::panic_response))
         // Inside the request's span: the one place errors are logged.
@@ -340,11 +346,14 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(access_log())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .layer(axum::middleware::map_request(boundary::drop_malformed_request_id))
-        .layer(axum::middleware::from_fn_with_state(counters, metrics::count_requests))
-        // Outermost, so that every early answer (431, 408, a panic's 500,
-        // a refused body) is seen with the final word on the body.
-        .layer(axum::middleware::from_fn(early_close::close_unless_body_read))
+        .layer(axum::middleware::map_request(boundary::drop_malformed_request_id));
+    let app = match counters {
+        Some(counters) => app.layer(axum::middleware::from_fn_with_state(counters, metrics::count_requests)),
+        None => app,
+    };
+    // Outermost, so that every early answer (431, 408, a panic's 500,
+    // a refused body) is seen with the final word on the body.
+    app.layer(axum::middleware::from_fn(early_close::close_unless_body_read))
 }
 
 /// `GET /settings`: the first section of the settings.

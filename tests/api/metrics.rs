@@ -145,3 +145,15 @@ async fn process_and_pool_metrics_are_served_only_on_the_metrics_listener() {
     let spawned = TestApp::spawn().await;
     assert!(spawned.metrics_url.is_none(), "metrics are off by default");
 }
+
+#[tokio::test]
+async fn without_a_metrics_listener_requests_are_not_counted() {
+    let app = TestApp::spawn().await;
+
+    let health = app.http.get(app.url("/healthz")).send().await.unwrap();
+    let text = app.state.metrics.render(app.state.store.pool_usage());
+
+    assert_eq!(health.status(), 200);
+    assert!(app.metrics_url.is_none());
+    assert!(!text.contains("gatehouse_http_requests_total"), "nothing counts requests nobody can read:\n{text}");
+}

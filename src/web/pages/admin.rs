@@ -46,8 +46,9 @@ impl FromRequestParts<AppState> for Admin {
         let (Some(session), Some(user)) = (ctx.session.clone(), ctx.user.clone()) else {
             return Err(PageError::NotFound);
         };
-        let account = state.store.admin().find_account_by_id(user.id).await?;
-        if !account.is_some_and(|a| a.admin && a.disabled_at.is_none()) {
+        // The user came with the session, whose lookup refuses a disabled
+        // account, and carries its admin flag: no second read.
+        if !user.admin {
             return Err(PageError::NotFound);
         }
         Ok(Admin { ctx, session, user })
