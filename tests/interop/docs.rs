@@ -1,22 +1,28 @@
-//! The examples of docs/oidc.md, read out of the page: each is the fenced
-//! block that follows a `<!-- interop: NAME -->` comment, so the tests run
-//! (or compare against) exactly what a newcomer copies.
+//! The examples of docs/oidc.md and README.md, read out of the page: each
+//! is the fenced block that follows a `<!-- interop: NAME -->` comment, so
+//! the tests run (or compare against) exactly what a newcomer copies.
 
 use std::path::Path;
 
-/// The page.
-fn page() -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/oidc.md");
-    std::fs::read_to_string(path).unwrap()
+/// The page at `path` in the repository.
+fn page(path: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
 }
 
-/// The fenced block after `<!-- interop: NAME -->`, without its fences and
-/// without the indentation of its fence (the blocks sit in list items).
+/// The fenced block of docs/oidc.md after `<!-- interop: NAME -->`.
 #[track_caller]
 pub fn block(name: &str) -> String {
-    let page = page();
+    block_of("docs/oidc.md", name)
+}
+
+/// The fenced block of the page at `path` after `<!-- interop: NAME -->`,
+/// without its fences and without the indentation of its fence (the blocks
+/// sit in list items).
+#[track_caller]
+pub fn block_of(path: &str, name: &str) -> String {
+    let page = page(path);
     let marker = format!("<!-- interop: {name} -->");
-    let after = &page[page.find(&marker).unwrap_or_else(|| panic!("docs/oidc.md has no {marker}")) + marker.len()..];
+    let after = &page[page.find(&marker).unwrap_or_else(|| panic!("{path} has no {marker}")) + marker.len()..];
     let mut lines = after.lines().skip(1).skip_while(|line| line.trim().is_empty());
     let fence = lines.next().unwrap_or_default();
     let indent = fence.len() - fence.trim_start().len();

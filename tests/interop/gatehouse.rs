@@ -50,6 +50,11 @@ impl Gatehouse {
         Gatehouse { issuer, database, _server: server }
     }
 
+    /// The database it serves, as `--database-url` takes it.
+    pub fn database_url(&self) -> &str {
+        &self.database.url
+    }
+
     /// `host:port` of the issuer.
     pub fn authority(&self) -> &str {
         self.issuer.trim_start_matches("http://")

@@ -4,7 +4,8 @@
 //! openid-client. Gatehouse is the real binary on the real clock (relying
 //! parties check `iat` and `exp` against theirs); the person is a cookie jar
 //! that fills in the sign-in and consent forms. `scripts/test` installs the
-//! three; a missing one fails its test.
+//! three; a missing one fails its test. `readme` runs README.md's device
+//! grant example, its shell blocks as written, against the same binary.
 #![expect(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -26,3 +27,4 @@ mod relying_party;
 mod apache;
 mod authlib;
 mod openid_client;
+mod readme;

@@ -63,6 +63,11 @@ impl Person {
         page(self.http.get(url).send().await.unwrap()).await
     }
 
+    /// Sends a form, as pressing a form's button does.
+    pub async fn submit(&self, url: &str, form: &[(&str, String)]) -> Page {
+        page(self.http.post(url).form(form).send().await.unwrap()).await
+    }
+
     /// Fills in and sends the sign-in form of `sign_in`.
     pub async fn sign_in(&self, gatehouse: &Gatehouse, sign_in: &Page, email: &str, password: &str) -> Page {
         assert!(sign_in.is_sign_in(gatehouse), "not Gatehouse's sign-in page: {}\n{}", sign_in.url, sign_in.body);

@@ -46,15 +46,24 @@ impl Service {
 
     /// Waits until the program prints a line that `wanted` accepts, and returns it.
     pub async fn wait_for_line(&mut self, wanted: impl Fn(&str) -> bool) -> String {
+        self.wait_for_lines(1, wanted).await.swap_remove(0)
+    }
+
+    /// Waits until the program has printed `count` lines that `wanted`
+    /// accepts, and returns the first `count` of them.
+    pub async fn wait_for_lines(&mut self, count: usize, wanted: impl Fn(&str) -> bool) -> Vec<String> {
         let found = tokio::time::timeout(READY_WITHIN, async {
-            let seen = self.output.wait_for(|o| o.text.lines().any(&wanted) || o.closed == 2).await.unwrap();
-            seen.text.lines().find(|line| wanted(line)).map(str::to_owned)
+            let enough = |o: &Output| o.text.lines().filter(|line| wanted(line)).count() >= count || o.closed == 2;
+            let seen = self.output.wait_for(enough).await.unwrap();
+            seen.text.lines().filter(|line| wanted(line)).take(count).map(str::to_owned).collect::<Vec<_>>()
         })
         .await;
         match found {
-            Ok(Some(line)) => line,
-            Ok(None) => panic!("{} ended before it was ready:\n{}", self.name, self.output()),
-            Err(_) => panic!("{} not ready within {READY_WITHIN:?}:\n{}", self.name, self.output()),
+            Ok(lines) if lines.len() == count => lines,
+            Ok(_) => panic!("{} ended before it printed what was awaited:\n{}", self.name, self.output()),
+            Err(_) => {
+                panic!("{} did not print what was awaited within {READY_WITHIN:?}:\n{}", self.name, self.output())
+            }
         }
     }
 
