@@ -382,6 +382,50 @@ async fn expired_device_codes_are_purged() {
 }
 
 #[tokio::test]
+async fn an_approved_code_of_a_disabled_user_or_application_gets_no_tokens() {
+    use gatehouse::domain::security_event::{SecurityEvent, SecurityEventKind};
+    let app = TestApp::spawn().await;
+    let ann = app.create_user("ann").await;
+    let bob = app.create_user("bob").await;
+    let client = app.register_client(&ann, "user_info").await;
+    let other = app.register_client(&ann, "user_info").await;
+    let for_ann = start(&device(&app, &client), &[]).await;
+    let for_bob = start(&device(&app, &other), &[]).await;
+    answer(&app, &ann, for_ann.user_code().secret(), "authorize").await;
+    answer(&app, &bob, for_bob.user_code().secret(), "authorize").await;
+
+    // As /admin and `gatehouse user|app disable` do, between the approval
+    // and the device's next poll.
+    let event = SecurityEvent::new(ann.user.id, SecurityEventKind::AccountDisabled, None);
+    assert!(app.store.admin().set_account_disabled(ann.user.id, true, T0, &event).await.unwrap());
+    assert!(app.store.admin().set_app_disabled(other.client.id, true, T0).await.unwrap());
+    let anns_poll = raw_poll(&app, &client, for_ann.device_code().secret()).await;
+    let bobs_poll = raw_poll(&app, &other, for_bob.device_code().secret()).await;
+    let new_code =
+        app.http.post(app.url("/oauth/device/code")).form(&[("client_id", other.id())]).send().await.unwrap();
+
+    assert_oauth_error(anns_poll, 400, "invalid_grant").await;
+    assert_oauth_error(bobs_poll, 401, "invalid_client").await;
+    assert_oauth_error(new_code, 401, "invalid_client").await;
+}
+
+#[tokio::test]
+async fn the_device_endpoint_answers_json_that_is_never_cached() {
+    let app = TestApp::spawn().await;
+    let ann = app.create_user("ann").await;
+    let client = app.register_client(&ann, "user_info").await;
+    let form = [("client_id", client.id()), ("client_secret", client.secret())];
+
+    let started = app.http.post(app.url("/oauth/device/code")).form(&form).send().await.unwrap();
+
+    assert_eq!(started.status(), 200);
+    let header = |name: &str| started.headers()[name].to_str().unwrap().to_owned();
+    assert_eq!(header("content-type"), "application/json");
+    assert_eq!(header("cache-control"), "no-store", "RFC 8628 §3.2 carries codes, like a token response");
+    assert!(started.json::<serde_json::Value>().await.unwrap()["device_code"].is_string());
+}
+
+#[tokio::test]
 async fn the_device_endpoint_takes_post_only_and_bad_input_is_a_4xx() {
     let app = TestApp::spawn().await;
 

@@ -35,9 +35,9 @@ async fn the_code_is_read_in_any_case_with_or_without_the_dash() {
 #[tokio::test]
 async fn the_consent_page_names_the_application_and_every_scope() {
     let app = TestApp::spawn().await;
-    let dev = app.create_user("dev").await;
+    let oliver = app.create_user("oliver").await;
     let ann = app.create_user("ann").await;
-    let client = app.register_client(&dev, "user_info projects").await;
+    let client = app.register_client(&oliver, "user_info projects").await;
     let details = start(&device(&app, &client), &[]).await;
     let browser = signed_in(&app, &ann).await;
 
@@ -45,11 +45,16 @@ async fn the_consent_page_names_the_application_and_every_scope() {
 
     assert_eq!(consent.status(), 200);
     let page = consent.text().await.unwrap();
-    for expected in ["Authorize Test App", "dev", "user_info", "projects", "Authorize", "Deny"] {
+    for expected in
+        ["<strong>Test App</strong>", "<strong>oliver</strong>", "<strong>ann</strong>", "user_info", "projects"]
+    {
         assert!(page.contains(expected), "{expected} missing:\n{page}");
     }
     assert!(page.contains(details.user_code().secret().as_str()), "the code to compare with the device's");
     assert!(page.contains("action=\"/device/consent\""));
+    for decision in [r#"value="authorize" class="primary">Authorize</button>"#, r#"value="deny">Deny</button>"#] {
+        assert!(page.contains(decision), "the Authorize and Deny buttons: {decision}");
+    }
 }
 
 #[tokio::test]
