@@ -83,3 +83,21 @@ pub fn assert_shows_file(name: &str, file: &str) {
     let wanted = std::fs::read_to_string(&path).unwrap();
     assert_eq!(block(name), wanted, "docs/oidc.md ({name}) no longer shows tests/interop/{file} as it is");
 }
+
+/// The names of the page's `<!-- interop: NAME -->` markers, in order.
+fn markers(path: &str) -> Vec<String> {
+    let page = page(path);
+    page.split("<!-- interop: ").skip(1).map(|rest| rest[..rest.find(" -->").unwrap()].to_owned()).collect()
+}
+
+#[test]
+fn the_chinese_guide_shows_the_english_guides_examples_unchanged() {
+    let english = markers("docs/oidc.md");
+    let chinese = markers("docs/oidc.zh-CN.md");
+
+    assert_eq!(chinese, english, "the same examples in the same order");
+    for name in &english {
+        assert_eq!(block_of("docs/oidc.zh-CN.md", name), block(name), "docs/oidc.zh-CN.md ({name})");
+    }
+    assert!(english.len() >= 6, "Apache, Authlib and openid-client: {english:?}");
+}
