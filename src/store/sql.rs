@@ -274,7 +274,9 @@ fn challenge_columns(challenge: Option<&CodeChallenge>) -> (Option<&str>, Option
 /// condition on `$1` = now).
 const PURGE_BATCHES: [(&str, &str, &str); 10] = [
     ("authorization_codes", "code_hash", "expires_at < $1"),
-    ("device_codes", "device_code_hash", "expires_at < $1"),
+    // Device codes stay a day after expiry, so a device still polling
+    // reads `expired_token` (RFC 8628 §3.5), not "unknown device code".
+    ("device_codes", "device_code_hash", "expires_at < $1 - 86400"),
     ("consent_requests", "id_hash", "expires_at < $1"),
     ("sessions", "id_hash", "expires_at < $1"),
     // Spent and expired tokens stay a day so a replay is still recognised.

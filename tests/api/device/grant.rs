@@ -364,21 +364,23 @@ async fn both_metadata_documents_name_the_device_endpoint_and_grant() {
 }
 
 #[tokio::test]
-async fn expired_device_codes_are_purged() {
+async fn expired_device_codes_answer_expired_token_for_a_day_then_are_purged() {
     let app = TestApp::spawn().await;
     let ann = app.create_user("ann").await;
     let client = app.register_client(&ann, "user_info").await;
     let details = start(&device(&app, &client), &[]).await;
-    let hash = gatehouse::domain::token::PlainSecret::from_presented(details.device_code().secret().as_str()).hash();
+    let code = details.device_code().secret();
+    let hash = gatehouse::domain::token::PlainSecret::from_presented(code.as_str()).hash();
 
-    let kept = app.store.purge_expired(T0 + 899, 1000).await.unwrap();
-    let found_before = app.store.find_device_authorization(&hash).await.unwrap().is_some();
-    app.store.purge_expired(T0 + 901, 1000).await.unwrap();
-    let found_after = app.store.find_device_authorization(&hash).await.unwrap().is_some();
+    let purged_at_expiry = app.store.purge_expired(T0 + 901, 1000).await.unwrap();
+    app.clock.advance(901);
+    let late_poll = raw_poll(&app, &client, code).await;
+    app.store.purge_expired(T0 + 900 + 86_401, 1000).await.unwrap();
+    let found_a_day_later = app.store.find_device_authorization(&hash).await.unwrap().is_some();
 
-    assert_eq!(kept, 0);
-    assert!(found_before);
-    assert!(!found_after, "purged once expired");
+    assert_eq!(purged_at_expiry, 0, "a device that polls late still learns its code expired");
+    assert_oauth_error(late_poll, 400, "expired_token").await;
+    assert!(!found_a_day_later, "purged a day after expiry");
 }
 
 #[tokio::test]
