@@ -60,12 +60,9 @@ pub(super) async fn exchange(
     );
     // The refresh tokens remember the sign-in, for the ID tokens of refreshes.
     minted.stored.auth.clone_from(&request.auth);
-    // The store spends the code atomically: of two racing redemptions that
-    // both passed the check, one gets `Replayed` (and revokes the family).
-    let mut issued = match ctx.store.redeem_authorization_code(&hash, &minted.stored, ctx.now).await? {
-        Redemption::Issued => minted.issued,
-        Redemption::Replayed => return Err(TokenError::InvalidGrant(REPLAYED.to_owned())),
-    };
+    // The ID token is made before the code is spent: a fault on the way
+    // (a read, the keys) then leaves the code for the client's retry.
+    let mut issued = minted.issued;
     if issued.scopes.contains(Scope::OpenId) {
         let user = ctx
             .store
@@ -75,7 +72,12 @@ pub(super) async fn exchange(
         let (nonce, auth) = (request.nonce.as_deref(), request.auth.as_ref());
         ctx.add_id_token(&mut issued, &user, client.id_token_alg, nonce, auth).await?;
     }
-    Ok(issued)
+    // The store spends the code atomically: of two racing redemptions that
+    // both passed the check, one gets `Replayed` (and revokes the family).
+    match ctx.store.redeem_authorization_code(&hash, &minted.stored, ctx.now).await? {
+        Redemption::Issued => Ok(issued),
+        Redemption::Replayed => Err(TokenError::InvalidGrant(REPLAYED.to_owned())),
+    }
 }
 
 /// Whether `presented` may redeem the code `record` at `now`: unused,

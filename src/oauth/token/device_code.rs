@@ -109,9 +109,8 @@ async fn issue(
     let mut minted =
         ctx.issuer().mint((client.id, &client.client_id), Some(user_id), scopes, FamilyId::generate(), true);
     minted.stored.auth = Some(auth.clone());
-    if !ctx.store.redeem_device_code(hash, &minted.stored, ctx.now).await? {
-        return Err(TokenError::InvalidGrant(SPENT.to_owned()));
-    }
+    // The ID token is made before the code is spent: a fault on the way
+    // (a read, the keys) then leaves the code for the device's next poll.
     let mut issued = minted.issued;
     if issued.scopes.contains(Scope::OpenId) {
         let user = ctx
@@ -120,6 +119,9 @@ async fn issue(
             .await?
             .ok_or_else(|| TokenError::InvalidGrant("the user who approved no longer exists".to_owned()))?;
         ctx.add_id_token(&mut issued, &user, client.id_token_alg, None, Some(&auth)).await?;
+    }
+    if !ctx.store.redeem_device_code(hash, &minted.stored, ctx.now).await? {
+        return Err(TokenError::InvalidGrant(SPENT.to_owned()));
     }
     Ok(issued)
 }

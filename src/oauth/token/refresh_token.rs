@@ -44,12 +44,10 @@ pub(super) async fn exchange(
         }
     };
     let minted = successors(ctx.issuer(), &record, scopes);
-    // The store spends the token atomically: of two racing rotations that
-    // both passed the check, one gets `Replayed` (and revokes the family).
-    let mut issued = match ctx.store.rotate_refresh_token(&hash, &minted.stored, ctx.now).await? {
-        Redemption::Issued => minted.issued,
-        Redemption::Replayed => return Err(TokenError::InvalidGrant(REPLAYED.to_owned())),
-    };
+    // The ID token is made before the token is rotated: a fault on the way
+    // (a read, the keys) then leaves the refresh token for the retry, where
+    // after the rotation the retry would look like a replay.
+    let mut issued = minted.issued;
     if let (Some(user), true) = (&record.user, issued.scopes.contains(Scope::OpenId)) {
         // The seed refreshes without client credentials: then the
         // application's algorithm comes from its (cached) record.
@@ -61,7 +59,12 @@ pub(super) async fn exchange(
         // refresh request carried none.
         ctx.add_id_token(&mut issued, user, alg, None, record.auth.as_ref()).await?;
     }
-    Ok(issued)
+    // The store spends the token atomically: of two racing rotations that
+    // both passed the check, one gets `Replayed` (and revokes the family).
+    match ctx.store.rotate_refresh_token(&hash, &minted.stored, ctx.now).await? {
+        Redemption::Issued => Ok(issued),
+        Redemption::Replayed => Err(TokenError::InvalidGrant(REPLAYED.to_owned())),
+    }
 }
 
 /// Whether the refresh token `record` may be rotated at `now` for the client
