@@ -71,6 +71,34 @@ async fn prompt_none_answers_without_a_page_login_or_consent_required() {
     assert_eq!(redirected_error(&signed_out), ("login_required".into(), Some("xyz".into())));
 }
 
+/// `params` with `scope` replaced by `scope`.
+fn scoped<'a>(client: &'a TestClient, scope: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut params = params(client, extra);
+    params.retain(|(name, _)| *name != "scope");
+    params.push(("scope", scope));
+    params
+}
+
+// SPEC §5: "The consent-skip rule of §1.2 counts them too": only the very
+// set approved, OpenID Connect scopes included, is answered without asking.
+#[tokio::test]
+async fn prompt_none_gets_a_code_only_for_exactly_the_approved_set_oidc_scopes_included() {
+    let app = TestApp::spawn().await;
+    let ann = app.create_user("ann").await;
+    let client = app.register_client(&ann, "openid profile user_info").await;
+    let browser = app.browser();
+    app.login_as(&browser, &ann).await;
+    let approved = app.authorize_and_approve(&browser, &scoped(&client, "openid user_info", &[])).await;
+    assert!(query_value(&approved, "code").is_some());
+
+    for other in ["openid profile user_info", "user_info", "openid", "profile user_info"] {
+        let asked = app.authorize(&browser, &scoped(&client, other, &[("prompt", "none")])).await;
+        assert_eq!(redirected_error(&asked), ("consent_required".into(), Some("xyz".into())), "{other}");
+    }
+    let same = app.authorize(&browser, &scoped(&client, "user_info openid", &[("prompt", "none")])).await;
+    assert!(query_value(&location(&same), "code").is_some(), "the approved set, in another order");
+}
+
 #[tokio::test]
 async fn prompt_consent_asks_again_although_the_scopes_were_approved() {
     let app = TestApp::spawn().await;
