@@ -102,11 +102,16 @@ async fn hinted_user(
 }
 
 /// The sign-in page, coming back to this request afterwards. The way back
-/// drops `prompt=login` (the user will just have signed in; keeping it would
-/// ask forever); `max_age` stays and is then met. `again`: a session exists
-/// and must sign in anew.
+/// drops `prompt=login` and `max_age`: the user will just have signed in,
+/// and keeping them would ask again forever (`max_age=0`, or any redirect
+/// slower than `max_age`). The ID token's `auth_time` tells the relying
+/// party when that was (OIDC Core §3.1.2.1 has it check). `again`: a
+/// session exists and must sign in anew.
 fn sign_in_first(uri: &axum::http::Uri, login_hint: Option<&str>, again: bool) -> String {
     let pairs = url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()).filter_map(|(name, value)| {
+        if name == "max_age" {
+            return None;
+        }
         if name != "prompt" {
             return Some((name, value));
         }
