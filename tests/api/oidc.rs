@@ -156,9 +156,28 @@ async fn discovery_and_rfc_8414_metadata_are_one_document_naming_every_endpoint(
     let listed = |field: &str| -> Vec<String> {
         discovery[field].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect()
     };
-    for claim in ["sub", "auth_time", "nonce", "at_hash", "amr", "preferred_username", "email_verified"] {
-        assert!(listed("claims_supported").iter().any(|c| c == claim), "{claim}");
-    }
+    // SPEC §5 "ID token": every claim it names, and nothing else.
+    let claims = [
+        "sub",
+        "iss",
+        "aud",
+        "azp",
+        "exp",
+        "iat",
+        "auth_time",
+        "nonce",
+        "at_hash",
+        "amr",
+        "name",
+        "preferred_username",
+        "picture",
+        "profile",
+        "website",
+        "updated_at",
+        "email",
+        "email_verified",
+    ];
+    assert_eq!(listed("claims_supported"), claims);
     for scope in ["openid", "profile", "email", "user_info"] {
         assert!(listed("scopes_supported").iter().any(|s| s == scope), "{scope}");
     }
