@@ -305,6 +305,9 @@ async fn a_refresh_returns_an_id_token_with_the_original_auth_time_and_no_nonce(
         Some(_) => Err("a refreshed ID token carries no nonce".to_owned()),
     });
     let claims = claims.unwrap();
+    assert_eq!(id_token.signing_alg().unwrap(), &CoreJwsSigningAlgorithm::EcdsaP256Sha256, "the application's alg");
+    assert_eq!(claims.auth_method_refs(), first_claims.auth_method_refs(), "the original amr");
+    assert_eq!(claims.auth_method_refs().unwrap().iter().map(|a| a.as_str()).collect::<Vec<_>>(), ["pwd"]);
     assert_eq!(claims.subject(), first_claims.subject());
     assert_eq!(claims.auth_time(), first_claims.auth_time(), "OIDC Core §12.2: the original sign-in");
     assert_eq!(claims.issue_time().timestamp(), T0 + 600);
