@@ -465,14 +465,63 @@ async fn sealed_keys_open_only_with_their_key_encryption_key_and_rotate_from_the
     assert!(refused.to_string().contains("--key-encryption-key"), "{refused}");
 }
 
-/// Runs the real binary; its JSON output.
-fn gatehouse_cli(database_url: &str, kek: Option<&str>, args: &[&str]) -> serde_json::Value {
+// Sealed keys stay sealed: without the key-encryption key, neither
+// `keys rotate` nor a server start writes a key in the clear beside them.
+#[tokio::test]
+async fn without_the_key_encryption_key_no_unsealed_key_joins_sealed_ones() {
+    let database = TestDatabase::create().await;
+    let url = database.url.clone();
+    let app = TestApp::spawn_on(database, |s| s.key_encryption_key = Some(KeyEncryptionKey::new(KEK))).await;
+    let before = gatehouse_cli(&url, None, &["keys", "list", "--json"]);
+
+    let refused = run_gatehouse(&url, None, &["keys", "rotate"]);
+
+    assert!(!refused.status.success(), "keys rotate without the key-encryption key");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.contains("--key-encryption-key"), "{stderr}");
+    assert_eq!(gatehouse_cli(&url, None, &["keys", "list", "--json"]), before, "nothing written");
+    // A start that would make a key (one algorithm's current key is gone) refuses too.
+    assert_eq!(app.store.current_signing_keys().await.unwrap().len(), 3);
+    let retired = execute_sql(&url, "UPDATE signing_keys SET retired_at = 1 WHERE alg = 'EdDSA'").await;
+    assert_eq!(retired, 1);
+    let settings = gatehouse::config::Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        key_encryption_key: None,
+        ..(*app.state.settings).clone()
+    };
+    let start = gatehouse::startup::App::build(settings).await.err().expect("no key-encryption key");
+    assert!(start.to_string().contains("--key-encryption-key"), "{start}");
+    let current = app.store.current_signing_keys().await.unwrap();
+    assert_eq!(current.len(), 2, "no EdDSA key was made");
+    assert!(current.iter().all(|k| k.protection == KeyProtection::Aes256Gcm));
+}
+
+/// Runs `sql` on the test's database; the rows it touched.
+async fn execute_sql(url: &str, sql: &str) -> u64 {
+    use sqlx::Connection as _;
+    if url.starts_with("sqlite:") {
+        let mut connection = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&mut connection).await.unwrap().rows_affected()
+    } else {
+        let mut connection = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&mut connection).await.unwrap().rows_affected()
+    }
+}
+
+/// Runs the real binary, with the key-encryption key `kek` or none.
+fn run_gatehouse(database_url: &str, kek: Option<&str>, args: &[&str]) -> std::process::Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_gatehouse"));
     command.arg("--database-url").arg(database_url).args(args).env_remove("GATEHOUSE_KEY_ENCRYPTION_KEY");
     if let Some(kek) = kek {
         command.env("GATEHOUSE_KEY_ENCRYPTION_KEY", kek);
     }
-    let output = command.output().unwrap();
+    command.output().unwrap()
+}
+
+/// Runs the real binary; its JSON output.
+fn gatehouse_cli(database_url: &str, kek: Option<&str>, args: &[&str]) -> serde_json::Value {
+    let output = run_gatehouse(database_url, kek, args);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     serde_json::from_slice(&output.stdout).unwrap()
 }
