@@ -95,12 +95,15 @@ function setup(thread)
 end
 
 -- "code_openid" is the code flow of an application registered for openid:
--- each exchange also signs an ID token.
+-- each exchange also signs an ID token, and a 200 without one is an error
+-- (errors_no_id_token), not a round trip.
 code_flow = scenario == "code" or scenario == "code_openid"
+local wants_id_token = scenario == "code_openid"
 
 -- per-thread state
 local tokens, next_i, codes = {}, 0, {}
 completed = 0 -- successful code exchanges (scenario "code"), read by done()
+no_id_token = 0 -- code_openid exchanges answered 200 without an id_token
 exhausted = 0 -- refresh requests that found no unused token left
 refresh_taken = 0 -- refresh tokens this thread sent (spent, or in flight at the end)
 
@@ -172,15 +175,20 @@ if code_flow then
       local code = location:match("[?&]code=([^&]+)")
       if code then codes[#codes + 1] = code end
     elseif status == 200 then
-      completed = completed + 1
+      if wants_id_token and not body:find('"id_token"', 1, true) then
+        no_id_token = no_id_token + 1
+      else
+        completed = completed + 1
+      end
     end
   end
 end
 
 function done(summary, latency, requests)
-  local done_total, exhausted_total, taken_max = 0, 0, 0
+  local done_total, exhausted_total, taken_max, no_id_token_total = 0, 0, 0, 0
   for _, t in ipairs(threads) do
     done_total = done_total + (tonumber(t:get("completed")) or 0)
+    no_id_token_total = no_id_token_total + (tonumber(t:get("no_id_token")) or 0)
     exhausted_total = exhausted_total + (tonumber(t:get("exhausted")) or 0)
     taken_max = math.max(taken_max, tonumber(t:get("refresh_taken")) or 0)
   end
@@ -188,7 +196,7 @@ function done(summary, latency, requests)
   io.write(string.format(
     'BENCH_JSON {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"max_us":%d,' ..
     '"errors_connect":%d,"errors_read":%d,"errors_write":%d,"errors_status":%d,"errors_timeout":%d,' ..
-    '"completed":%d,"exhausted":%d,"refresh_taken":%d}\n',
+    '"errors_no_id_token":%d,"completed":%d,"exhausted":%d,"refresh_taken":%d}\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.max,
-    e.connect, e.read, e.write, e.status, e.timeout, done_total, exhausted_total, taken_max))
+    e.connect, e.read, e.write, e.status, e.timeout, no_id_token_total, done_total, exhausted_total, taken_max))
 end

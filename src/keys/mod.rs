@@ -107,6 +107,7 @@ impl Keyring {
     /// none (the first start; instances starting together agree on one).
     pub async fn open(store: Arc<dyn Store>, sealer: Option<Sealer>, now: UnixTime) -> Result<Keyring, KeyError> {
         let existing = store.current_signing_keys().await?;
+        check_sealing(&existing, sealer.as_ref())?;
         if sealer.is_some() {
             for key in existing.iter().filter(|k| k.protection == KeyProtection::None) {
                 tracing::warn!(kid = %key.kid, "signing key stored unsealed; `gatehouse keys rotate` replaces it");
@@ -271,6 +272,7 @@ async fn new_key(alg: SigningAlg, sealer: Option<&Sealer>, now: UnixTime) -> Res
 /// published). Returns the new keys' ids. Instances pick the new keys up
 /// within [`RELOAD_EVERY`], or at once when they serve the JWKS.
 pub async fn rotate(store: &dyn Store, sealer: Option<&Sealer>, now: UnixTime) -> Result<Vec<String>, KeyError> {
+    check_sealing(&store.current_signing_keys().await?, sealer)?;
     let mut kids = Vec::new();
     for alg in SigningAlg::ALL {
         let key = new_key(alg, sealer, now).await?;
@@ -279,6 +281,16 @@ pub async fn rotate(store: &dyn Store, sealer: Option<&Sealer>, now: UnixTime) -
         kids.push(key.kid);
     }
     Ok(kids)
+}
+
+/// Refuses to go on without a key-encryption key when the current keys are
+/// sealed: new keys would be stored in the clear beside them, silently
+/// undoing the operator's choice to seal them.
+fn check_sealing(current: &[SigningKeyRecord], sealer: Option<&Sealer>) -> Result<(), KeyError> {
+    match current.iter().find(|k| k.protection != KeyProtection::None) {
+        Some(sealed) if sealer.is_none() => Err(KeyError::Sealed { kid: sealed.kid.clone() }),
+        _ => Ok(()),
+    }
 }
 
 /// Where a key stands at `now`.

@@ -94,9 +94,17 @@ pub enum SignIn {
     Required,
 }
 
-/// The answer to `prompt=none` when the user would have to sign in.
-pub fn login_required(validated: &ValidatedRequest) -> AuthorizeError {
-    validated.error(AuthorizeErrorCode::LoginRequired, "the user must sign in")
+/// The answer to `prompt=none` when the user would have to sign in (OIDC
+/// Core §3.1.2.6): `interaction_required` when the browser is half-way
+/// through a sign-in (the password was right and the second step waits, so
+/// a page must be shown but signing in anew would not help), else
+/// `login_required`.
+pub fn silent_sign_in_refused(validated: &ValidatedRequest, second_step_pending: bool) -> AuthorizeError {
+    if second_step_pending {
+        validated.error(AuthorizeErrorCode::InteractionRequired, "the user must finish signing in")
+    } else {
+        validated.error(AuthorizeErrorCode::LoginRequired, "the user must sign in")
+    }
 }
 
 /// OIDC Core §3.1.2.1 `id_token_hint`: "If the End-User identified by the

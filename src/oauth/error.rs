@@ -27,6 +27,10 @@ pub enum AuthorizeErrorCode {
     LoginRequired,
     /// OIDC Core §3.1.2.6: `prompt=none` and the user must consent.
     ConsentRequired,
+    /// OIDC Core §3.1.2.6: "The Authorization Server requires End-User
+    /// interaction of some form to proceed": `prompt=none` while the user is
+    /// half-way through signing in (the second step waits).
+    InteractionRequired,
     /// OIDC Core §3.1.2.6: the `request` parameter is not supported.
     RequestNotSupported,
     /// OIDC Core §3.1.2.6: the `request_uri` parameter is not supported.
@@ -45,6 +49,7 @@ impl AuthorizeErrorCode {
             AuthorizeErrorCode::ServerError => "server_error",
             AuthorizeErrorCode::LoginRequired => "login_required",
             AuthorizeErrorCode::ConsentRequired => "consent_required",
+            AuthorizeErrorCode::InteractionRequired => "interaction_required",
             AuthorizeErrorCode::RequestNotSupported => "request_not_supported",
             AuthorizeErrorCode::RequestUriNotSupported => "request_uri_not_supported",
         }
@@ -319,6 +324,7 @@ mod tests {
         assert_eq!(TokenError::ExpiredToken.code(), "expired_token");
         assert_eq!(AuthorizeErrorCode::UnsupportedResponseType.code(), "unsupported_response_type");
         assert_eq!(AuthorizeErrorCode::AccessDenied.code(), "access_denied");
+        assert_eq!(AuthorizeErrorCode::InteractionRequired.code(), "interaction_required");
         assert_eq!(BearerError::InsufficientScope(Scope::Emails).code(), Some("insufficient_scope"));
         assert_eq!(BearerError::Missing.code(), None);
     }

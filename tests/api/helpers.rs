@@ -422,6 +422,15 @@ pub fn query_value(url: &Url, name: &str) -> Option<String> {
     url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }
 
+/// The claims of a JWT (an ID token), read without checking its signature
+/// (`oidc.rs` verifies them as a relying party does).
+#[track_caller]
+pub fn unverified_claims(jwt: &str) -> serde_json::Value {
+    use base64::Engine as _;
+    let payload = jwt.split('.').nth(1).expect("a JWS in compact form");
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
 /// Asserts an RFC 6749 §5.2 error body with `code`.
 pub async fn assert_oauth_error(response: reqwest::Response, status: u16, code: &str) -> serde_json::Value {
     assert_eq!(response.status(), status, "status");

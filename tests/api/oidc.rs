@@ -156,9 +156,28 @@ async fn discovery_and_rfc_8414_metadata_are_one_document_naming_every_endpoint(
     let listed = |field: &str| -> Vec<String> {
         discovery[field].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect()
     };
-    for claim in ["sub", "auth_time", "nonce", "at_hash", "amr", "preferred_username", "email_verified"] {
-        assert!(listed("claims_supported").iter().any(|c| c == claim), "{claim}");
-    }
+    // SPEC §5 "ID token": every claim it names, and nothing else.
+    let claims = [
+        "sub",
+        "iss",
+        "aud",
+        "azp",
+        "exp",
+        "iat",
+        "auth_time",
+        "nonce",
+        "at_hash",
+        "amr",
+        "name",
+        "preferred_username",
+        "picture",
+        "profile",
+        "website",
+        "updated_at",
+        "email",
+        "email_verified",
+    ];
+    assert_eq!(listed("claims_supported"), claims);
     for scope in ["openid", "profile", "email", "user_info"] {
         assert!(listed("scopes_supported").iter().any(|s| s == scope), "{scope}");
     }
@@ -286,6 +305,9 @@ async fn a_refresh_returns_an_id_token_with_the_original_auth_time_and_no_nonce(
         Some(_) => Err("a refreshed ID token carries no nonce".to_owned()),
     });
     let claims = claims.unwrap();
+    assert_eq!(id_token.signing_alg().unwrap(), &CoreJwsSigningAlgorithm::EcdsaP256Sha256, "the application's alg");
+    assert_eq!(claims.auth_method_refs(), first_claims.auth_method_refs(), "the original amr");
+    assert_eq!(claims.auth_method_refs().unwrap().iter().map(|a| a.as_str()).collect::<Vec<_>>(), ["pwd"]);
     assert_eq!(claims.subject(), first_claims.subject());
     assert_eq!(claims.auth_time(), first_claims.auth_time(), "OIDC Core §12.2: the original sign-in");
     assert_eq!(claims.issue_time().timestamp(), T0 + 600);
@@ -443,14 +465,63 @@ async fn sealed_keys_open_only_with_their_key_encryption_key_and_rotate_from_the
     assert!(refused.to_string().contains("--key-encryption-key"), "{refused}");
 }
 
-/// Runs the real binary; its JSON output.
-fn gatehouse_cli(database_url: &str, kek: Option<&str>, args: &[&str]) -> serde_json::Value {
+// Sealed keys stay sealed: without the key-encryption key, neither
+// `keys rotate` nor a server start writes a key in the clear beside them.
+#[tokio::test]
+async fn without_the_key_encryption_key_no_unsealed_key_joins_sealed_ones() {
+    let database = TestDatabase::create().await;
+    let url = database.url.clone();
+    let app = TestApp::spawn_on(database, |s| s.key_encryption_key = Some(KeyEncryptionKey::new(KEK))).await;
+    let before = gatehouse_cli(&url, None, &["keys", "list", "--json"]);
+
+    let refused = run_gatehouse(&url, None, &["keys", "rotate"]);
+
+    assert!(!refused.status.success(), "keys rotate without the key-encryption key");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.contains("--key-encryption-key"), "{stderr}");
+    assert_eq!(gatehouse_cli(&url, None, &["keys", "list", "--json"]), before, "nothing written");
+    // A start that would make a key (one algorithm's current key is gone) refuses too.
+    assert_eq!(app.store.current_signing_keys().await.unwrap().len(), 3);
+    let retired = execute_sql(&url, "UPDATE signing_keys SET retired_at = 1 WHERE alg = 'EdDSA'").await;
+    assert_eq!(retired, 1);
+    let settings = gatehouse::config::Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        key_encryption_key: None,
+        ..(*app.state.settings).clone()
+    };
+    let start = gatehouse::startup::App::build(settings).await.err().expect("no key-encryption key");
+    assert!(start.to_string().contains("--key-encryption-key"), "{start}");
+    let current = app.store.current_signing_keys().await.unwrap();
+    assert_eq!(current.len(), 2, "no EdDSA key was made");
+    assert!(current.iter().all(|k| k.protection == KeyProtection::Aes256Gcm));
+}
+
+/// Runs `sql` on the test's database; the rows it touched.
+async fn execute_sql(url: &str, sql: &str) -> u64 {
+    use sqlx::Connection as _;
+    if url.starts_with("sqlite:") {
+        let mut connection = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&mut connection).await.unwrap().rows_affected()
+    } else {
+        let mut connection = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&mut connection).await.unwrap().rows_affected()
+    }
+}
+
+/// Runs the real binary, with the key-encryption key `kek` or none.
+fn run_gatehouse(database_url: &str, kek: Option<&str>, args: &[&str]) -> std::process::Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_gatehouse"));
     command.arg("--database-url").arg(database_url).args(args).env_remove("GATEHOUSE_KEY_ENCRYPTION_KEY");
     if let Some(kek) = kek {
         command.env("GATEHOUSE_KEY_ENCRYPTION_KEY", kek);
     }
-    let output = command.output().unwrap();
+    command.output().unwrap()
+}
+
+/// Runs the real binary; its JSON output.
+fn gatehouse_cli(database_url: &str, kek: Option<&str>, args: &[&str]) -> serde_json::Value {
+    let output = run_gatehouse(database_url, kek, args);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     serde_json::from_slice(&output.stdout).unwrap()
 }

@@ -71,6 +71,34 @@ async fn prompt_none_answers_without_a_page_login_or_consent_required() {
     assert_eq!(redirected_error(&signed_out), ("login_required".into(), Some("xyz".into())));
 }
 
+/// `params` with `scope` replaced by `scope`.
+fn scoped<'a>(client: &'a TestClient, scope: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut params = params(client, extra);
+    params.retain(|(name, _)| *name != "scope");
+    params.push(("scope", scope));
+    params
+}
+
+// SPEC §5: "The consent-skip rule of §1.2 counts them too": only the very
+// set approved, OpenID Connect scopes included, is answered without asking.
+#[tokio::test]
+async fn prompt_none_gets_a_code_only_for_exactly_the_approved_set_oidc_scopes_included() {
+    let app = TestApp::spawn().await;
+    let ann = app.create_user("ann").await;
+    let client = app.register_client(&ann, "openid profile user_info").await;
+    let browser = app.browser();
+    app.login_as(&browser, &ann).await;
+    let approved = app.authorize_and_approve(&browser, &scoped(&client, "openid user_info", &[])).await;
+    assert!(query_value(&approved, "code").is_some());
+
+    for other in ["openid profile user_info", "user_info", "openid", "profile user_info"] {
+        let asked = app.authorize(&browser, &scoped(&client, other, &[("prompt", "none")])).await;
+        assert_eq!(redirected_error(&asked), ("consent_required".into(), Some("xyz".into())), "{other}");
+    }
+    let same = app.authorize(&browser, &scoped(&client, "user_info openid", &[("prompt", "none")])).await;
+    assert!(query_value(&location(&same), "code").is_some(), "the approved set, in another order");
+}
+
 #[tokio::test]
 async fn prompt_consent_asks_again_although_the_scopes_were_approved() {
     let app = TestApp::spawn().await;
@@ -113,18 +141,24 @@ async fn prompt_login_signs_in_again_and_comes_back_without_asking_forever() {
 
     // Signed in anew, the way back reaches the consent page (prompt=consent kept).
     app.clock.advance(5);
+    sign_in_on_the_page(&app, &browser, &ann, &page, &return_to).await;
+    let back = browser.get(app.url(&return_to)).send().await.unwrap();
+    assert_eq!(back.status(), 200, "the consent page");
+}
+
+/// Signs `user` in with the form of the sign-in `page`, which must send the
+/// browser back to `return_to`.
+async fn sign_in_on_the_page(app: &TestApp, browser: &reqwest::Client, user: &TestUser, page: &str, return_to: &str) {
     let form = [
-        ("email", ann.email.as_str()),
-        ("password", ann.password.as_str()),
+        ("email", user.email.as_str()),
+        ("password", user.password.as_str()),
         // The sign-in form's own token (the header's sign-out form has the session's).
         ("csrf_token", &hidden_value(page.split("action=\"/login\"").nth(1).unwrap(), "csrf_token")),
-        ("return_to", &return_to),
+        ("return_to", return_to),
     ];
     let signed_in = browser.post(app.url("/login")).form(&form).send().await.unwrap();
     assert_eq!(signed_in.status(), 303);
-    assert_eq!(location(&signed_in).as_str(), app.url(&return_to), "back to the request");
-    let back = browser.get(app.url(&return_to)).send().await.unwrap();
-    assert_eq!(back.status(), 200, "the consent page");
+    assert_eq!(location(&signed_in).as_str(), app.url(return_to), "back to the request");
 }
 
 #[tokio::test]
@@ -140,6 +174,31 @@ async fn max_age_sends_a_user_who_signed_in_too_long_ago_to_sign_in_again() {
     let login = location(&too_old);
     assert_eq!(login.path(), "/login");
     assert_eq!(query_value(&login, "reauth").as_deref(), Some("1"));
+}
+
+// OIDC Core §3.1.2.1 `max_age`: the user who was sent to sign in again is
+// not sent again on the way back, however slow the redirect (`max_age=0`
+// would otherwise ask forever), and the ID token says when they signed in.
+#[tokio::test]
+async fn max_age_zero_signs_in_once_and_the_id_tokens_auth_time_is_that_sign_in() {
+    let app = TestApp::spawn().await;
+    let (ann, client, browser) = remembered(&app).await;
+    app.clock.advance(120);
+
+    let login = location(&app.authorize(&browser, &params(&client, &[("max_age", "0")])).await);
+    assert_eq!(login.path(), "/login");
+    let return_to = query_value(&login, "return_to").unwrap();
+    let page = browser.get(login.as_str()).send().await.unwrap().text().await.unwrap();
+    sign_in_on_the_page(&app, &browser, &ann, &page, &return_to).await;
+    app.clock.advance(2);
+    let back = browser.get(app.url(&return_to)).send().await.unwrap();
+
+    assert_eq!(back.status(), 302);
+    let code = query_value(&location(&back), "code").expect("a code, not the sign-in page again");
+    let exchanged = app.exchange_code(&client, &code, Some(CALLBACK), &[]).await;
+    let body: serde_json::Value = exchanged.json().await.unwrap();
+    let claims = unverified_claims(body["id_token"].as_str().expect("an ID token"));
+    assert_eq!(claims["auth_time"], T0 + 120, "the sign-in max_age asked for");
 }
 
 #[tokio::test]

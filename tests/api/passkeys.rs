@@ -112,6 +112,37 @@ async fn a_passkey_added_in_settings_signs_in_without_an_email_as_two_factors() 
     assert_eq!(refused["error"], "The passkey could not be verified. Try again.");
 }
 
+// SPEC §5 `amr` (RFC 8176): a passkey bound to its device is `hwk`, one
+// synced between devices (backup eligible) `swk`; either way with `user`
+// (verified) and `mfa`, in the ID token of a code flow after the sign-in.
+#[tokio::test]
+async fn the_id_token_after_a_passkey_sign_in_says_hwk_or_swk_user_mfa() {
+    let app = spawn().await;
+    let ann = app.create_user("ann").await;
+    let client = app.register_client(&ann, "openid").await;
+    let browser = signed_in(&app, &ann).await;
+    let mut device_bound = SoftPasskey::new();
+    let mut synced = SoftPasskey::new();
+    synced.synced = true;
+    json(add(&app, &browser, &mut device_bound, "Key").await, StatusCode::OK).await;
+    json(add(&app, &browser, &mut synced, "Phone").await, StatusCode::OK).await;
+
+    for (passkey, expected) in [(&mut device_bound, "hwk"), (&mut synced, "swk")] {
+        let stranger = app.browser();
+        let (csrf, options) = begin_sign_in(&app, &stranger).await;
+        let credential = passkey.get(&options);
+        json(finish_sign_in(&app, &stranger, &csrf, &credential).await, StatusCode::OK).await;
+        let params = [("client_id", client.id()), ("response_type", "code"), ("scope", "openid")];
+        let callback = app.authorize_and_approve(&stranger, &params).await;
+        let code = query_value(&callback, "code").expect("a code");
+        let body: serde_json::Value = app.exchange_code(&client, &code, None, &[]).await.json().await.unwrap();
+
+        let claims = unverified_claims(body["id_token"].as_str().expect("an ID token"));
+        assert_eq!(claims["amr"], serde_json::json!([expected, "user", "mfa"]), "{expected}");
+        assert_eq!(claims["auth_time"], T0);
+    }
+}
+
 #[tokio::test]
 async fn a_disabled_accounts_passkey_signs_in_no_more_than_its_password() {
     let app = spawn().await;

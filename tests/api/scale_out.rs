@@ -96,6 +96,11 @@ fn cli_json(db: &str, args: &[&str]) -> serde_json::Value {
 
 /// A user `ann` and an application with `user_info projects`, created with the CLI.
 fn seed_user_and_app(db: &str) -> (String, String) {
+    seed_user_and_app_with(db, "user_info projects")
+}
+
+/// A user `ann` and an application with `scopes`, created with the CLI.
+fn seed_user_and_app_with(db: &str, scopes: &str) -> (String, String) {
     let mut user = vec!["user", "create", "--email", "ann@example.com", "--name", "ann", "--password", PASSWORD];
     user.extend(ARGON2);
     user.push("--json");
@@ -112,7 +117,7 @@ fn seed_user_and_app(db: &str) -> (String, String) {
             "--redirect-uri",
             CALLBACK,
             "--scopes",
-            "user_info projects",
+            scopes,
             "--json",
         ],
     );
@@ -230,6 +235,55 @@ async fn json(response: reqwest::Response) -> serde_json::Value {
 
 fn text(value: &serde_json::Value) -> &str {
     value.as_str().unwrap()
+}
+
+// SPEC §5 "Keys": "created on first start and stored in the database, so
+// every instance signs with the same keys". Two instances starting at once
+// on a fresh database agree on one key per algorithm: the same JWKS, and an
+// ID token from either verifies with the other's.
+#[tokio::test]
+async fn instances_starting_at_once_on_a_fresh_database_sign_with_the_same_keys() {
+    use openidconnect::core::{CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet};
+    use openidconnect::{ClientId, ClientSecret, IssuerUrl, Nonce};
+
+    let database = TestDatabase::postgres().await;
+    let instances = start_instances(&database.url, 2).await;
+    let (client_id, secret) = seed_user_and_app_with(&database.url, "openid");
+    let form = [
+        ("grant_type", "password"),
+        ("username", "ann@example.com"),
+        ("password", PASSWORD),
+        ("client_id", &client_id),
+        ("client_secret", &secret),
+        ("scope", "openid"),
+    ];
+    // Signed before either serves its JWKS (which would make it reload its keys).
+    let mut id_tokens = vec![];
+    for at in &instances {
+        let granted = json(http(false).post(at.url("/oauth/token")).form(&form).send().await.unwrap()).await;
+        id_tokens.push(serde_json::from_value::<CoreIdToken>(granted["id_token"].clone()).expect("an ID token"));
+    }
+    let mut published = vec![];
+    for at in &instances {
+        published.push(json(http(false).get(at.url("/oauth/jwks")).send().await.unwrap()).await);
+    }
+
+    assert_eq!(published[0], published[1], "one JWKS");
+    assert_eq!(published[0]["keys"].as_array().unwrap().len(), 3, "one key per algorithm");
+    for (signer, other) in [(0, 1), (1, 0)] {
+        let (id_token, keys) = (&id_tokens[signer], published[other].clone());
+        let (signer, other) = (&instances[signer], &instances[other]);
+        let keys: CoreJsonWebKeySet = serde_json::from_value(keys).unwrap();
+        let issuer = IssuerUrl::new(signer.base.clone()).unwrap();
+        let verifier = CoreIdTokenVerifier::new_confidential_client(
+            ClientId::new(client_id.clone()),
+            ClientSecret::new(secret.clone()),
+            issuer,
+            keys,
+        );
+        let verified = id_token.claims(&verifier, |_: Option<&Nonce>| Ok::<(), String>(()));
+        assert!(verified.is_ok(), "signed at {}, verified with {}'s JWKS: {verified:?}", signer.base, other.base);
+    }
 }
 
 #[tokio::test]

@@ -23,6 +23,9 @@ pub struct SoftPasskey {
     pub counter: u32,
     /// The origin it writes into its client data (a phishing site's differs).
     pub origin: String,
+    /// Whether it says it is backed up (flags BE and BS), as a passkey
+    /// synced between devices does.
+    pub synced: bool,
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -63,6 +66,7 @@ impl SoftPasskey {
             user_handle: vec![],
             counter: 0,
             origin: ISSUER.into(),
+            synced: false,
         }
     }
 
@@ -72,10 +76,12 @@ impl SoftPasskey {
             .into_bytes()
     }
 
-    /// rpIdHash, flags (`extra` added to UP and UV), counter.
+    /// rpIdHash, flags (`extra` added to UP and UV, and BE and BS when
+    /// synced), counter.
     fn auth_data_head(&self, extra_flags: u8) -> Vec<u8> {
         let mut data = Sha256::digest(RP_ID.as_bytes()).to_vec();
-        data.push(0x01 | 0x04 | extra_flags);
+        let backup = if self.synced { 0x08 | 0x10 } else { 0 };
+        data.push(0x01 | 0x04 | backup | extra_flags);
         data.extend_from_slice(&self.counter.to_be_bytes());
         data
     }

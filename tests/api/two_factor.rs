@@ -188,6 +188,39 @@ async fn a_code_sign_in_gives_id_tokens_whose_amr_is_pwd_otp_mfa() {
     assert_eq!(amr, ["pwd", "otp", "mfa"]);
 }
 
+// SPEC §5 and OIDC Core §3.1.2.6: with `prompt=none`, a browser whose
+// password was right and whose second step waits gets
+// `interaction_required` (a page must be shown); once the challenge lapses,
+// `login_required`.
+#[tokio::test]
+async fn prompt_none_half_way_through_signing_in_is_interaction_required() {
+    let app = TestApp::spawn().await;
+    let (ann, _) = user_with_two_factor(&app, "ann").await;
+    let client = oidc::register(&app, &ann, "openid", "RS256").await;
+    let browser = app.browser();
+    let silent = [
+        ("client_id", client.id()),
+        ("response_type", "code"),
+        ("scope", "openid"),
+        ("prompt", "none"),
+        ("state", "s"),
+    ];
+    let error_of = |response: reqwest::Response| {
+        assert_eq!(response.status(), 302);
+        let callback = location(&response);
+        assert!(callback.as_str().starts_with(CALLBACK), "{callback}");
+        (query_value(&callback, "error").unwrap(), query_value(&callback, "state").unwrap())
+    };
+
+    password_step(&app, &browser, &ann).await;
+    let pending = app.authorize(&browser, &silent).await;
+    app.clock.advance(gatehouse::accounts::two_factor::CHALLENGE_TTL + 1);
+    let lapsed = app.authorize(&browser, &silent).await;
+
+    assert_eq!(error_of(pending), ("interaction_required".into(), "s".into()));
+    assert_eq!(error_of(lapsed), ("login_required".into(), "s".into()));
+}
+
 #[tokio::test]
 async fn codes_one_step_either_side_are_accepted_and_two_steps_are_not() {
     let app = TestApp::spawn().await;

@@ -3,6 +3,7 @@
 
 use axum::extract::{OriginalUri, State};
 use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::CookieJar;
 
 use crate::clock::UnixTime;
 use crate::oauth::authorize::{self, AuthorizeRequest, ConsentAnswer, Decision, SignIn, ValidatedRequest};
@@ -15,6 +16,7 @@ use crate::web::i18n::{Lang, PageMessage};
 use crate::web::oauth::callback::{self, After};
 use crate::web::pages::PageContext;
 use crate::web::pages::consent::{ConsentView, consent_page};
+use crate::web::pages::login_two_factor::second_step_pending;
 use crate::web::params::{Params, ParamsError};
 use crate::web::paths;
 use crate::web::redirect;
@@ -25,6 +27,7 @@ use crate::web::session::MaybeSession;
 pub async fn authorize_get(
     State(state): State<AppState>,
     ctx: PageContext,
+    jar: CookieJar,
     OriginalUri(uri): OriginalUri,
     params: Result<Params, ParamsError>,
 ) -> Result<Response, Response> {
@@ -52,7 +55,10 @@ pub async fn authorize_get(
     let session =
         match (authorize::sign_in_needed(&validated, ctx.session.as_ref().map(|s| &s.auth), now), &ctx.session) {
             (SignIn::Current, Some(session)) => session.clone(),
-            _ if validated.prompt.none => return Err(refused(authorize::login_required(&validated))),
+            _ if validated.prompt.none => {
+                let pending = second_step_pending(&state, &jar).await.map_err(IntoResponse::into_response)?;
+                return Err(refused(authorize::silent_sign_in_refused(&validated, pending)));
+            }
             (_, session) => {
                 let login_hint = params.take("login_hint");
                 return Ok(redirect::found(&sign_in_first(&uri, login_hint.as_deref(), session.is_some())));
@@ -102,11 +108,16 @@ async fn hinted_user(
 }
 
 /// The sign-in page, coming back to this request afterwards. The way back
-/// drops `prompt=login` (the user will just have signed in; keeping it would
-/// ask forever); `max_age` stays and is then met. `again`: a session exists
-/// and must sign in anew.
+/// drops `prompt=login` and `max_age`: the user will just have signed in,
+/// and keeping them would ask again forever (`max_age=0`, or any redirect
+/// slower than `max_age`). The ID token's `auth_time` tells the relying
+/// party when that was (OIDC Core §3.1.2.1 has it check). `again`: a
+/// session exists and must sign in anew.
 fn sign_in_first(uri: &axum::http::Uri, login_hint: Option<&str>, again: bool) -> String {
     let pairs = url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()).filter_map(|(name, value)| {
+        if name == "max_age" {
+            return None;
+        }
         if name != "prompt" {
             return Some((name, value));
         }

@@ -66,6 +66,13 @@ async fn challenge_of(
     Ok(challenge.map(|challenge| (id_hash, challenge)))
 }
 
+/// Whether this browser is between the two sign-in steps (its password was
+/// right and the second step waits): `prompt=none` then answers
+/// `interaction_required`, not `login_required`.
+pub async fn second_step_pending(state: &AppState, jar: &CookieJar) -> Result<bool, PageError> {
+    Ok(challenge_of(state, jar).await?.is_some())
+}
+
 /// `GET /login/two-factor`: the form, or the sign-in page when there is no
 /// live challenge (it lapsed, or the browser never gave a password).
 pub async fn second_step_get(
