@@ -58,7 +58,7 @@ async fn the_readme_device_example_prints_the_code_then_the_answer() {
     let complete = shell.wait_for_lines(2, |line| line.starts_with("(or open ")).await.swap_remove(1);
     let complete = complete.trim_start_matches("(or open ").trim_end_matches(')');
     let entry = person.visit(complete).await;
-    let filled = hidden_or_value(&entry.body);
+    let filled = filled_code(&entry.body);
     let consent = continue_with(&person, &gatehouse, &entry, &filled).await;
     assert!(consent.body.contains("My CLI"), "the consent page names the application:\n{}", consent.body);
     answer(&person, &gatehouse, &consent, "authorize").await;
@@ -96,7 +96,7 @@ fn shown_code(line: &str) -> (String, String) {
 }
 
 /// The code field's filled-in value on the device page.
-fn hidden_or_value(body: &str) -> String {
+fn filled_code(body: &str) -> String {
     let field = &body[body.find(r#"name="user_code""#).expect("the device page has its Code field")..];
     let value = &field[field.find(r#"value=""#).unwrap() + 7..];
     value[..value.find('"').unwrap()].to_owned()
